@@ -1,0 +1,234 @@
+//! The batch circuit: every rule of a valid batch, as constraints.
+//!
+//! [`BatchCircuit`] is a `ConstraintSynthesizer` for one [`CircuitParams`] (depth, batch size,
+//! chain id). Its only public input is the commitment
+//! `Poseidon(old_root, new_root, pubdata_hash, deposit_chain)` (see [`crate::public`]).
+//!
+//! ## The rules, per slot (see [`slot`] for the code)
+//!
+//! 1. **Type.** Exactly one of noop / transfer / deposit / withdraw.
+//! 2. **Canonical encoding.** Fields a type does not use are zero (a noop is all zeros; a
+//!    deposit has no sender, fee or nonce; a transfer no aux; a withdrawal no receiver), and a
+//!    withdrawal address is below 2^160.
+//! 3. **Ranges.** Amount and fee are `u64`.
+//! 4. **Sender membership.** The sender's old leaf lies at index `from` under the running root;
+//!    the path bits are boolean and spell `from`.
+//! 5. **Signature.** For transfers and withdrawals, a valid EdDSA signature by the sender's key
+//!    over `Poseidon(chain_id, packed, aux_x, nonce)`.
+//! 6. **Nonce.** For transfers and withdrawals, the signed nonce is the sender's nonce; the
+//!    sender's nonce becomes `nonce + 1` and stays a `u32`.
+//! 7. **Balance.** The sender's new balance `balance − amount − fee` is a `u64`, i.e. the
+//!    balance covered amount + fee (a wrapped subtraction is ≈ p and fails the range check).
+//! 8. **Sender update.** The running root becomes the root of the sender's new leaf.
+//! 9. **Receiver membership.** The receiver's leaf lies at `to` under that root.
+//! 10. **Receiver exists / key matches.** A transfer's receiver is not empty; a deposit goes
+//!     to an empty leaf (creating the account) or to a leaf with the deposit's key.
+//! 11. **No overflow.** The receiver's new balance `balance + credit` is a `u64`.
+//! 12. **Receiver update.** The running root becomes the root of the receiver's new leaf.
+//! 13. **Public data.** The slot's `(packed, aux_x, aux_y)` enters the public-data hash chain,
+//!     with `packed` built from the very variables the rules above constrain.
+//! 14. **Deposits.** A deposit's `(key, amount)` enters the deposit chain.
+//!
+//! ## Per batch
+//!
+//! 15. **Fees.** The sum of all fees is credited to the operator's account (index 0), whose new
+//!     balance is a `u64`.
+//! 16. **Commitment.** The public input equals `Poseidon(old_root, new_root, pubdata_hash,
+//!     deposit_chain)` with `new_root` the root after the fee credit.
+//!
+//! Every leaf hash also enforces the empty-leaf rule (an empty key has balance and nonce 0).
+
+pub mod leaf;
+pub mod meter;
+pub mod slot;
+
+use crate::merkle::gadget::PathVar;
+use crate::params::{CircuitParams, OPERATOR_INDEX};
+use crate::poseidon::gadget::poseidon_var;
+use crate::range::gadget::enforce_u64;
+use crate::witness::BatchWitness;
+use crate::Fr;
+use ark_r1cs_std::alloc::AllocVar;
+use ark_r1cs_std::eq::EqGadget;
+use ark_r1cs_std::fields::fp::FpVar;
+use ark_r1cs_std::fields::FieldVar;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError,
+};
+use leaf::LeafVar;
+use meter::{Component, ConstraintReport, Meter, Span};
+use slot::{synthesize_slot, Accumulators};
+
+/// Errors building a circuit.
+#[derive(Debug, thiserror::Error)]
+pub enum CircuitError {
+    /// The witness does not match the parameters.
+    #[error("witness has {got} slots but the circuit has {expected}")]
+    WrongShape {
+        /// Slots in the witness.
+        got: usize,
+        /// Slots in the circuit.
+        expected: usize,
+    },
+    /// Synthesis failed.
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+}
+
+/// The batch circuit for one witness (or for setup: any valid witness of the right shape).
+#[derive(Debug, Clone)]
+pub struct BatchCircuit {
+    /// The witness the constraints are evaluated on.
+    pub witness: BatchWitness,
+}
+
+impl BatchCircuit {
+    /// A circuit for `witness`, checking its shape.
+    pub fn new(witness: BatchWitness) -> Result<Self, CircuitError> {
+        let expected = witness.params.batch_size;
+        if witness.slots.len() != expected || witness.params.validate().is_err() {
+            return Err(CircuitError::WrongShape {
+                got: witness.slots.len(),
+                expected,
+            });
+        }
+        Ok(Self { witness })
+    }
+
+    /// The circuit's parameters.
+    pub fn params(&self) -> &CircuitParams {
+        &self.witness.params
+    }
+
+    /// The public input (one element).
+    pub fn public_inputs(&self) -> Vec<Fr> {
+        vec![self.witness.commitment()]
+    }
+
+    /// Synthesizes into a fresh constraint system and reports whether it is satisfied, with
+    /// the spans of every rule (for tests and `zkr circuit`).
+    pub fn check(&self) -> Result<CheckResult, CircuitError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let spans = self.synthesize(cs.clone())?;
+        let satisfied = cs.is_satisfied()?;
+        let first_failure = if satisfied {
+            None
+        } else {
+            cs.which_is_unsatisfied()?.and_then(|s| {
+                s.rsplit(" - ")
+                    .next()
+                    .and_then(|i| i.trim().parse::<usize>().ok())
+            })
+        };
+        Ok(CheckResult {
+            satisfied,
+            num_constraints: cs.num_constraints(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_instance_variables: cs.num_instance_variables(),
+            first_failure,
+            spans,
+        })
+    }
+
+    /// Constraint counts per component and per transaction type.
+    pub fn constraint_report(&self) -> Result<ConstraintReport, CircuitError> {
+        let r = self.check()?;
+        let p = self.params();
+        Ok(ConstraintReport::from_spans(
+            p.depth,
+            p.batch_size,
+            &r.spans,
+            r.num_constraints,
+            r.num_witness_variables,
+            r.num_instance_variables,
+        ))
+    }
+
+    /// Generates the constraints, returning the span of every rule.
+    pub fn synthesize(&self, cs: ConstraintSystemRef<Fr>) -> Result<Vec<Span>, SynthesisError> {
+        let w = &self.witness;
+        let p = w.params;
+        let m = Meter::new(cs.clone());
+
+        let commitment = FpVar::new_input(cs.clone(), || Ok(w.commitment()))?;
+        let old_root = FpVar::new_witness(cs.clone(), || Ok(w.old_root))?;
+
+        let mut root = old_root.clone();
+        let mut acc = Accumulators {
+            pubdata_hash: FpVar::zero(),
+            deposit_chain: FpVar::zero(),
+            fee_total: FpVar::zero(),
+        };
+        for (i, slot) in w.slots.iter().enumerate() {
+            root = synthesize_slot(cs.clone(), &m, i, &p, &root, slot, &mut acc)?;
+        }
+
+        // Rule 15: the fees go to the operator.
+        let root = m.span(
+            None,
+            Component::FeeCredit,
+            "fees credited to the operator",
+            || {
+                let op = LeafVar::new_witness(cs.clone(), &w.operator.leaf)?;
+                let index = FpVar::constant(Fr::from(OPERATOR_INDEX));
+                let path = PathVar::new(cs.clone(), &index, &w.operator.path)?;
+                let empty = op.is_empty()?;
+                path.root(&op.hash(&empty)?)?.enforce_equal(&root)?;
+                let credited = LeafVar {
+                    balance: &op.balance + &acc.fee_total,
+                    ..op
+                };
+                enforce_u64(&credited.balance)?;
+                let empty = credited.is_empty()?;
+                path.root(&credited.hash(&empty)?)
+            },
+        )?;
+
+        // Rule 16: the public input commits to the transition.
+        m.span(
+            None,
+            Component::Commitment,
+            "public input commitment",
+            || {
+                poseidon_var(&[old_root, root, acc.pubdata_hash, acc.deposit_chain])?
+                    .enforce_equal(&commitment)
+            },
+        )?;
+        Ok(m.into_spans())
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for BatchCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        self.synthesize(cs).map(|_| ())
+    }
+}
+
+/// The outcome of [`BatchCircuit::check`].
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// Whether every constraint holds.
+    pub satisfied: bool,
+    /// Number of constraints.
+    pub num_constraints: usize,
+    /// Number of witness variables.
+    pub num_witness_variables: usize,
+    /// Number of instance variables (1 + public inputs).
+    pub num_instance_variables: usize,
+    /// Index of the first unsatisfied constraint.
+    pub first_failure: Option<usize>,
+    /// Spans of every rule.
+    pub spans: Vec<Span>,
+}
+
+impl CheckResult {
+    /// The rule (and slot) the first unsatisfied constraint belongs to.
+    pub fn failed_rule(&self) -> Option<(Option<usize>, &'static str)> {
+        let i = self.first_failure?;
+        self.spans
+            .iter()
+            .filter(|s| s.start <= i && i < s.end)
+            .min_by_key(|s| s.end - s.start)
+            .map(|s| (s.slot, s.rule))
+    }
+}

@@ -1,0 +1,118 @@
+//! Field elements at the edges: decimal strings (as snarkjs and circom write them) and bytes.
+//!
+//! Parsing is strict: a value at or above the field modulus is refused, never reduced, so one
+//! number has exactly one encoding.
+
+use crate::Fr;
+use ark_ff::{BigInteger, PrimeField};
+use num_bigint::BigUint;
+use std::str::FromStr;
+
+/// Why a field element could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// The text is not a non-negative decimal integer.
+    #[error("not a decimal integer: {0:?}")]
+    NotDecimal(String),
+    /// The integer is at least the field modulus; it is refused, not reduced.
+    #[error("not a canonical field element (>= the BN254 scalar field modulus): {0}")]
+    NonCanonical(String),
+    /// A byte encoding had the wrong length.
+    #[error("expected {expected} bytes, got {got}")]
+    BadLength {
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+}
+
+/// Parses a decimal string into a canonical field element (refusing values >= p).
+pub fn fr_from_decimal(s: &str) -> Result<Fr, FieldError> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::NotDecimal(s.to_string()));
+    }
+    let n = BigUint::from_str(s).map_err(|_| FieldError::NotDecimal(s.to_string()))?;
+    fr_from_biguint(&n).ok_or_else(|| FieldError::NonCanonical(s.to_string()))
+}
+
+/// The canonical field element equal to `n`, or `None` when `n >= p`.
+pub fn fr_from_biguint(n: &BigUint) -> Option<Fr> {
+    let modulus: BigUint = Fr::MODULUS.into();
+    if n >= &modulus {
+        return None;
+    }
+    Some(Fr::from(n.clone()))
+}
+
+/// A field element as a decimal string.
+pub fn fr_to_decimal(x: &Fr) -> String {
+    let n: BigUint = (*x).into();
+    n.to_str_radix(10)
+}
+
+/// 32 little-endian bytes of the canonical representative.
+pub fn fr_to_bytes(x: &Fr) -> [u8; 32] {
+    let v = x.into_bigint().to_bytes_le();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&v);
+    out
+}
+
+/// Parses 32 little-endian bytes, refusing values >= p.
+pub fn fr_from_bytes(bytes: &[u8]) -> Result<Fr, FieldError> {
+    if bytes.len() != 32 {
+        return Err(FieldError::BadLength {
+            expected: 32,
+            got: bytes.len(),
+        });
+    }
+    let n = BigUint::from_bytes_le(bytes);
+    fr_from_biguint(&n).ok_or_else(|| FieldError::NonCanonical(n.to_str_radix(10)))
+}
+
+/// serde helpers: a field element as a decimal string (`#[serde(with = "zkr_circuits::field::decimal")]`).
+pub mod decimal {
+    use super::*;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Serializes as a decimal string.
+    pub fn serialize<S: Serializer>(x: &Fr, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&fr_to_decimal(x))
+    }
+
+    /// Deserializes a canonical decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fr, D::Error> {
+        let s = String::deserialize(d)?;
+        fr_from_decimal(&s).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_round_trip_and_strictness() {
+        let x = Fr::from(123456789u64);
+        assert_eq!(fr_from_decimal(&fr_to_decimal(&x)).unwrap(), x);
+        let p: BigUint = Fr::MODULUS.into();
+        assert!(matches!(
+            fr_from_decimal(&p.to_str_radix(10)),
+            Err(FieldError::NonCanonical(_))
+        ));
+        let p_minus_1 = (p - 1u32).to_str_radix(10);
+        assert_eq!(fr_from_decimal(&p_minus_1).unwrap(), -Fr::from(1u64));
+        assert!(fr_from_decimal("-1").is_err());
+        assert!(fr_from_decimal("").is_err());
+        assert!(fr_from_decimal("12a").is_err());
+    }
+
+    #[test]
+    fn bytes_round_trip_and_strictness() {
+        let x = -Fr::from(7u64);
+        assert_eq!(fr_from_bytes(&fr_to_bytes(&x)).unwrap(), x);
+        assert!(fr_from_bytes(&[0xff; 32]).is_err());
+        assert!(fr_from_bytes(&[0; 31]).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! Circuit parameters: the shape a batch circuit is set up for.
+
+use serde::{Deserialize, Serialize};
+
+/// The account index that collects every fee of a batch (the operator's account).
+pub const OPERATOR_INDEX: u64 = 0;
+
+/// The default rollup (chain) identifier, bound into every signed message.
+pub const DEFAULT_CHAIN_ID: u64 = 1;
+
+/// The largest supported tree depth: indices must fit the 32-bit fields of the public data.
+pub const MAX_DEPTH: u32 = 32;
+
+/// Invalid circuit parameters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamsError {
+    /// The depth is zero, odd, or too large.
+    #[error("depth must be an even number between 2 and {MAX_DEPTH} (the tree is 4-ary: two address bits per level), got {0}")]
+    BadDepth(u32),
+    /// The batch size is zero or unreasonably large.
+    #[error("batch size must be between 1 and 4096, got {0}")]
+    BadBatchSize(usize),
+}
+
+/// The shape of a batch circuit. A Groth16 setup is specific to one `CircuitParams`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CircuitParams {
+    /// Address bits: the tree holds `2^depth` accounts (4-ary, so `depth / 2` levels).
+    pub depth: u32,
+    /// Number of transaction slots per batch.
+    pub batch_size: usize,
+    /// Rollup identifier bound into every signature (no replay across rollups).
+    pub chain_id: u64,
+}
+
+impl CircuitParams {
+    /// Validated parameters with the default chain id.
+    pub fn new(depth: u32, batch_size: usize) -> Result<Self, ParamsError> {
+        Self::with_chain_id(depth, batch_size, DEFAULT_CHAIN_ID)
+    }
+
+    /// Validated parameters for a given chain id.
+    pub fn with_chain_id(
+        depth: u32,
+        batch_size: usize,
+        chain_id: u64,
+    ) -> Result<Self, ParamsError> {
+        if depth < 2 || depth > MAX_DEPTH || depth % 2 != 0 {
+            return Err(ParamsError::BadDepth(depth));
+        }
+        if batch_size == 0 || batch_size > 4096 {
+            return Err(ParamsError::BadBatchSize(batch_size));
+        }
+        Ok(Self {
+            depth,
+            batch_size,
+            chain_id,
+        })
+    }
+
+    /// Re-checks parameters that came from outside (e.g. deserialized).
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        Self::with_chain_id(self.depth, self.batch_size, self.chain_id).map(|_| ())
+    }
+
+    /// Number of 4-ary levels of the account tree.
+    pub fn levels(&self) -> usize {
+        (self.depth / 2) as usize
+    }
+
+    /// Number of account slots, `2^depth`.
+    pub fn capacity(&self) -> u64 {
+        1u64 << self.depth
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        assert!(CircuitParams::new(4, 2).is_ok());
+        assert_eq!(CircuitParams::new(3, 2), Err(ParamsError::BadDepth(3)));
+        assert_eq!(CircuitParams::new(0, 2), Err(ParamsError::BadDepth(0)));
+        assert_eq!(CircuitParams::new(34, 2), Err(ParamsError::BadDepth(34)));
+        assert_eq!(CircuitParams::new(4, 0), Err(ParamsError::BadBatchSize(0)));
+        assert_eq!(CircuitParams::new(24, 1).unwrap().levels(), 12);
+    }
+}

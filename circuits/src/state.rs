@@ -1,0 +1,442 @@
+//! The rollup state and its pure, checked state transition.
+//!
+//! [`State::apply_batch`] is a pure function: it takes a state, a list of transactions and a view
+//! of the L1 deposit queue, and returns the next state, the public data, the public inputs and
+//! the full circuit witness — or a typed [`TransitionError`] naming the first invalid
+//! transaction. The input state is never modified. The batch circuit mirrors it rule by rule.
+
+use crate::account::{Account, AccountLeaf};
+use crate::eddsa::{PublicKey, SignatureWitness};
+use crate::merkle::{MerkleError, SparseMerkleTree};
+use crate::params::{CircuitParams, OPERATOR_INDEX};
+use crate::public::PublicInputs;
+use crate::tx::{Deposit, L1Address, SlotData, Tx, TxType};
+use crate::witness::{BatchWitness, SlotTx, WitnessBuilder};
+use crate::Fr;
+use ark_ff::Zero;
+use std::collections::{BTreeMap, HashMap};
+
+/// Why a batch is invalid. Slot numbers count from 0.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// More transactions than the circuit has slots.
+    #[error("{got} transactions do not fit a batch of {max} slots")]
+    TooManyTransactions {
+        /// Number given.
+        got: usize,
+        /// Batch size.
+        max: usize,
+    },
+    /// An index beyond the tree.
+    #[error("slot {slot}: account index {index} is outside the tree (2^{depth} accounts)")]
+    IndexOutOfRange {
+        /// Slot.
+        slot: usize,
+        /// Index.
+        index: u64,
+        /// Tree depth.
+        depth: u32,
+    },
+    /// No account at this index.
+    #[error("slot {slot}: unknown account {index}")]
+    UnknownAccount {
+        /// Slot.
+        slot: usize,
+        /// Index.
+        index: u64,
+    },
+    /// The signature does not verify under the sender's key.
+    #[error("slot {slot}: bad signature for account {index}")]
+    BadSignature {
+        /// Slot.
+        slot: usize,
+        /// Sender.
+        index: u64,
+    },
+    /// The nonce is not the sender's current nonce.
+    #[error("slot {slot}: bad nonce for account {index}: expected {expected}, got {got}")]
+    BadNonce {
+        /// Slot.
+        slot: usize,
+        /// Sender.
+        index: u64,
+        /// Current nonce.
+        expected: u32,
+        /// Signed nonce.
+        got: u32,
+    },
+    /// The sender's nonce is at its maximum.
+    #[error("slot {slot}: account {index} has used all its nonces")]
+    NonceOverflow {
+        /// Slot.
+        slot: usize,
+        /// Sender.
+        index: u64,
+    },
+    /// The balance does not cover amount + fee.
+    #[error("slot {slot}: account {index} has {balance}, needs {needed}")]
+    InsufficientBalance {
+        /// Slot.
+        slot: usize,
+        /// Sender.
+        index: u64,
+        /// Balance.
+        balance: u64,
+        /// amount + fee (saturated).
+        needed: u128,
+    },
+    /// A balance would exceed `u64::MAX`.
+    #[error("slot {slot}: balance of account {index} would overflow")]
+    BalanceOverflow {
+        /// Slot (`batch_size` for the operator's fee credit).
+        slot: usize,
+        /// Account.
+        index: u64,
+    },
+    /// The batch's fees exceed `u64::MAX`.
+    #[error("slot {slot}: the batch's fees overflow")]
+    FeeOverflow {
+        /// Slot.
+        slot: usize,
+    },
+    /// A deposit that is not the next one in the L1 queue.
+    #[error("slot {slot}: deposit is not the next one in the L1 queue (expected {expected:?})")]
+    DepositOutOfOrder {
+        /// Slot.
+        slot: usize,
+        /// The queue's next deposit, if any.
+        expected: Option<Deposit>,
+    },
+    /// No free index is left for a new account.
+    #[error("slot {slot}: the account tree is full")]
+    TreeFull {
+        /// Slot.
+        slot: usize,
+    },
+    /// Fees were collected but the operator account does not exist.
+    #[error("fees were collected but the operator account {OPERATOR_INDEX} does not exist")]
+    OperatorMissing,
+    /// Internal inconsistency (a bug): the witness disagrees with the typed state.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<MerkleError> for TransitionError {
+    fn from(e: MerkleError) -> Self {
+        TransitionError::Internal(e.to_string())
+    }
+}
+
+/// The L2 state: accounts and the tree over them.
+#[derive(Debug, Clone)]
+pub struct State {
+    params: CircuitParams,
+    tree: SparseMerkleTree,
+    accounts: BTreeMap<u64, Account>,
+    by_key: HashMap<PublicKey, u64>,
+}
+
+/// The result of a valid batch.
+#[derive(Debug, Clone)]
+pub struct BatchOutput {
+    /// The state after the batch.
+    pub state: State,
+    /// The circuit witness.
+    pub witness: BatchWitness,
+    /// The public data, one entry per slot (noops included).
+    pub public_data: Vec<SlotData>,
+    /// The public values (the proof's input is their commitment).
+    pub public: PublicInputs,
+    /// How many deposits of the queue the batch consumed.
+    pub deposits_consumed: usize,
+    /// Withdrawals the L1 credits once the batch is verified.
+    pub withdrawals: Vec<(L1Address, u64)>,
+    /// Fees credited to the operator.
+    pub fees: u64,
+}
+
+impl State {
+    /// The empty state (its root is the empty tree's root).
+    pub fn new(params: CircuitParams) -> Self {
+        Self {
+            params,
+            tree: SparseMerkleTree::new(params.depth),
+            accounts: BTreeMap::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
+    /// The circuit parameters this state is for.
+    pub fn params(&self) -> &CircuitParams {
+        &self.params
+    }
+
+    /// The state root.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// The account at `index`.
+    pub fn account(&self, index: u64) -> Option<&Account> {
+        self.accounts.get(&index)
+    }
+
+    /// All accounts, by index.
+    pub fn accounts(&self) -> &BTreeMap<u64, Account> {
+        &self.accounts
+    }
+
+    /// The index of the account owned by `pubkey`.
+    pub fn index_of(&self, pubkey: &PublicKey) -> Option<u64> {
+        self.by_key.get(pubkey).copied()
+    }
+
+    /// The index a deposit for `pubkey` goes to: its account, or the next free index.
+    pub fn deposit_index(&self, pubkey: &PublicKey) -> Option<u64> {
+        match self.index_of(pubkey) {
+            Some(i) => Some(i),
+            None => {
+                let next = self.accounts.len() as u64;
+                (next < self.params.capacity()).then_some(next)
+            }
+        }
+    }
+
+    fn set(&mut self, index: u64, account: Account) -> Result<(), MerkleError> {
+        self.tree.set(index, account.leaf().hash())?;
+        self.by_key.insert(account.pubkey, index);
+        self.accounts.insert(index, account);
+        Ok(())
+    }
+
+    /// Applies a batch: validates every transaction in order, pads with noops, credits fees,
+    /// and returns the next state with its witness. `deposit_queue` is the L1's queue of
+    /// pending deposits, oldest first; deposit transactions must consume it in order.
+    pub fn apply_batch(
+        &self,
+        txs: &[Tx],
+        deposit_queue: &[Deposit],
+    ) -> Result<BatchOutput, TransitionError> {
+        let p = self.params;
+        if txs.len() > p.batch_size {
+            return Err(TransitionError::TooManyTransactions {
+                got: txs.len(),
+                max: p.batch_size,
+            });
+        }
+        let mut next = self.clone();
+        let leaves: HashMap<u64, AccountLeaf> =
+            self.accounts.iter().map(|(i, a)| (*i, a.leaf())).collect();
+        let mut builder = WitnessBuilder::new(p, self.tree.clone(), leaves);
+        let mut public_data = Vec::with_capacity(p.batch_size);
+        let mut deposits_consumed = 0;
+        let mut withdrawals = Vec::new();
+        let mut fees: u64 = 0;
+
+        for (slot, tx) in txs.iter().enumerate() {
+            let in_range = |index: u64| {
+                if index >= p.capacity() {
+                    Err(TransitionError::IndexOutOfRange {
+                        slot,
+                        index,
+                        depth: p.depth,
+                    })
+                } else {
+                    Ok(())
+                }
+            };
+            let (data, slot_tx) = match tx {
+                Tx::Noop => (SlotData::NOOP, SlotTx::noop()),
+                Tx::Transfer(t) => {
+                    in_range(t.from)?;
+                    in_range(t.to)?;
+                    if !next.accounts.contains_key(&t.to) {
+                        return Err(TransitionError::UnknownAccount { slot, index: t.to });
+                    }
+                    let sender = next.debit(
+                        slot,
+                        t.from,
+                        t.amount,
+                        t.fee,
+                        t.nonce,
+                        t.message(p.chain_id),
+                        &t.signature,
+                    )?;
+                    next.set(t.from, sender)?;
+                    let mut receiver = next.accounts[&t.to];
+                    receiver.balance = receiver
+                        .balance
+                        .checked_add(t.amount)
+                        .ok_or(TransitionError::BalanceOverflow { slot, index: t.to })?;
+                    next.set(t.to, receiver)?;
+                    fees = fees
+                        .checked_add(t.fee)
+                        .ok_or(TransitionError::FeeOverflow { slot })?;
+                    let data = SlotData {
+                        tx_type: TxType::Transfer,
+                        from: t.from,
+                        to: t.to,
+                        amount: t.amount,
+                        fee: t.fee,
+                        aux_x: Fr::zero(),
+                        aux_y: Fr::zero(),
+                    };
+                    (data, slot_tx(&data, t.nonce, (&t.signature).into()))
+                }
+                Tx::Withdraw(w) => {
+                    in_range(w.from)?;
+                    let sender = next.debit(
+                        slot,
+                        w.from,
+                        w.amount,
+                        w.fee,
+                        w.nonce,
+                        w.message(p.chain_id),
+                        &w.signature,
+                    )?;
+                    next.set(w.from, sender)?;
+                    fees = fees
+                        .checked_add(w.fee)
+                        .ok_or(TransitionError::FeeOverflow { slot })?;
+                    withdrawals.push((w.l1_address, w.amount));
+                    let data = SlotData {
+                        tx_type: TxType::Withdraw,
+                        from: w.from,
+                        to: 0,
+                        amount: w.amount,
+                        fee: w.fee,
+                        aux_x: w.l1_address.to_field(),
+                        aux_y: Fr::zero(),
+                    };
+                    (data, slot_tx(&data, w.nonce, (&w.signature).into()))
+                }
+                Tx::Deposit(d) => {
+                    let expected = deposit_queue.get(deposits_consumed);
+                    if expected != Some(d) {
+                        return Err(TransitionError::DepositOutOfOrder {
+                            slot,
+                            expected: expected.copied(),
+                        });
+                    }
+                    deposits_consumed += 1;
+                    let index = next
+                        .deposit_index(&d.pubkey)
+                        .ok_or(TransitionError::TreeFull { slot })?;
+                    let mut account = next.accounts.get(&index).copied().unwrap_or(Account {
+                        pubkey: d.pubkey,
+                        balance: 0,
+                        nonce: 0,
+                    });
+                    account.balance = account
+                        .balance
+                        .checked_add(d.amount)
+                        .ok_or(TransitionError::BalanceOverflow { slot, index })?;
+                    next.set(index, account)?;
+                    let data = SlotData {
+                        tx_type: TxType::Deposit,
+                        from: 0,
+                        to: index,
+                        amount: d.amount,
+                        fee: 0,
+                        aux_x: d.pubkey.x(),
+                        aux_y: d.pubkey.y(),
+                    };
+                    (data, slot_tx(&data, 0, SignatureWitness::unused()))
+                }
+            };
+            builder.push(slot_tx)?;
+            public_data.push(data);
+        }
+        public_data.resize(p.batch_size, SlotData::NOOP);
+
+        if fees > 0 {
+            let mut op = *next
+                .accounts
+                .get(&OPERATOR_INDEX)
+                .ok_or(TransitionError::OperatorMissing)?;
+            op.balance = op
+                .balance
+                .checked_add(fees)
+                .ok_or(TransitionError::BalanceOverflow {
+                    slot: p.batch_size,
+                    index: OPERATOR_INDEX,
+                })?;
+            next.set(OPERATOR_INDEX, op)?;
+        }
+
+        let (witness, tree) = builder.finish()?;
+        if tree.root() != next.tree.root() {
+            return Err(TransitionError::Internal(
+                "witness root differs from the typed state's root".into(),
+            ));
+        }
+        let public = witness.public;
+        Ok(BatchOutput {
+            state: next,
+            witness,
+            public_data,
+            public,
+            deposits_consumed,
+            withdrawals,
+            fees,
+        })
+    }
+
+    /// Checks and applies the sender side of a transfer or withdrawal; returns the new sender.
+    #[allow(clippy::too_many_arguments)]
+    fn debit(
+        &self,
+        slot: usize,
+        index: u64,
+        amount: u64,
+        fee: u64,
+        nonce: u32,
+        msg: Fr,
+        sig: &crate::eddsa::Signature,
+    ) -> Result<Account, TransitionError> {
+        let mut a = *self
+            .accounts
+            .get(&index)
+            .ok_or(TransitionError::UnknownAccount { slot, index })?;
+        if !a.pubkey.verify(msg, sig) {
+            return Err(TransitionError::BadSignature { slot, index });
+        }
+        if nonce != a.nonce {
+            return Err(TransitionError::BadNonce {
+                slot,
+                index,
+                expected: a.nonce,
+                got: nonce,
+            });
+        }
+        a.nonce = a
+            .nonce
+            .checked_add(1)
+            .ok_or(TransitionError::NonceOverflow { slot, index })?;
+        let needed = amount as u128 + fee as u128;
+        if needed > a.balance as u128 {
+            return Err(TransitionError::InsufficientBalance {
+                slot,
+                index,
+                balance: a.balance,
+                needed,
+            });
+        }
+        a.balance -= needed as u64;
+        Ok(a)
+    }
+}
+
+fn slot_tx(d: &SlotData, nonce: u32, signature: SignatureWitness) -> SlotTx {
+    SlotTx {
+        tx_type: d.tx_type,
+        from: d.from,
+        to: d.to,
+        amount: Fr::from(d.amount),
+        fee: Fr::from(d.fee),
+        nonce: Fr::from(nonce),
+        aux_x: d.aux_x,
+        aux_y: d.aux_y,
+        signature,
+    }
+}
