@@ -6,7 +6,7 @@
 //! transaction. The input state is never modified. The batch circuit mirrors it rule by rule.
 
 use crate::account::{Account, AccountLeaf};
-use crate::eddsa::{PublicKey, SignatureWitness};
+use crate::eddsa::PublicKey;
 use crate::merkle::{MerkleError, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::public::PublicInputs;
@@ -209,6 +209,14 @@ impl State {
         Ok(())
     }
 
+    /// A witness builder positioned at this state (for building batches by hand, e.g. in
+    /// soundness tests).
+    pub fn witness_builder(&self) -> WitnessBuilder {
+        let leaves: HashMap<u64, AccountLeaf> =
+            self.accounts.iter().map(|(i, a)| (*i, a.leaf())).collect();
+        WitnessBuilder::new(self.params, self.tree.clone(), leaves)
+    }
+
     /// Applies a batch: validates every transaction in order, pads with noops, credits fees,
     /// and returns the next state with its witness. `deposit_queue` is the L1's queue of
     /// pending deposits, oldest first; deposit transactions must consume it in order.
@@ -281,7 +289,7 @@ impl State {
                         aux_x: Fr::zero(),
                         aux_y: Fr::zero(),
                     };
-                    (data, slot_tx(&data, t.nonce, (&t.signature).into()))
+                    (data, SlotTx::transfer(t))
                 }
                 Tx::Withdraw(w) => {
                     in_range(w.from)?;
@@ -308,7 +316,7 @@ impl State {
                         aux_x: w.l1_address.to_field(),
                         aux_y: Fr::zero(),
                     };
-                    (data, slot_tx(&data, w.nonce, (&w.signature).into()))
+                    (data, SlotTx::withdraw(w))
                 }
                 Tx::Deposit(d) => {
                     let expected = deposit_queue.get(deposits_consumed);
@@ -341,7 +349,7 @@ impl State {
                         aux_x: d.pubkey.x(),
                         aux_y: d.pubkey.y(),
                     };
-                    (data, slot_tx(&data, 0, SignatureWitness::unused()))
+                    (data, SlotTx::deposit(d, index))
                 }
             };
             builder.push(slot_tx)?;
@@ -424,19 +432,5 @@ impl State {
         }
         a.balance -= needed as u64;
         Ok(a)
-    }
-}
-
-fn slot_tx(d: &SlotData, nonce: u32, signature: SignatureWitness) -> SlotTx {
-    SlotTx {
-        tx_type: d.tx_type,
-        from: d.from,
-        to: d.to,
-        amount: Fr::from(d.amount),
-        fee: Fr::from(d.fee),
-        nonce: Fr::from(nonce),
-        aux_x: d.aux_x,
-        aux_y: d.aux_y,
-        signature,
     }
 }

@@ -12,7 +12,7 @@ use crate::eddsa::SignatureWitness;
 use crate::merkle::{MerkleError, PathWitness, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::public::{deposit_step, pubdata_step, PublicInputs};
-use crate::tx::{pack_raw, TxType};
+use crate::tx::{pack_raw, Deposit, Transfer, TxType, Withdraw};
 use crate::Fr;
 use ark_ff::{One, Zero};
 use std::collections::HashMap;
@@ -61,6 +61,51 @@ impl SlotTx {
             nonce: Fr::zero(),
             aux_x: Fr::zero(),
             aux_y: Fr::zero(),
+            signature: SignatureWitness::unused(),
+        }
+    }
+
+    /// The slot for a signed transfer.
+    pub fn transfer(t: &Transfer) -> Self {
+        Self {
+            tx_type: TxType::Transfer,
+            from: t.from,
+            to: t.to,
+            amount: Fr::from(t.amount),
+            fee: Fr::from(t.fee),
+            nonce: Fr::from(t.nonce),
+            aux_x: Fr::zero(),
+            aux_y: Fr::zero(),
+            signature: (&t.signature).into(),
+        }
+    }
+
+    /// The slot for a signed withdrawal.
+    pub fn withdraw(w: &Withdraw) -> Self {
+        Self {
+            tx_type: TxType::Withdraw,
+            from: w.from,
+            to: 0,
+            amount: Fr::from(w.amount),
+            fee: Fr::from(w.fee),
+            nonce: Fr::from(w.nonce),
+            aux_x: w.l1_address.to_field(),
+            aux_y: Fr::zero(),
+            signature: (&w.signature).into(),
+        }
+    }
+
+    /// The slot for a deposit credited to account `index`.
+    pub fn deposit(d: &Deposit, index: u64) -> Self {
+        Self {
+            tx_type: TxType::Deposit,
+            from: 0,
+            to: index,
+            amount: Fr::from(d.amount),
+            fee: Fr::zero(),
+            nonce: Fr::zero(),
+            aux_x: d.pubkey.x(),
+            aux_y: d.pubkey.y(),
             signature: SignatureWitness::unused(),
         }
     }

@@ -1,0 +1,224 @@
+//! Valid batches: random mixes of all four types satisfy the circuit, and the circuit's new
+//! root is the native one.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use zkr_circuits::circuit::BatchCircuit;
+use zkr_circuits::public::{deposit_chain, pubdata_hash};
+use zkr_circuits::state::TransitionError;
+use zkr_circuits::tx::{Deposit, L1Address, Tx};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Transfer {
+        from: u64,
+        to: u64,
+        amount_pct: u64,
+        fee: u64,
+    },
+    Withdraw {
+        from: u64,
+        amount_pct: u64,
+        fee: u64,
+    },
+    Deposit {
+        key: u8,
+        amount: u64,
+    },
+    Noop,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u64..5, 0u64..5, 0u64..=100, 0u64..3).prop_map(|(from, to, amount_pct, fee)| Op::Transfer { from, to, amount_pct, fee }),
+        2 => (0u64..5, 0u64..=100, 0u64..3).prop_map(|(from, amount_pct, fee)| Op::Withdraw { from, amount_pct, fee }),
+        2 => (0u8..8, 0u64..1000).prop_map(|(key, amount)| Op::Deposit { key, amount }),
+        1 => Just(Op::Noop),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    #[test]
+    fn random_valid_batches_satisfy_the_circuit(ops in prop::collection::vec(op(), 3)) {
+        let p = params();
+        let mut state = funded(p, &[10, 1000, 2000, 3000, 4000]);
+        let mut queue = Vec::new();
+        let mut txs = Vec::new();
+        // Build the batch against a running native state so every transaction is valid.
+        for op in ops {
+            let tx = match op {
+                Op::Transfer { from, to, amount_pct, fee } => {
+                    let bal = state.account(from).unwrap().balance;
+                    let fee = fee.min(bal);
+                    Tx::Transfer(transfer(&state, from, to, (bal - fee) * amount_pct / 100, fee))
+                }
+                Op::Withdraw { from, amount_pct, fee } => {
+                    let bal = state.account(from).unwrap().balance;
+                    let fee = fee.min(bal);
+                    Tx::Withdraw(withdraw(&state, from, (bal - fee) * amount_pct / 100, fee, L1Address([from as u8; 20])))
+                }
+                Op::Deposit { key: k, amount } => {
+                    let d = Deposit { pubkey: key(k).public_key(), amount };
+                    queue.push(d);
+                    Tx::Deposit(d)
+                }
+                Op::Noop => Tx::Noop,
+            };
+            // Advance the running state by this one transaction (its own single-slot view).
+            let own_deposit: Vec<Deposit> = match tx { Tx::Deposit(d) => vec![d], _ => vec![] };
+            state = state.apply_batch(&[tx], &own_deposit).unwrap().state;
+            txs.push(tx);
+        }
+        let start = funded(p, &[10, 1000, 2000, 3000, 4000]);
+        let out = start.apply_batch(&txs, &queue).unwrap();
+        let r = BatchCircuit::new(out.witness.clone()).unwrap().check().unwrap();
+        prop_assert!(r.satisfied, "failed: {:?}", r.failed_rule());
+        // The circuit's root is the native root; the public values are what the L1 recomputes.
+        prop_assert_eq!(out.public.new_root, out.state.root());
+        prop_assert_eq!(out.public.old_root, start.root());
+        prop_assert_eq!(out.public.pubdata_hash, pubdata_hash(&out.public_data));
+        prop_assert_eq!(out.public.deposit_chain, deposit_chain(&queue[..out.deposits_consumed]));
+    }
+}
+
+#[test]
+fn circuit_shape_does_not_depend_on_the_witness() {
+    let p = params();
+    let state = funded(p, &[10, 100, 100]);
+    let a = state.apply_batch(&[], &[]).unwrap();
+    let b = state
+        .apply_batch(
+            &[
+                Tx::Transfer(transfer(&state, 1, 2, 5, 1)),
+                Tx::Withdraw(withdraw(&state, 2, 5, 1, L1Address([1; 20]))),
+            ],
+            &[],
+        )
+        .unwrap();
+    let ra = BatchCircuit::new(a.witness).unwrap().check().unwrap();
+    let rb = BatchCircuit::new(b.witness).unwrap().check().unwrap();
+    assert!(ra.satisfied && rb.satisfied);
+    assert_eq!(ra.num_constraints, rb.num_constraints);
+    assert_eq!(ra.num_witness_variables, rb.num_witness_variables);
+    assert_eq!(
+        ra.num_instance_variables, 2,
+        "one public input plus the constant 1"
+    );
+}
+
+#[test]
+fn fees_go_to_the_operator_and_withdrawals_are_reported() {
+    let p = params();
+    let state = funded(p, &[10, 100, 100]);
+    let addr = L1Address([7; 20]);
+    let out = state
+        .apply_batch(
+            &[
+                Tx::Transfer(transfer(&state, 1, 2, 30, 2)),
+                Tx::Withdraw(withdraw(&state, 2, 50, 3, addr)),
+            ],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(out.state.account(0).unwrap().balance, 15);
+    assert_eq!(out.state.account(1).unwrap().balance, 68);
+    assert_eq!(out.state.account(2).unwrap().balance, 77);
+    assert_eq!(out.state.account(2).unwrap().nonce, 1);
+    assert_eq!(out.withdrawals, vec![(addr, 50)]);
+    assert_eq!(out.fees, 5);
+    assert!(
+        BatchCircuit::new(out.witness)
+            .unwrap()
+            .check()
+            .unwrap()
+            .satisfied
+    );
+}
+
+#[test]
+fn native_transition_refuses_invalid_transactions_with_typed_errors() {
+    let p = params();
+    let state = funded(p, &[10, 100, 100]);
+    let t = transfer(&state, 1, 2, 5, 1);
+    let err = |txs: &[Tx], q: &[Deposit]| state.apply_batch(txs, q).unwrap_err();
+
+    let mut forged = t;
+    forged.amount = 6;
+    assert!(matches!(
+        err(&[Tx::Transfer(forged)], &[]),
+        TransitionError::BadSignature { slot: 0, index: 1 }
+    ));
+    assert!(matches!(
+        err(&[Tx::Transfer(t), Tx::Transfer(t)], &[]),
+        TransitionError::BadNonce {
+            slot: 1,
+            expected: 1,
+            got: 0,
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(&[Tx::Transfer(transfer(&state, 1, 2, 100, 1))], &[]),
+        TransitionError::InsufficientBalance { .. }
+    ));
+    assert!(matches!(
+        err(&[Tx::Transfer(transfer(&state, 1, 9, 1, 0))], &[]),
+        TransitionError::UnknownAccount { index: 9, .. }
+    ));
+    assert!(matches!(
+        err(&[Tx::Transfer(transfer(&state, 1, 16, 1, 0))], &[]),
+        TransitionError::IndexOutOfRange { index: 16, .. }
+    ));
+    assert!(matches!(
+        err(&[Tx::Noop; 4], &[]),
+        TransitionError::TooManyTransactions { got: 4, max: 3 }
+    ));
+    let d1 = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 1,
+    };
+    let d2 = Deposit {
+        pubkey: key(6).public_key(),
+        amount: 2,
+    };
+    assert!(matches!(
+        err(&[Tx::Deposit(d2)], &[d1, d2]),
+        TransitionError::DepositOutOfOrder { slot: 0, .. }
+    ));
+    assert!(matches!(
+        err(&[Tx::Deposit(d1)], &[]),
+        TransitionError::DepositOutOfOrder { .. }
+    ));
+
+    let rich = funded(p, &[10, u64::MAX, 100]);
+    let to_rich = transfer(&rich, 2, 1, 1, 0);
+    assert!(matches!(
+        rich.apply_batch(&[Tx::Transfer(to_rich)], &[]).unwrap_err(),
+        TransitionError::BalanceOverflow { index: 1, .. }
+    ));
+    // The input state is untouched by a failed batch.
+    assert_eq!(state.account(1).unwrap().nonce, 0);
+}
+
+#[test]
+fn deposits_top_up_existing_accounts_by_key() {
+    let p = params();
+    let state = funded(p, &[10, 100]);
+    let d = Deposit {
+        pubkey: key(1).public_key(),
+        amount: 5,
+    };
+    let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
+    assert_eq!(out.state.account(1).unwrap().balance, 105);
+    assert_eq!(out.public_data[0].to, 1);
+    assert!(
+        BatchCircuit::new(out.witness)
+            .unwrap()
+            .check()
+            .unwrap()
+            .satisfied
+    );
+}

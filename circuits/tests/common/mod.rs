@@ -1,0 +1,73 @@
+//! Shared fixtures: small circuits (depth 4 = 16 accounts, 3 slots) and funded states.
+#![allow(dead_code)]
+
+use zkr_circuits::circuit::{BatchCircuit, CheckResult};
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::state::State;
+use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
+use zkr_circuits::witness::BatchWitness;
+use zkr_circuits::CircuitParams;
+
+pub const CHAIN: u64 = zkr_circuits::params::DEFAULT_CHAIN_ID;
+
+pub fn params() -> CircuitParams {
+    CircuitParams::new(4, 3).unwrap()
+}
+
+pub fn key(i: u8) -> SecretKey {
+    SecretKey::from_seed([i + 1; 32])
+}
+
+/// Accounts 0..n funded with `balances`, created by deposit batches (account 0 is the operator).
+pub fn funded(p: CircuitParams, balances: &[u64]) -> State {
+    let queue: Vec<Deposit> = balances
+        .iter()
+        .enumerate()
+        .map(|(i, &amount)| Deposit {
+            pubkey: key(i as u8).public_key(),
+            amount,
+        })
+        .collect();
+    let mut state = State::new(p);
+    for chunk in queue.chunks(p.batch_size) {
+        let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        let out = state.apply_batch(&txs, chunk).unwrap();
+        assert!(check(&out.witness).satisfied);
+        state = out.state;
+    }
+    state
+}
+
+pub fn transfer(state: &State, from: u64, to: u64, amount: u64, fee: u64) -> Transfer {
+    let nonce = state.account(from).unwrap().nonce;
+    Transfer::signed(&key(from as u8), CHAIN, from, to, amount, fee, nonce)
+}
+
+pub fn withdraw(state: &State, from: u64, amount: u64, fee: u64, to: L1Address) -> Withdraw {
+    let nonce = state.account(from).unwrap().nonce;
+    Withdraw::signed(&key(from as u8), CHAIN, from, amount, fee, nonce, to)
+}
+
+pub fn check(w: &BatchWitness) -> CheckResult {
+    BatchCircuit::new(w.clone()).unwrap().check().unwrap()
+}
+
+/// Asserts the circuit is unsatisfied and that the first failing constraint belongs to `rule`
+/// in `slot` (so the witness broke that rule and nothing else before it).
+#[track_caller]
+pub fn assert_breaks(w: &BatchWitness, slot: Option<usize>, rule: &str) {
+    let r = check(w);
+    assert!(
+        !r.satisfied,
+        "expected the circuit to be unsatisfied (rule {rule:?})"
+    );
+    assert_eq!(
+        r.failed_rule(),
+        Some((slot, rule_static(rule))),
+        "first failing rule"
+    );
+}
+
+fn rule_static(rule: &str) -> &'static str {
+    Box::leak(rule.to_string().into_boxed_str())
+}

@@ -1,0 +1,381 @@
+//! Soundness: one negative test per rule of a valid batch.
+//!
+//! Each test builds a witness by hand with [`WitnessBuilder`] — bypassing every native check —
+//! so that it breaks exactly one rule while everything else stays consistent (paths, later
+//! slots, the public values). It then asserts that the constraint system is unsatisfied *and*
+//! that the first failing constraint belongs to the rule that was broken. A test that failed
+//! somewhere else would be a test of the wrong thing.
+
+mod common;
+
+use ark_ff::{One, Zero};
+use common::*;
+use num_bigint::BigUint;
+use zkr_circuits::account::AccountLeaf;
+use zkr_circuits::eddsa::SignatureWitness;
+use zkr_circuits::public::deposit_chain;
+use zkr_circuits::state::State;
+use zkr_circuits::tx::{Deposit, L1Address, Transfer, TxType};
+use zkr_circuits::witness::{BatchWitness, SlotTx, WitnessBuilder};
+use zkr_circuits::Fr;
+
+/// Accounts: 0 operator (10), 1 (100), 2 (100), 3 (u64::MAX - 5).
+fn state() -> State {
+    funded(params(), &[10, 100, 100, u64::MAX - 5])
+}
+
+/// Builds a batch from raw slots with the honest effects.
+fn build(state: &State, slots: Vec<SlotTx>) -> BatchWitness {
+    let mut b = state.witness_builder();
+    for s in slots {
+        b.push(s).unwrap();
+    }
+    b.finish().unwrap().0
+}
+
+fn honest(state: &State) -> BatchWitness {
+    build(state, vec![SlotTx::transfer(&transfer(state, 1, 2, 10, 1))])
+}
+
+#[test]
+fn the_honest_baseline_is_satisfied() {
+    assert!(check(&honest(&state())).satisfied);
+}
+
+#[test]
+fn forged_signature() {
+    let s = state();
+    let mut tx = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
+    tx.signature.s += 1u32;
+    assert_breaks(&build(&s, vec![tx]), Some(0), "sender signature");
+}
+
+#[test]
+fn signature_by_another_key() {
+    let s = state();
+    let t = Transfer::signed(&key(2), CHAIN, 1, 2, 10, 1, 0); // account 2 signs for account 1
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&t)]),
+        Some(0),
+        "sender signature",
+    );
+}
+
+#[test]
+fn signature_for_another_rollup() {
+    let s = state();
+    let t = Transfer::signed(&key(1), CHAIN + 1, 1, 2, 10, 1, 0);
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&t)]),
+        Some(0),
+        "sender signature",
+    );
+}
+
+#[test]
+fn transfer_signature_replayed_as_withdrawal() {
+    let s = state();
+    let t = transfer(&s, 1, 2, 10, 1);
+    let mut tx = SlotTx::transfer(&t);
+    tx.tx_type = TxType::Withdraw;
+    tx.to = 0;
+    assert_breaks(&build(&s, vec![tx]), Some(0), "sender signature");
+}
+
+#[test]
+fn wrong_nonce() {
+    let s = state();
+    // Correctly signed, but for nonce 1 while the account's nonce is 0.
+    let t = Transfer::signed(&key(1), CHAIN, 1, 2, 10, 1, 1);
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&t)]),
+        Some(0),
+        "signed nonce is the sender's nonce",
+    );
+}
+
+#[test]
+fn replayed_transaction() {
+    let s = state();
+    let tx = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
+    assert_breaks(
+        &build(&s, vec![tx.clone(), tx]),
+        Some(1),
+        "signed nonce is the sender's nonce",
+    );
+}
+
+#[test]
+fn amount_greater_than_balance() {
+    let s = state();
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&transfer(&s, 1, 2, 100, 1))]),
+        Some(0),
+        "sender balance covers amount + fee",
+    );
+}
+
+#[test]
+fn receiver_balance_overflow() {
+    let s = state();
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&transfer(&s, 1, 3, 10, 0))]),
+        Some(0),
+        "receiver balance does not overflow",
+    );
+}
+
+#[test]
+fn amount_that_wraps_the_field() {
+    // amount = p - 1 ("-1"): the sender would *gain* 1 and the receiver lose 1, and every
+    // other constraint (signature included: it is signed over the same packed value) holds.
+    let s = state();
+    let mut tx = SlotTx::transfer(&transfer(&s, 1, 2, 0, 0));
+    tx.amount = -Fr::one();
+    let msg = zkr_circuits::tx::signed_message(CHAIN, tx.packed(), Fr::zero(), 0);
+    tx.signature = (&key(1).sign(msg)).into();
+    assert_breaks(&build(&s, vec![tx]), Some(0), "amount is u64");
+}
+
+#[test]
+fn fee_that_wraps_the_field() {
+    let s = state();
+    let mut tx = SlotTx::transfer(&transfer(&s, 1, 2, 0, 0));
+    tx.fee = -Fr::one();
+    let msg = zkr_circuits::tx::signed_message(CHAIN, tx.packed(), Fr::zero(), 0);
+    tx.signature = (&key(1).sign(msg)).into();
+    assert_breaks(&build(&s, vec![tx]), Some(0), "fee is u64");
+}
+
+#[test]
+fn wrong_merkle_sibling() {
+    let s = state();
+    let mut w = honest(&s);
+    w.slots[0].sender.path.siblings[0][1] += Fr::one();
+    assert_breaks(&w, Some(0), "sender leaf is under the old root");
+    let mut w = honest(&s);
+    w.slots[0].receiver.path.siblings[1][0] += Fr::one();
+    assert_breaks(&w, Some(0), "receiver leaf is under the intermediate root");
+}
+
+#[test]
+fn wrong_old_leaf() {
+    let s = state();
+    let mut w = honest(&s);
+    w.slots[0].sender.leaf.balance += Fr::from(1000u64); // claim a richer sender
+    assert_breaks(&w, Some(0), "sender leaf is under the old root");
+}
+
+#[test]
+fn path_bits_that_do_not_match_the_index() {
+    let s = state();
+    let mut w = honest(&s);
+    w.slots[0].from = Fr::from(3u64); // path is account 1's
+    assert_breaks(&w, Some(0), "sender path bits spell `from`");
+}
+
+#[test]
+fn path_bits_that_are_not_boolean() {
+    let s = state();
+    let mut w = build(&s, vec![SlotTx::transfer(&transfer(&s, 2, 1, 10, 1))]);
+    // Index 2 is bits [0, 1, 0, 0]; write it as [2, 0, 0, 0], which sums to 2 too.
+    assert_eq!(w.slots[0].sender.path.bits[1], Fr::one());
+    w.slots[0].sender.path.bits[0] = Fr::from(2u64);
+    w.slots[0].sender.path.bits[1] = Fr::zero();
+    assert_breaks(&w, Some(0), "sender path bits spell `from`");
+}
+
+#[test]
+fn new_root_not_matching_the_updates() {
+    let s = state();
+    // Claim a root in which the receiver got 1 more than was sent.
+    let mut b = s.witness_builder();
+    b.push_with(
+        SlotTx::transfer(&transfer(&s, 1, 2, 10, 1)),
+        zkr_circuits::witness::sender_effect,
+        |tx, l| AccountLeaf {
+            balance: l.balance + tx.amount + Fr::one(),
+            ..l
+        },
+    )
+    .unwrap();
+    // The claimed root flows into later slots' paths; fill the batch so the slot is the last
+    // one whose update differs and the first mismatch is where the circuit uses that root.
+    let w = b.finish().unwrap().0;
+    assert_breaks(&w, Some(1), "sender leaf is under the old root");
+    // And a claimed new root that is simply different.
+    let mut w = honest(&s);
+    w.public.new_root += Fr::one();
+    assert_breaks(&w, None, "public input commitment");
+}
+
+#[test]
+fn tampered_public_data() {
+    let s = state();
+    let mut w = honest(&s);
+    w.public.pubdata_hash += Fr::one();
+    assert_breaks(&w, None, "public input commitment");
+}
+
+#[test]
+fn deposit_not_matching_the_queue() {
+    let s = state();
+    let queued = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 50,
+    };
+    let claimed = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 5000,
+    };
+    let mut w = build(&s, vec![SlotTx::deposit(&claimed, 4)]);
+    // The L1 recomputes the chain from its queue, which holds the 50, not the 5000.
+    w.public.deposit_chain = deposit_chain(&[queued]);
+    assert_breaks(&w, None, "public input commitment");
+}
+
+#[test]
+fn deposit_into_someone_elses_account() {
+    let s = state();
+    let d = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 50,
+    };
+    assert_breaks(
+        &build(&s, vec![SlotTx::deposit(&d, 2)]),
+        Some(0),
+        "deposit key matches the account",
+    );
+}
+
+#[test]
+fn transfer_to_an_empty_account() {
+    let s = state();
+    assert_breaks(
+        &build(&s, vec![SlotTx::transfer(&transfer(&s, 1, 9, 10, 1))]),
+        Some(0),
+        "transfer receiver exists",
+    );
+}
+
+#[test]
+fn deposit_to_the_empty_key() {
+    // A deposit to key (0, 0) would create an "empty" leaf holding a balance.
+    let s = state();
+    let mut tx = SlotTx::deposit(
+        &Deposit {
+            pubkey: key(5).public_key(),
+            amount: 50,
+        },
+        4,
+    );
+    tx.aux_x = Fr::zero();
+    tx.aux_y = Fr::zero();
+    assert_breaks(&build(&s, vec![tx]), Some(0), "receiver new leaf hash");
+}
+
+#[test]
+fn withdraw_with_a_bad_signature() {
+    let s = state();
+    let mut tx = SlotTx::withdraw(&withdraw(&s, 1, 10, 1, L1Address([9; 20])));
+    tx.aux_x = L1Address([8; 20]).to_field(); // redirect the funds
+    assert_breaks(&build(&s, vec![tx]), Some(0), "sender signature");
+}
+
+#[test]
+fn withdraw_address_beyond_160_bits() {
+    let s = state();
+    let mut tx = SlotTx::withdraw(&withdraw(&s, 1, 10, 1, L1Address([9; 20])));
+    tx.aux_x = -Fr::one();
+    let msg = zkr_circuits::tx::signed_message(CHAIN, tx.packed(), tx.aux_x, 0);
+    tx.signature = (&key(1).sign(msg)).into();
+    assert_breaks(
+        &build(&s, vec![tx]),
+        Some(0),
+        "withdrawal address is 160 bits",
+    );
+}
+
+#[test]
+fn noop_that_changes_state() {
+    let s = state();
+    // A noop slot whose sender (the operator, index 0) gains 1000. The circuit computes the
+    // noop's (unchanged) leaf itself, so the claimed change is caught at the first use of the
+    // claimed state: the noop's own receiver read (index 0 again).
+    let mut b = s.witness_builder();
+    b.push_with(
+        SlotTx::noop(),
+        |_, l| AccountLeaf {
+            balance: l.balance + Fr::from(1000u64),
+            ..l
+        },
+        |_, l| l,
+    )
+    .unwrap();
+    assert_breaks(
+        &b.finish().unwrap().0,
+        Some(0),
+        "receiver leaf is under the intermediate root",
+    );
+}
+
+#[test]
+fn noop_with_nonzero_fields() {
+    let s = state();
+    let mut tx = SlotTx::noop();
+    tx.amount = Fr::from(5u64);
+    assert_breaks(&build(&s, vec![tx]), Some(0), "unused fields are zero");
+    let mut tx = SlotTx::noop();
+    tx.to = 2;
+    assert_breaks(&build(&s, vec![tx]), Some(0), "unused fields are zero");
+}
+
+#[test]
+fn unsigned_slot_types_cannot_charge_fees() {
+    let s = state();
+    let mut tx = SlotTx::deposit(
+        &Deposit {
+            pubkey: key(5).public_key(),
+            amount: 50,
+        },
+        4,
+    );
+    tx.fee = Fr::from(3u64);
+    assert_breaks(&build(&s, vec![tx]), Some(0), "unused fields are zero");
+}
+
+#[test]
+fn fee_not_credited() {
+    let s = state();
+    let mut b = s.witness_builder();
+    b.push(SlotTx::transfer(&transfer(&s, 1, 2, 10, 1)))
+        .unwrap();
+    let w = b.finish_with(|_fees, leaf| leaf).unwrap().0;
+    assert_breaks(&w, None, "public input commitment");
+}
+
+#[test]
+fn signature_scalar_not_below_the_subgroup_order() {
+    let s = state();
+    let mut tx = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
+    let l: BigUint = BigUint::from(<ark_ed_on_bn254::Fr as ark_ff::PrimeField>::MODULUS);
+    tx.signature.s = SignatureWitness::from(&key(1).sign(Fr::one())).s.clone() + l;
+    assert!(!check(&build(&s, vec![tx])).satisfied);
+}
+
+#[test]
+fn empty_builder_matches_native_empty_batch() {
+    let s = state();
+    let w = WitnessBuilder::new(
+        params(),
+        zkr_circuits::merkle::SparseMerkleTree::new(4),
+        Default::default(),
+    );
+    let (w, _) = w.finish().unwrap();
+    assert!(check(&w).satisfied);
+    let native = zkr_circuits::state::State::new(params())
+        .apply_batch(&[], &[])
+        .unwrap();
+    assert_eq!(native.witness.commitment(), w.commitment());
+    let _ = s;
+}
