@@ -45,7 +45,7 @@ impl CircuitParams {
         batch_size: usize,
         chain_id: u64,
     ) -> Result<Self, ParamsError> {
-        if depth < 2 || depth > MAX_DEPTH || depth % 2 != 0 {
+        if !(2..=MAX_DEPTH).contains(&depth) || !depth.is_multiple_of(2) {
             return Err(ParamsError::BadDepth(depth));
         }
         if batch_size == 0 || batch_size > 4096 {

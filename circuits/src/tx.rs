@@ -452,7 +452,7 @@ pub fn encode_public_data(slots: &[SlotData]) -> Vec<u8> {
 
 /// Decodes a batch's public data.
 pub fn decode_public_data(bytes: &[u8]) -> Result<Vec<SlotData>, PublicDataError> {
-    if bytes.len() % SLOT_BYTES != 0 {
+    if !bytes.len().is_multiple_of(SLOT_BYTES) {
         return Err(PublicDataError::BadLength(bytes.len()));
     }
     bytes

@@ -222,3 +222,28 @@ fn deposits_top_up_existing_accounts_by_key() {
             .satisfied
     );
 }
+
+#[test]
+fn transfer_constraint_budget_at_2_pow_24_accounts() {
+    // Budget from the design: at most 25,000 constraints per transfer at 2^24 accounts.
+    let p = zkr_circuits::CircuitParams::new(24, 1).unwrap();
+    let out = zkr_circuits::state::State::new(p)
+        .apply_batch(&[], &[])
+        .unwrap();
+    let r = BatchCircuit::new(out.witness)
+        .unwrap()
+        .constraint_report()
+        .unwrap();
+    let per_transfer = r.constraints.per_tx["transfer"];
+    assert!(
+        per_transfer <= 25_000,
+        "{per_transfer} constraints per transfer"
+    );
+    assert_eq!(per_transfer, 23_061, "update README.md if this changes");
+    let slot_sum: usize = r.constraints.per_slot_components.values().sum();
+    assert_eq!(slot_sum, per_transfer);
+    assert_eq!(
+        r.constraints.total,
+        per_transfer + r.constraints.per_batch_overhead
+    );
+}

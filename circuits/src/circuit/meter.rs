@@ -150,7 +150,7 @@ pub struct ConstraintCounts {
     pub per_tx: BTreeMap<&'static str, usize>,
     /// Per component, summed over the whole batch.
     pub components: BTreeMap<&'static str, usize>,
-    /// Per component, for one slot.
+    /// Per component, for one slot (the last one).
     pub per_slot_components: BTreeMap<&'static str, usize>,
     /// Batch-level constraints (fee credit and commitment), paid once per batch.
     pub per_batch_overhead: usize,

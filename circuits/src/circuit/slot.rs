@@ -68,7 +68,12 @@ pub fn synthesize_slot(
         [&is_noop, &is_transfer, &is_deposit, &is_withdraw].map(|b| FpVar::from((*b).clone()));
     // Transfers and withdrawals debit and sign; the flags are one-hot, so the sum is boolean.
     let sends = &transfer + &withdraw;
-    let is_sending = &is_transfer | &is_withdraw;
+    let is_sending = m.span(
+        s,
+        Component::TxLogic,
+        "sending = transfer or withdraw",
+        || Ok(&is_transfer | &is_withdraw),
+    )?;
 
     let from = wit(w.from)?;
     let to = wit(w.to)?;

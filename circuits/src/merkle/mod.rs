@@ -125,7 +125,7 @@ pub struct SparseMerkleTree {
 impl SparseMerkleTree {
     /// An empty tree of `depth` address bits (`depth` even).
     pub fn new(depth: u32) -> Self {
-        assert!(depth % 2 == 0 && depth <= 62, "depth must be even");
+        assert!(depth.is_multiple_of(2) && depth <= 62, "depth must be even");
         let levels = (depth / 2) as usize;
         let mut empty = vec![Fr::zero()];
         for h in 0..levels {
