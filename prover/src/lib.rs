@@ -1,1 +1,24 @@
+//! # zkr-prover: Groth16 for the batch circuit
+//!
+//! * [`keys`]: circuit-specific setup (from OS randomness; a seed only for tests and
+//!   reproducible benchmarks, flagged insecure), key files cached by the circuit's parameters
+//!   and a digest of its constraint matrices, and validated loading (every point on the curve and
+//!   in its subgroup; a truncated or corrupt file is a typed error, never a panic).
+//! * [`prove`]: proving that does not redo per-proof what is the same for every proof: the
+//!   constraint matrices are built once, at setup or load, and each proof only computes the
+//!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before
+//!   `create_proof_with_reduction_and_matrices`. Timings are reported per phase.
+//! * [`pool`]: a pool that proves several batches at once, with a configurable number of
+//!   workers and threads per worker.
+//!
+//! Proofs are written in snarkjs's layout (see `zkr_verifier::snarkjs`).
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod keys;
+pub mod pool;
+pub mod prove;
+
+pub use keys::{KeyError, KeySet};
+pub use prove::{prove, ProveError, ProveTimings};

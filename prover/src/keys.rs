@@ -1,0 +1,418 @@
+//! Setup, key files and the key cache.
+//!
+//! A key directory holds:
+//!
+//! | file | content |
+//! |---|---|
+//! | `circuit.json` | parameters, matrix digest, sizes, and a warning that the setup is local |
+//! | `proving_key.bin` | the proving key, arkworks' uncompressed canonical encoding |
+//! | `verifying_key.bin` | the verifying key, same encoding |
+//! | `verification_key.json` | the verifying key in snarkjs's layout |
+//!
+//! A directory is reused only if its parameters and matrix digest equal the current circuit's,
+//! so a changed circuit never proves with stale keys.
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+};
+use ark_relations::utils::matrix::Matrix;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkr_circuits::circuit::BatchCircuit;
+use zkr_circuits::state::State;
+use zkr_circuits::CircuitParams;
+use zkr_verifier::snarkjs::VerificationKeyJson;
+
+/// Key errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// I/O on a key file.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A key file that does not decode or fails validation (truncated, corrupt, off-curve).
+    #[error("{path}: corrupt or truncated key file: {reason}")]
+    Corrupt {
+        /// File.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The directory's keys are for another circuit.
+    #[error("{path}: keys are for {found}, not for {wanted}; run `zkr setup` again")]
+    Stale {
+        /// Directory.
+        path: PathBuf,
+        /// What the directory holds.
+        found: String,
+        /// What was asked for.
+        wanted: String,
+    },
+    /// No keys in the directory.
+    #[error("{0}: no keys here; run `zkr setup` first")]
+    Missing(PathBuf),
+    /// Synthesis failed.
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+}
+
+/// The R1CS of a circuit, built once and reused by every proof.
+#[derive(Clone)]
+pub struct ConstraintMatrices {
+    /// A, B and C.
+    pub matrices: Vec<Matrix<Fr>>,
+    /// Number of instance variables (1 + public inputs).
+    pub num_instance_variables: usize,
+    /// Number of witness variables.
+    pub num_witness_variables: usize,
+    /// Number of constraints.
+    pub num_constraints: usize,
+    /// SHA-256 over the shape and every entry, hex.
+    pub digest: String,
+    /// Time it took to synthesize and extract them.
+    pub synthesis_time: Duration,
+}
+
+impl ConstraintMatrices {
+    /// Synthesizes the circuit for `params` (on an all-noop batch: the shape does not depend on
+    /// the witness) and extracts its matrices.
+    pub fn build(params: CircuitParams) -> Result<Self, KeyError> {
+        let t = Instant::now();
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        blank_circuit(params).generate_constraints(cs.clone())?;
+        cs.finalize();
+        let num_instance_variables = cs.num_instance_variables();
+        let num_witness_variables = cs.num_witness_variables();
+        let num_constraints = cs.num_constraints();
+        let mut all = cs.to_matrices()?;
+        let matrices = all
+            .remove(ark_relations::gr1cs::R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::Unsatisfiable)?;
+        let mut h = Sha256::new();
+        h.update(b"zkr-r1cs-v1");
+        for n in [
+            num_instance_variables,
+            num_witness_variables,
+            num_constraints,
+            matrices.len(),
+        ] {
+            h.update((n as u64).to_le_bytes());
+        }
+        let mut buf = Vec::with_capacity(32);
+        for m in &matrices {
+            for row in m {
+                h.update((row.len() as u64).to_le_bytes());
+                for (coeff, col) in row {
+                    h.update((*col as u64).to_le_bytes());
+                    buf.clear();
+                    coeff.serialize_compressed(&mut buf).expect("in-memory");
+                    h.update(&buf);
+                }
+            }
+        }
+        Ok(Self {
+            matrices,
+            num_instance_variables,
+            num_witness_variables,
+            num_constraints,
+            digest: hex::encode(h.finalize()),
+            synthesis_time: t.elapsed(),
+        })
+    }
+}
+
+/// An all-noop batch circuit for `params`.
+pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
+    let out = State::new(params)
+        .apply_batch(&[], &[])
+        .expect("an empty batch on the empty state is valid");
+    BatchCircuit::new(out.witness).expect("shape matches params")
+}
+
+/// `circuit.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyMeta {
+    /// Circuit parameters.
+    pub params: CircuitParams,
+    /// Matrix digest.
+    pub matrix_digest: String,
+    /// Constraints.
+    pub num_constraints: usize,
+    /// Witness variables.
+    pub num_witness_variables: usize,
+    /// Public inputs.
+    pub num_public_inputs: usize,
+    /// How the setup was made.
+    pub setup: String,
+}
+
+/// A proving key, its verifying key and the circuit's matrices.
+pub struct KeySet {
+    /// Metadata.
+    pub meta: KeyMeta,
+    /// Groth16 proving key.
+    pub pk: ProvingKey<Bn254>,
+    /// The R1CS matrices the key was made for.
+    pub matrices: ConstraintMatrices,
+}
+
+/// Where a key set came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// Generated now.
+    Generated,
+    /// Loaded from the cache.
+    Cached,
+}
+
+const META: &str = "circuit.json";
+const PK: &str = "proving_key.bin";
+const VK: &str = "verifying_key.bin";
+const VK_JSON: &str = "verification_key.json";
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
+    move |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl KeySet {
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.pk.vk
+    }
+
+    /// Runs the circuit-specific setup. `seed = None` draws the toxic waste from the operating
+    /// system; a seed makes the setup reproducible and **insecure** (tests and benchmarks only).
+    pub fn generate(params: CircuitParams, seed: Option<u64>) -> Result<Self, KeyError> {
+        let matrices = ConstraintMatrices::build(params)?;
+        let (pk, setup) = match seed {
+            None => {
+                let mut rng = OsRng;
+                (
+                    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+                        blank_circuit(params),
+                        &mut rng,
+                    )?,
+                    "local setup from OS randomness: for prototypes and teaching, not for value"
+                        .to_string(),
+                )
+            }
+            Some(s) => {
+                let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(s);
+                (
+                    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+                        blank_circuit(params),
+                        &mut rng,
+                    )?,
+                    format!(
+                        "INSECURE deterministic setup from seed {s}: tests and benchmarks only"
+                    ),
+                )
+            }
+        };
+        let meta = KeyMeta {
+            params,
+            matrix_digest: matrices.digest.clone(),
+            num_constraints: matrices.num_constraints,
+            num_witness_variables: matrices.num_witness_variables,
+            num_public_inputs: matrices.num_instance_variables - 1,
+            setup,
+        };
+        Ok(Self { meta, pk, matrices })
+    }
+
+    /// Writes the key files into `dir` (created if needed); each file is written to a temporary
+    /// name and renamed, so a crash never leaves a half-written key under the final name.
+    pub fn save(&self, dir: &Path) -> Result<(), KeyError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        write_atomic(&dir.join(PK), |w| {
+            self.pk
+                .serialize_uncompressed(w)
+                .map_err(std::io::Error::other)
+        })?;
+        write_atomic(&dir.join(VK), |w| {
+            self.pk
+                .vk
+                .serialize_uncompressed(w)
+                .map_err(std::io::Error::other)
+        })?;
+        let vk_json = serde_json::to_vec_pretty(&VerificationKeyJson::from_vk(&self.pk.vk))
+            .expect("serializable");
+        write_atomic(&dir.join(VK_JSON), |w| w.write_all(&vk_json))?;
+        // The metadata goes last: a directory without it is not a key directory.
+        let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
+        write_atomic(&dir.join(META), |w| w.write_all(&meta))
+    }
+
+    /// Reads `circuit.json` of a key directory.
+    pub fn read_meta(dir: &Path) -> Result<KeyMeta, KeyError> {
+        let path = dir.join(META);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(KeyError::Missing(dir.into()))
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let meta: KeyMeta = serde_json::from_slice(&bytes).map_err(|e| KeyError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        meta.params.validate().map_err(|e| KeyError::Corrupt {
+            path,
+            reason: e.to_string(),
+        })?;
+        Ok(meta)
+    }
+
+    /// Loads and validates the keys in `dir` for the circuit it declares, checking them against
+    /// a freshly built circuit (parameters and matrix digest).
+    pub fn load(dir: &Path) -> Result<Self, KeyError> {
+        let meta = Self::read_meta(dir)?;
+        let matrices = ConstraintMatrices::build(meta.params)?;
+        if matrices.digest != meta.matrix_digest {
+            return Err(KeyError::Stale {
+                path: dir.into(),
+                found: format!("a circuit with matrix digest {}", &meta.matrix_digest[..16]),
+                wanted: format!("the current circuit (digest {})", &matrices.digest[..16]),
+            });
+        }
+        let pk: ProvingKey<Bn254> = read_validated(&dir.join(PK))?;
+        if pk.vk.gamma_abc_g1.len() != matrices.num_instance_variables
+            || pk.a_query.len() != matrices.num_instance_variables + matrices.num_witness_variables
+        {
+            return Err(KeyError::Corrupt {
+                path: dir.join(PK),
+                reason: "key sizes do not match the circuit".into(),
+            });
+        }
+        Ok(Self { meta, pk, matrices })
+    }
+
+    /// Loads only the verifying key of `dir` (validated).
+    pub fn load_vk(dir: &Path) -> Result<(KeyMeta, VerifyingKey<Bn254>), KeyError> {
+        let meta = Self::read_meta(dir)?;
+        let vk = read_validated(&dir.join(VK))?;
+        Ok((meta, vk))
+    }
+
+    /// The keys in `dir` if they are for `params` and the current circuit; otherwise a new setup,
+    /// saved to `dir`.
+    pub fn load_or_generate(
+        dir: &Path,
+        params: CircuitParams,
+        seed: Option<u64>,
+    ) -> Result<(Self, KeySource), KeyError> {
+        match Self::read_meta(dir) {
+            Ok(meta) if meta.params == params => match Self::load(dir) {
+                Ok(k) => return Ok((k, KeySource::Cached)),
+                Err(KeyError::Stale { .. }) => {}
+                Err(e) => return Err(e),
+            },
+            Ok(_) | Err(KeyError::Missing(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let k = Self::generate(params, seed)?;
+        k.save(dir)?;
+        Ok((k, KeySource::Generated))
+    }
+
+    /// The cache directory for `params` under `root`.
+    pub fn cache_dir(root: &Path, params: &CircuitParams) -> PathBuf {
+        root.join(format!(
+            "d{}-b{}-c{}",
+            params.depth, params.batch_size, params.chain_id
+        ))
+    }
+}
+
+fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<()>,
+) -> Result<(), KeyError> {
+    let tmp = path.with_extension("tmp");
+    let run = || -> std::io::Result<()> {
+        let mut w = BufWriter::new(fs::File::create(&tmp)?);
+        f(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    run().map_err(io(path))
+}
+
+/// Reads a canonical uncompressed encoding with full validation (on curve, in subgroup) and no
+/// trailing bytes.
+pub fn read_validated<T: CanonicalDeserialize>(path: &Path) -> Result<T, KeyError> {
+    let f = fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            KeyError::Missing(path.into())
+        } else {
+            io(path)(e)
+        }
+    })?;
+    let mut r = BufReader::new(f);
+    let v = T::deserialize_with_mode(&mut r, Compress::No, Validate::Yes).map_err(|e| {
+        KeyError::Corrupt {
+            path: path.into(),
+            reason: e.to_string(),
+        }
+    })?;
+    let mut extra = [0u8; 1];
+    match r.read(&mut extra) {
+        Ok(0) => Ok(v),
+        Ok(_) => Err(KeyError::Corrupt {
+            path: path.into(),
+            reason: "trailing bytes after the key".into(),
+        }),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+/// The operating system's randomness, as an arkworks RNG.
+pub struct OsRng;
+
+impl RngCore for OsRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        getrandom_fill(dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), ark_std::rand::Error> {
+        getrandom_fill(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for OsRng {}
+
+fn getrandom_fill(dest: &mut [u8]) {
+    use std::io::Read as _;
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(dest))
+        .expect("the operating system's randomness (/dev/urandom) is unavailable");
+}

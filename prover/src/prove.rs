@@ -1,0 +1,109 @@
+//! Proving one batch, with the time split by phase.
+
+use crate::keys::KeySet;
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::{Groth16, Proof};
+use ark_relations::gr1cs::{ConstraintSystem, SynthesisError, SynthesisMode};
+use ark_std::rand::{CryptoRng, RngCore};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use zkr_circuits::circuit::BatchCircuit;
+use zkr_circuits::witness::BatchWitness;
+
+/// Proving errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The witness is for another circuit shape.
+    #[error("the batch is for {got:?}, the keys for {want:?}")]
+    WrongParams {
+        /// The batch's parameters.
+        got: zkr_circuits::CircuitParams,
+        /// The keys' parameters.
+        want: zkr_circuits::CircuitParams,
+    },
+    /// Synthesis failed.
+    #[error("witness generation failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+    /// The witness does not satisfy the circuit: the resulting proof does not verify.
+    #[error("the witness does not satisfy the circuit (the proof did not verify)")]
+    InvalidWitness,
+}
+
+/// Where the time of one proof went.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ProveTimings {
+    /// Computing the full variable assignment from the batch witness (constraint synthesis
+    /// without building matrices).
+    pub synthesis: Duration,
+    /// The Groth16 prover proper: QAP witness map (FFTs) and the multi-scalar multiplications.
+    pub proving: Duration,
+    /// The self-check: verifying the proof just made.
+    pub self_check: Duration,
+}
+
+/// Proves `witness` with `keys`; returns the proof and its public inputs.
+///
+/// The constraint matrices come from `keys` (built once); this call only computes the
+/// assignment, then runs `create_proof_with_reduction_and_matrices`. The proof is verified
+/// before it is returned, so an invalid witness is an error, not a bad proof.
+pub fn prove<R: RngCore + CryptoRng>(
+    keys: &KeySet,
+    witness: &BatchWitness,
+    rng: &mut R,
+) -> Result<(Proof<Bn254>, Vec<Fr>, ProveTimings), ProveError> {
+    if witness.params != keys.meta.params {
+        return Err(ProveError::WrongParams {
+            got: witness.params,
+            want: keys.meta.params,
+        });
+    }
+    let m = &keys.matrices;
+    let circuit = BatchCircuit::new(witness.clone()).map_err(|_| SynthesisError::Unsatisfiable)?;
+    let public = circuit.public_inputs();
+
+    let t = Instant::now();
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    circuit.synthesize(cs.clone())?;
+    let mut full = cs.instance_assignment()?.to_vec();
+    full.extend_from_slice(&cs.witness_assignment()?);
+    drop(cs);
+    if full.len() != m.num_instance_variables + m.num_witness_variables {
+        return Err(SynthesisError::Unsatisfiable.into());
+    }
+    let synthesis = t.elapsed();
+
+    let t = Instant::now();
+    let r = Fr::rand(rng);
+    let s = Fr::rand(rng);
+    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        &keys.pk,
+        r,
+        s,
+        &m.matrices,
+        m.num_instance_variables,
+        m.num_constraints,
+        &full,
+    )?;
+    let proving = t.elapsed();
+
+    let t = Instant::now();
+    let pvk = ark_groth16::prepare_verifying_key(&keys.pk.vk);
+    if !zkr_verifier::verify_proof(&pvk, &proof, &public) {
+        return Err(ProveError::InvalidWitness);
+    }
+    let self_check = t.elapsed();
+    Ok((
+        proof,
+        public,
+        ProveTimings {
+            synthesis,
+            proving,
+            self_check,
+        },
+    ))
+}

@@ -1,0 +1,260 @@
+//! snarkjs's JSON layouts for Groth16 over BN254 (`proof.json`, `public.json`,
+//! `verification_key.json`), so that `snarkjs groth16 verify` accepts zkr's proofs and zkr reads
+//! what snarkjs writes.
+//!
+//! Points are affine coordinates as decimal strings with a trailing projective `z`
+//! (`[x, y, "1"]`, or `["0", "1", "0"]` for the identity); a G2 coordinate is `[c0, c1]`.
+//! Parsing is strict: non-decimal text, coordinates at or above the base-field modulus, points
+//! off the curve or outside the prime-order subgroup are all refused with a [`FormatError`].
+
+use crate::{Proof, VerifyingKey};
+use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{PrimeField, Zero};
+use num_bigint::BigUint;
+use serde::{Deserialize, Serialize};
+use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
+use zkr_circuits::Fr;
+
+/// A malformed snarkjs file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// A number is not decimal or not canonical.
+    #[error("{what}: {reason}")]
+    Number {
+        /// Which value.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A point is not on the curve.
+    #[error("{0}: point is not on the curve")]
+    NotOnCurve(&'static str),
+    /// A point is not in the prime-order subgroup.
+    #[error("{0}: point is not in the prime-order subgroup")]
+    NotInSubgroup(&'static str),
+    /// Wrong protocol or curve tag, or wrong shape.
+    #[error("{0}")]
+    Shape(String),
+}
+
+fn fq(what: &'static str, s: &str) -> Result<Fq, FormatError> {
+    let bad = |reason: String| FormatError::Number { what, reason };
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(format!("not a decimal integer: {s:?}")));
+    }
+    let n: BigUint = s
+        .parse()
+        .map_err(|_| bad(format!("not a decimal integer: {s:?}")))?;
+    let q: BigUint = Fq::MODULUS.into();
+    if n >= q {
+        return Err(bad("coordinate is not below the base-field modulus".into()));
+    }
+    Ok(Fq::from(n))
+}
+
+fn dec<F: PrimeField>(x: &F) -> String {
+    let n: BigUint = x.into_bigint().into();
+    n.to_str_radix(10)
+}
+
+/// `[x, y, z]` of a G1 point.
+pub type G1Json = [String; 3];
+/// `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]` of a G2 point.
+pub type G2Json = [[String; 2]; 3];
+
+/// G1 point to JSON.
+pub fn g1_to_json(p: &G1Affine) -> G1Json {
+    match p.xy() {
+        None => ["0".into(), "1".into(), "0".into()],
+        Some((x, y)) => [dec(&x), dec(&y), "1".into()],
+    }
+}
+
+/// G2 point to JSON.
+pub fn g2_to_json(p: &G2Affine) -> G2Json {
+    match p.xy() {
+        None => [
+            ["0".into(), "0".into()],
+            ["1".into(), "0".into()],
+            ["0".into(), "0".into()],
+        ],
+        Some((x, y)) => [
+            [dec(&x.c0), dec(&x.c1)],
+            [dec(&y.c0), dec(&y.c1)],
+            ["1".into(), "0".into()],
+        ],
+    }
+}
+
+/// Validated G1 point from JSON.
+pub fn g1_from_json(what: &'static str, j: &G1Json) -> Result<G1Affine, FormatError> {
+    let z = fq(what, &j[2])?;
+    if z.is_zero() {
+        return Ok(G1Affine::zero());
+    }
+    if z != Fq::from(1u64) {
+        return Err(FormatError::Shape(format!("{what}: z must be 1 or 0")));
+    }
+    let p = G1Affine::new_unchecked(fq(what, &j[0])?, fq(what, &j[1])?);
+    if !p.is_on_curve() {
+        return Err(FormatError::NotOnCurve(what));
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(FormatError::NotInSubgroup(what));
+    }
+    Ok(p)
+}
+
+/// Validated G2 point from JSON.
+pub fn g2_from_json(what: &'static str, j: &G2Json) -> Result<G2Affine, FormatError> {
+    let z = Fq2::new(fq(what, &j[2][0])?, fq(what, &j[2][1])?);
+    if z.is_zero() {
+        return Ok(G2Affine::zero());
+    }
+    if z != Fq2::new(Fq::from(1u64), Fq::zero()) {
+        return Err(FormatError::Shape(format!("{what}: z must be 1 or 0")));
+    }
+    let x = Fq2::new(fq(what, &j[0][0])?, fq(what, &j[0][1])?);
+    let y = Fq2::new(fq(what, &j[1][0])?, fq(what, &j[1][1])?);
+    let p = G2Affine::new_unchecked(x, y);
+    if !p.is_on_curve() {
+        return Err(FormatError::NotOnCurve(what));
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(FormatError::NotInSubgroup(what));
+    }
+    Ok(p)
+}
+
+/// `proof.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofJson {
+    /// A.
+    pub pi_a: G1Json,
+    /// B.
+    pub pi_b: G2Json,
+    /// C.
+    pub pi_c: G1Json,
+    /// "groth16".
+    pub protocol: String,
+    /// "bn128".
+    pub curve: String,
+}
+
+fn check_tags(protocol: &str, curve: &str) -> Result<(), FormatError> {
+    if protocol != "groth16" {
+        return Err(FormatError::Shape(format!(
+            "protocol must be \"groth16\", got {protocol:?}"
+        )));
+    }
+    if curve != "bn128" {
+        return Err(FormatError::Shape(format!(
+            "curve must be \"bn128\", got {curve:?}"
+        )));
+    }
+    Ok(())
+}
+
+impl ProofJson {
+    /// JSON of a proof.
+    pub fn from_proof(p: &Proof) -> Self {
+        Self {
+            pi_a: g1_to_json(&p.a),
+            pi_b: g2_to_json(&p.b),
+            pi_c: g1_to_json(&p.c),
+            protocol: "groth16".into(),
+            curve: "bn128".into(),
+        }
+    }
+
+    /// The validated proof.
+    pub fn to_proof(&self) -> Result<Proof, FormatError> {
+        check_tags(&self.protocol, &self.curve)?;
+        Ok(Proof {
+            a: g1_from_json("pi_a", &self.pi_a)?,
+            b: g2_from_json("pi_b", &self.pi_b)?,
+            c: g1_from_json("pi_c", &self.pi_c)?,
+        })
+    }
+}
+
+/// `public.json`: the public inputs as decimal strings.
+pub fn public_to_json(inputs: &[Fr]) -> Vec<String> {
+    inputs.iter().map(fr_to_decimal).collect()
+}
+
+/// Parses `public.json`, refusing non-canonical values (>= the scalar-field modulus).
+pub fn public_from_json(inputs: &[String]) -> Result<Vec<Fr>, FormatError> {
+    inputs
+        .iter()
+        .map(|s| {
+            fr_from_decimal(s).map_err(|e| FormatError::Number {
+                what: "public input",
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `verification_key.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationKeyJson {
+    /// "groth16".
+    pub protocol: String,
+    /// "bn128".
+    pub curve: String,
+    /// Number of public inputs.
+    #[serde(rename = "nPublic")]
+    pub n_public: usize,
+    /// alpha in G1.
+    pub vk_alpha_1: G1Json,
+    /// beta in G2.
+    pub vk_beta_2: G2Json,
+    /// gamma in G2.
+    pub vk_gamma_2: G2Json,
+    /// delta in G2.
+    pub vk_delta_2: G2Json,
+    /// The input commitments (`gamma_abc_g1`), one more than `nPublic`.
+    #[serde(rename = "IC")]
+    pub ic: Vec<G1Json>,
+}
+
+impl VerificationKeyJson {
+    /// JSON of a verifying key.
+    pub fn from_vk(vk: &VerifyingKey) -> Self {
+        Self {
+            protocol: "groth16".into(),
+            curve: "bn128".into(),
+            n_public: vk.gamma_abc_g1.len().saturating_sub(1),
+            vk_alpha_1: g1_to_json(&vk.alpha_g1),
+            vk_beta_2: g2_to_json(&vk.beta_g2),
+            vk_gamma_2: g2_to_json(&vk.gamma_g2),
+            vk_delta_2: g2_to_json(&vk.delta_g2),
+            ic: vk.gamma_abc_g1.iter().map(g1_to_json).collect(),
+        }
+    }
+
+    /// The validated verifying key.
+    pub fn to_vk(&self) -> Result<VerifyingKey, FormatError> {
+        check_tags(&self.protocol, &self.curve)?;
+        if self.ic.len() != self.n_public + 1 {
+            return Err(FormatError::Shape(format!(
+                "IC has {} points, expected nPublic + 1 = {}",
+                self.ic.len(),
+                self.n_public + 1
+            )));
+        }
+        Ok(VerifyingKey {
+            alpha_g1: g1_from_json("vk_alpha_1", &self.vk_alpha_1)?,
+            beta_g2: g2_from_json("vk_beta_2", &self.vk_beta_2)?,
+            gamma_g2: g2_from_json("vk_gamma_2", &self.vk_gamma_2)?,
+            delta_g2: g2_from_json("vk_delta_2", &self.vk_delta_2)?,
+            gamma_abc_g1: self
+                .ic
+                .iter()
+                .map(|p| g1_from_json("IC", p))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
