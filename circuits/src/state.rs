@@ -136,6 +136,41 @@ pub struct State {
     by_key: HashMap<PublicKey, u64>,
 }
 
+/// A serializable picture of a state: its parameters and accounts (the tree is rebuilt).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSnapshot {
+    /// Circuit parameters.
+    pub params: CircuitParams,
+    /// Accounts by index.
+    pub accounts: Vec<IndexedAccount>,
+}
+
+/// An account with its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexedAccount {
+    /// Index in the tree.
+    pub index: u64,
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+}
+
+/// Why a snapshot cannot be a state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// Bad parameters.
+    #[error(transparent)]
+    Params(#[from] crate::params::ParamsError),
+    /// Index out of range.
+    #[error("account index {0} is outside the tree")]
+    IndexOutOfRange(u64),
+    /// Two accounts at one index, or one key at two indices.
+    #[error("duplicate account index or key at index {0}")]
+    Duplicate(u64),
+}
+
 /// The result of a valid batch.
 #[derive(Debug, Clone)]
 pub struct BatchOutput {
@@ -163,6 +198,40 @@ impl State {
             tree: SparseMerkleTree::new(params.depth),
             accounts: BTreeMap::new(),
             by_key: HashMap::new(),
+        }
+    }
+
+    /// Rebuilds a state from a snapshot (validating indices and uniqueness of keys).
+    pub fn from_snapshot(s: &StateSnapshot) -> Result<Self, SnapshotError> {
+        s.params.validate()?;
+        let mut state = State::new(s.params);
+        for a in &s.accounts {
+            if a.index >= s.params.capacity() {
+                return Err(SnapshotError::IndexOutOfRange(a.index));
+            }
+            if state.accounts.contains_key(&a.index) || state.by_key.contains_key(&a.account.pubkey)
+            {
+                return Err(SnapshotError::Duplicate(a.index));
+            }
+            state
+                .set(a.index, a.account)
+                .map_err(|_| SnapshotError::IndexOutOfRange(a.index))?;
+        }
+        Ok(state)
+    }
+
+    /// A snapshot of this state.
+    pub fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot {
+            params: self.params,
+            accounts: self
+                .accounts
+                .iter()
+                .map(|(i, a)| IndexedAccount {
+                    index: *i,
+                    account: *a,
+                })
+                .collect(),
         }
     }
 

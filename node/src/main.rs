@@ -16,6 +16,14 @@ struct Cli {
 enum Command {
     /// Print the batch circuit's constraint counts, per transaction type and per component.
     Circuit(cmd::circuit::Args),
+    /// Run the circuit-specific Groth16 setup and write the key files.
+    Setup(cmd::setup::Args),
+    /// Write a valid sample batch (deposits, transfers, a withdrawal) with its starting state.
+    ExampleBatch(cmd::example::Args),
+    /// Prove a batch file; writes proof.json and public.json (snarkjs layout).
+    Prove(cmd::prove::Args),
+    /// Verify a proof: exit 0 valid, 1 invalid, 2 malformed input.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -26,6 +34,10 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Circuit(a) => cmd::circuit::run(a),
+        Command::Setup(a) => cmd::setup::run(a),
+        Command::ExampleBatch(a) => cmd::example::run(a),
+        Command::Prove(a) => cmd::prove::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
     };
     match result {
         Ok(code) => code,

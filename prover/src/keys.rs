@@ -158,6 +158,8 @@ pub struct KeyMeta {
     pub num_public_inputs: usize,
     /// How the setup was made.
     pub setup: String,
+    /// SHA-256 of `proving_key.bin` as setup wrote it, hex.
+    pub proving_key_sha256: String,
 }
 
 /// A proving key, its verifying key and the circuit's matrices.
@@ -226,6 +228,8 @@ impl KeySet {
                 )
             }
         };
+        let mut pk_bytes = Vec::new();
+        pk.serialize_uncompressed(&mut pk_bytes).expect("in-memory");
         let meta = KeyMeta {
             params,
             matrix_digest: matrices.digest.clone(),
@@ -233,6 +237,7 @@ impl KeySet {
             num_witness_variables: matrices.num_witness_variables,
             num_public_inputs: matrices.num_instance_variables - 1,
             setup,
+            proving_key_sha256: hex::encode(Sha256::digest(&pk_bytes)),
         };
         Ok(Self { meta, pk, matrices })
     }
@@ -293,7 +298,7 @@ impl KeySet {
                 wanted: format!("the current circuit (digest {})", &matrices.digest[..16]),
             });
         }
-        let pk: ProvingKey<Bn254> = read_validated(&dir.join(PK))?;
+        let pk = read_proving_key(&dir.join(PK), &meta.proving_key_sha256)?;
         if pk.vk.gamma_abc_g1.len() != matrices.num_instance_variables
             || pk.a_query.len() != matrices.num_instance_variables + matrices.num_witness_variables
         {
@@ -355,6 +360,42 @@ fn write_atomic(
         fs::rename(&tmp, path)
     };
     run().map_err(io(path))
+}
+
+/// Reads the proving key. A file whose SHA-256 equals the one recorded at setup is byte for byte
+/// the key setup produced (every point came out of group operations) and is decoded without
+/// re-checking each point — the check costs seconds, mostly G2 subgroup checks. Any other file
+/// is decoded with full validation, to say precisely what is wrong, and refused.
+fn read_proving_key(path: &Path, expected_sha256: &str) -> Result<ProvingKey<Bn254>, KeyError> {
+    let bytes = fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            KeyError::Missing(path.into())
+        } else {
+            io(path)(e)
+        }
+    })?;
+    let corrupt = |reason: String| KeyError::Corrupt {
+        path: path.into(),
+        reason,
+    };
+    if hex::encode(Sha256::digest(&bytes)) == expected_sha256 {
+        let mut r = &bytes[..];
+        let pk = ProvingKey::deserialize_with_mode(&mut r, Compress::No, Validate::No)
+            .map_err(|e| corrupt(e.to_string()))?;
+        if !r.is_empty() {
+            return Err(corrupt("trailing bytes after the key".into()));
+        }
+        return Ok(pk);
+    }
+    let mut r = &bytes[..];
+    ProvingKey::<Bn254>::deserialize_with_mode(&mut r, Compress::No, Validate::Yes)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes after the key".into()));
+    }
+    Err(corrupt(
+        "the key decodes but is not the one this directory's setup wrote (SHA-256 differs)".into(),
+    ))
 }
 
 /// Reads a canonical uncompressed encoding with full validation (on curve, in subgroup) and no

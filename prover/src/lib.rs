@@ -2,8 +2,11 @@
 //!
 //! * [`keys`]: circuit-specific setup (from OS randomness; a seed only for tests and
 //!   reproducible benchmarks, flagged insecure), key files cached by the circuit's parameters
-//!   and a digest of its constraint matrices, and validated loading (every point on the curve and
-//!   in its subgroup; a truncated or corrupt file is a typed error, never a panic).
+//!   and a digest of its constraint matrices, and validated loading: the verifying key is always
+//!   checked point by point (on the curve, in the subgroup); the proving key is accepted as is
+//!   only when it is byte for byte the file setup wrote (SHA-256 recorded in `circuit.json`),
+//!   and otherwise decoded with full validation and refused. A truncated or corrupt file is a
+//!   typed error, never a panic.
 //! * [`prove`]: proving that does not redo per-proof what is the same for every proof: the
 //!   constraint matrices are built once, at setup or load, and each proof only computes the
 //!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before

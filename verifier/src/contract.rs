@@ -14,7 +14,9 @@ use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
 use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::public::{deposit_chain, pubdata_hash, PublicInputs};
-use zkr_circuits::tx::{decode_public_data, Deposit, L1Address, TxType};
+use zkr_circuits::tx::{
+    decode_public_data, encode_public_data, Deposit, L1Address, SlotData, TxType,
+};
 use zkr_circuits::{CircuitParams, Fr};
 
 /// A deposit waiting in the L1 queue.
@@ -82,6 +84,25 @@ pub struct BatchSubmission {
     pub public_data: String,
     /// The Groth16 proof, in snarkjs's layout.
     pub proof: ProofJson,
+}
+
+impl BatchSubmission {
+    /// The submission for a proven batch.
+    pub fn new(
+        number: u64,
+        old_root: Fr,
+        new_root: Fr,
+        public_data: &[SlotData],
+        proof: &crate::Proof,
+    ) -> Self {
+        Self {
+            number,
+            old_root: fr_to_decimal(&old_root),
+            new_root: fr_to_decimal(&new_root),
+            public_data: hex::encode(encode_public_data(public_data)),
+            proof: ProofJson::from_proof(proof),
+        }
+    }
 }
 
 /// Why a batch was refused. A refused batch changes nothing.

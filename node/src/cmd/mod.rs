@@ -1,3 +1,8 @@
 //! One module per subcommand.
 
 pub mod circuit;
+pub mod example;
+pub mod prove;
+pub mod setup;
+pub mod util;
+pub mod verify;

@@ -1,0 +1,143 @@
+//! The snarkjs-style command line: setup, example-batch, prove, verify, and their exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+fn zkr(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_zkr"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn setup_prove_verify_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (c, out, err) = zkr(
+        &[
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+            "3",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains("constraints"), "{out}");
+    assert!(
+        err.contains("INSECURE"),
+        "a seeded setup says it is insecure: {err}"
+    );
+    // A second setup reuses the cached keys.
+    let (c, out, _) = zkr(
+        &[
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+            "3",
+        ],
+        d,
+    );
+    assert_eq!(c, 0);
+    assert!(out.contains("cached"), "{out}");
+
+    assert_eq!(
+        zkr(
+            &[
+                "example-batch",
+                "--depth",
+                "4",
+                "--batch-size",
+                "2",
+                "--out",
+                "batch.json"
+            ],
+            d
+        )
+        .0,
+        0
+    );
+    let (c, out, err) = zkr(
+        &[
+            "prove",
+            "--keys",
+            "keys",
+            "--batch",
+            "batch.json",
+            "--out",
+            "proof",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains("prove"), "{out}");
+    for f in ["proof.json", "public.json", "transition.json"] {
+        assert!(d.join("proof").join(f).exists(), "{f}");
+    }
+    let (c, out, _) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
+    assert_eq!(c, 0, "{out}");
+    assert!(out.starts_with("OK"));
+
+    // Invalid: a different public input (transition.json removed so only the pairing decides).
+    std::fs::remove_file(d.join("proof/transition.json")).unwrap();
+    std::fs::write(d.join("proof/public.json"), r#"["12345"]"#).unwrap();
+    let (c, out, _) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("INVALID"));
+
+    // Malformed: a public input equal to the field modulus, then garbage.
+    std::fs::write(
+        d.join("proof/public.json"),
+        r#"["21888242871839275222246405745257275088548364400416034343698204186575808495617"]"#,
+    )
+    .unwrap();
+    let (c, _, err) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
+    assert_eq!(c, 2);
+    assert!(err.contains("canonical"), "{err}");
+    std::fs::write(d.join("proof/proof.json"), "{").unwrap();
+    let (c, _, err) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
+    assert_eq!(c, 2);
+    assert!(err.contains("proof.json"), "{err}");
+
+    // A truncated proving key is a clear error, not a panic.
+    let pk = d.join("keys/proving_key.bin");
+    let bytes = std::fs::read(&pk).unwrap();
+    std::fs::write(&pk, &bytes[..bytes.len() / 3]).unwrap();
+    let (c, _, err) = zkr(
+        &[
+            "prove",
+            "--keys",
+            "keys",
+            "--batch",
+            "batch.json",
+            "--out",
+            "p2",
+        ],
+        d,
+    );
+    assert_eq!(c, 2);
+    assert!(err.contains("corrupt or truncated"), "{err}");
+    assert!(!err.contains("panicked"));
+
+    // Odd depth: a clear error.
+    let (c, _, err) = zkr(&["circuit", "--depth", "5", "--batch-size", "1"], d);
+    assert_eq!(c, 2);
+    assert!(err.contains("even"), "{err}");
+}

@@ -1,0 +1,196 @@
+//! The L1 contract's acceptance rule, end to end with real proofs: every rejection class leaves
+//! the L1 state byte-for-byte unchanged, and a restart keeps the accepted state.
+
+use std::sync::OnceLock;
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::state::{BatchOutput, State};
+use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
+use zkr_circuits::CircuitParams;
+use zkr_prover::keys::{KeySet, OsRng};
+use zkr_prover::prove;
+use zkr_verifier::{BatchSubmission, DepositError, L1Contract, Rejection};
+
+fn params() -> CircuitParams {
+    CircuitParams::new(4, 2).unwrap()
+}
+
+fn keys() -> &'static KeySet {
+    static K: OnceLock<KeySet> = OnceLock::new();
+    K.get_or_init(|| KeySet::generate(params(), Some(11)).unwrap())
+}
+
+fn alice() -> SecretKey {
+    SecretKey::from_seed([1; 32])
+}
+fn bob() -> SecretKey {
+    SecretKey::from_seed([2; 32])
+}
+const ALICE_L1: L1Address = L1Address([0xa1; 20]);
+const BOB_L1: L1Address = L1Address([0xb0; 20]);
+
+fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
+    let (proof, _, _) = prove(keys(), &out.witness, &mut OsRng).unwrap();
+    BatchSubmission::new(
+        number,
+        out.public.old_root,
+        out.public.new_root,
+        &out.public_data,
+        &proof,
+    )
+}
+
+/// An L1 with two queued deposits, and the first batch (consuming them) proven.
+fn setup(path: &std::path::Path) -> (L1Contract, BatchOutput, BatchSubmission) {
+    let mut l1 = L1Contract::open(path, params(), keys().vk().clone()).unwrap();
+    l1.mint(ALICE_L1, 1000).unwrap();
+    l1.mint(BOB_L1, 1000).unwrap();
+    l1.deposit(ALICE_L1, alice().public_key(), 100).unwrap();
+    l1.deposit(BOB_L1, bob().public_key(), 50).unwrap();
+    let queue: Vec<Deposit> = l1.state().deposit_queue.iter().map(|q| q.deposit).collect();
+    let out = State::new(params())
+        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .unwrap();
+    let sub = submission(1, &out);
+    (l1, out, sub)
+}
+
+#[test]
+fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l1.json");
+    let (mut l1, out1, sub1) = setup(&path);
+    assert_eq!(l1.balance(&ALICE_L1), 900);
+    let r = l1.submit_batch(&sub1).unwrap();
+    assert_eq!(r.deposits_consumed, 2);
+    assert!(l1.state().deposit_queue.is_empty());
+    assert_eq!(l1.state_root(), out1.state.root());
+
+    // Batch 2: a transfer and a withdrawal to an L1 address.
+    let s = &out1.state;
+    let t = Transfer::signed(&alice(), 1, 0, 1, 10, 2, 0);
+    let w = Withdraw::signed(&bob(), 1, 1, 30, 1, 0, BOB_L1);
+    let out2 = s
+        .apply_batch(&[Tx::Transfer(t), Tx::Withdraw(w)], &[])
+        .unwrap();
+    let r = l1.submit_batch(&submission(2, &out2)).unwrap();
+    assert_eq!(r.withdrawals, vec![(BOB_L1, 30)]);
+    assert_eq!(l1.balance(&BOB_L1), 950 + 30);
+    assert_eq!(l1.state_root(), out2.state.root());
+
+    // Restart: the accepted state is back, byte for byte.
+    let before = std::fs::read(&path).unwrap();
+    drop(l1);
+    let l1 = L1Contract::open(&path, params(), keys().vk().clone()).unwrap();
+    assert_eq!(l1.state().batches.len(), 2);
+    assert_eq!(l1.state_root(), out2.state.root());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // A different key refuses the stored state.
+    let other = KeySet::generate(params(), Some(12)).unwrap();
+    assert!(L1Contract::open(&path, params(), other.vk().clone()).is_err());
+}
+
+#[test]
+fn every_rejection_leaves_the_state_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l1.json");
+    let (mut l1, out1, sub1) = setup(&path);
+
+    let check =
+        |l1: &mut L1Contract, sub: &BatchSubmission, expect: &dyn Fn(&Rejection) -> bool| {
+            let file_before = std::fs::read(&path).unwrap();
+            let state_before = l1.state().clone();
+            let err = l1.submit_batch(sub).unwrap_err();
+            assert!(expect(&err), "unexpected rejection: {err}");
+            assert_eq!(l1.state(), &state_before);
+            assert_eq!(std::fs::read(&path).unwrap(), file_before);
+        };
+
+    let p = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+    let mut s = sub1.clone();
+    s.number = 2;
+    check(&mut l1, &s, &|e| {
+        matches!(
+            e,
+            Rejection::OutOfOrder {
+                expected: 1,
+                got: 2
+            }
+        )
+    });
+    let mut s = sub1.clone();
+    s.new_root = p.into();
+    check(&mut l1, &s, &|e| {
+        matches!(
+            e,
+            Rejection::NonCanonicalInput {
+                field: "new_root",
+                ..
+            }
+        )
+    });
+    let mut s = sub1.clone();
+    s.old_root = "123".into();
+    check(&mut l1, &s, &|e| {
+        matches!(e, Rejection::WrongOldRoot { .. })
+    });
+    let mut s = sub1.clone();
+    s.public_data.truncate(20);
+    check(&mut l1, &s, &|e| {
+        matches!(e, Rejection::MalformedPublicData(_))
+    });
+    let mut s = sub1.clone();
+    s.public_data = "zz".into();
+    check(&mut l1, &s, &|e| {
+        matches!(e, Rejection::MalformedPublicData(_))
+    });
+    // Deposits out of order: swap the two deposit slots.
+    let mut s = sub1.clone();
+    let (a, b) = s.public_data.split_at(178);
+    s.public_data = format!("{b}{a}");
+    check(&mut l1, &s, &|e| {
+        matches!(e, Rejection::DepositsMismatch(_))
+    });
+    // Off-curve and non-canonical proof points.
+    let mut s = sub1.clone();
+    s.proof.pi_a[0] = "1".into();
+    check(&mut l1, &s, &|e| matches!(e, Rejection::MalformedProof(_)));
+    let mut s = sub1.clone();
+    s.proof.pi_c[1] =
+        "21888242871839275222246405745257275088696311157297823662689037894645226208583".into();
+    check(&mut l1, &s, &|e| matches!(e, Rejection::MalformedProof(_)));
+    // A valid-looking proof for another transition: claim a different new root.
+    let mut s = sub1.clone();
+    s.new_root = "42".into();
+    check(&mut l1, &s, &|e| matches!(e, Rejection::BadProof));
+    // Swapped proof points.
+    let mut s = sub1.clone();
+    std::mem::swap(&mut s.proof.pi_a, &mut s.proof.pi_c);
+    check(&mut l1, &s, &|e| matches!(e, Rejection::BadProof));
+
+    // The honest submission is accepted; then a replay is refused.
+    l1.submit_batch(&sub1).unwrap();
+    check(&mut l1, &sub1, &|e| {
+        matches!(
+            e,
+            Rejection::Replayed {
+                expected: 2,
+                got: 1
+            }
+        )
+    });
+    let _ = out1;
+}
+
+#[test]
+fn deposits_need_l1_funds() {
+    let mut l1 = L1Contract::new(params(), keys().vk().clone());
+    assert_eq!(
+        l1.deposit(ALICE_L1, alice().public_key(), 0),
+        Err(DepositError::ZeroAmount)
+    );
+    assert!(matches!(
+        l1.deposit(ALICE_L1, alice().public_key(), 5),
+        Err(DepositError::InsufficientL1Balance { .. })
+    ));
+    assert!(l1.state().deposit_queue.is_empty());
+}
