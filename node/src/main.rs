@@ -24,6 +24,11 @@ enum Command {
     Prove(cmd::prove::Args),
     /// Verify a proof: exit 0 valid, 1 invalid, 2 malformed input.
     Verify(cmd::verify::Args),
+    /// Measure setup / witness / synthesis / prove / verify per batch size and thread count,
+    /// against the Groth16 floor.
+    Bench(cmd::bench::Args),
+    /// Measure the prover pool's throughput on queued batches for several worker counts.
+    BenchPool(cmd::bench::PoolArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +43,8 @@ fn main() -> std::process::ExitCode {
         Command::ExampleBatch(a) => cmd::example::run(a),
         Command::Prove(a) => cmd::prove::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+        Command::BenchPool(a) => cmd::bench::run_pool(a),
     };
     match result {
         Ok(code) => code,

@@ -89,11 +89,16 @@ impl ConstraintMatrices {
     /// Synthesizes the circuit for `params` (on an all-noop batch: the shape does not depend on
     /// the witness) and extracts its matrices.
     pub fn build(params: CircuitParams) -> Result<Self, KeyError> {
+        Self::from_circuit(blank_circuit(params))
+    }
+
+    /// Synthesizes any circuit and extracts its matrices.
+    pub fn from_circuit<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self, KeyError> {
         let t = Instant::now();
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
-        blank_circuit(params).generate_constraints(cs.clone())?;
+        circuit.generate_constraints(cs.clone())?;
         cs.finalize();
         let num_instance_variables = cs.num_instance_variables();
         let num_witness_variables = cs.num_witness_variables();

@@ -1,10 +1,12 @@
 //! Proving one batch, with the time split by phase.
 
-use crate::keys::KeySet;
+use crate::keys::{ConstraintMatrices, KeySet};
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, Proof};
-use ark_relations::gr1cs::{ConstraintSystem, SynthesisError, SynthesisMode};
+use ark_groth16::{Groth16, Proof, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, SynthesisError, SynthesisMode,
+};
 use ark_std::rand::{CryptoRng, RngCore};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -42,6 +44,46 @@ pub struct ProveTimings {
     pub self_check: Duration,
 }
 
+/// The full assignment `[1, public inputs..., witnesses...]` of a circuit: constraint synthesis
+/// without building matrices (they come from setup).
+pub fn assignment<C: ConstraintSynthesizer<Fr>>(
+    circuit: C,
+    m: &ConstraintMatrices,
+) -> Result<Vec<Fr>, SynthesisError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    circuit.generate_constraints(cs.clone())?;
+    let mut full = cs.instance_assignment()?.to_vec();
+    full.extend_from_slice(&cs.witness_assignment()?);
+    if full.len() != m.num_instance_variables + m.num_witness_variables {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    Ok(full)
+}
+
+/// The Groth16 prover proper on a full assignment and prebuilt matrices.
+pub fn prove_assignment<R: RngCore + CryptoRng>(
+    pk: &ProvingKey<Bn254>,
+    m: &ConstraintMatrices,
+    full: &[Fr],
+    rng: &mut R,
+) -> Result<Proof<Bn254>, SynthesisError> {
+    let r = Fr::rand(rng);
+    let s = Fr::rand(rng);
+    Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        pk,
+        r,
+        s,
+        &m.matrices,
+        m.num_instance_variables,
+        m.num_constraints,
+        full,
+    )
+}
+
 /// Proves `witness` with `keys`; returns the proof and its public inputs.
 ///
 /// The constraint matrices come from `keys` (built once); this call only computes the
@@ -63,32 +105,11 @@ pub fn prove<R: RngCore + CryptoRng>(
     let public = circuit.public_inputs();
 
     let t = Instant::now();
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_mode(SynthesisMode::Prove {
-        construct_matrices: false,
-        generate_lc_assignments: false,
-    });
-    circuit.synthesize(cs.clone())?;
-    let mut full = cs.instance_assignment()?.to_vec();
-    full.extend_from_slice(&cs.witness_assignment()?);
-    drop(cs);
-    if full.len() != m.num_instance_variables + m.num_witness_variables {
-        return Err(SynthesisError::Unsatisfiable.into());
-    }
+    let full = assignment(circuit, m)?;
     let synthesis = t.elapsed();
 
     let t = Instant::now();
-    let r = Fr::rand(rng);
-    let s = Fr::rand(rng);
-    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        &keys.pk,
-        r,
-        s,
-        &m.matrices,
-        m.num_instance_variables,
-        m.num_constraints,
-        &full,
-    )?;
+    let proof = prove_assignment(&keys.pk, m, &full, rng)?;
     let proving = t.elapsed();
 
     let t = Instant::now();

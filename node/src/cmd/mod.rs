@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod circuit;
 pub mod example;
 pub mod prove;

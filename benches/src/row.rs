@@ -1,0 +1,274 @@
+//! One row of `zkr bench`, and pool throughput.
+
+use crate::floor::floor;
+use crate::machine::{peak_memory, reset_peak_memory};
+use ark_ff::Zero;
+use ark_serialize::CanonicalSerialize;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::params::DEFAULT_CHAIN_ID;
+use zkr_circuits::state::{BatchOutput, State};
+use zkr_circuits::tx::{Deposit, Transfer, Tx};
+use zkr_circuits::witness::BatchWitness;
+use zkr_circuits::CircuitParams;
+use zkr_prover::keys::{KeyError, KeySet, OsRng};
+use zkr_prover::pool::{prove_all, PoolConfig};
+use zkr_prover::ProveError;
+
+/// Median, min and max of repeated measurements, seconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    /// Median.
+    pub median: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Stats {
+    /// Of a non-empty list of durations.
+    pub fn of(d: &[Duration]) -> Self {
+        let mut v: Vec<f64> = d.iter().map(|x| x.as_secs_f64()).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        let median = if n == 0 {
+            0.0
+        } else if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Self {
+            median,
+            min: v.first().copied().unwrap_or(0.0),
+            max: v.last().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// One measured configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchRow {
+    /// Tree depth.
+    pub depth: u32,
+    /// Slots per batch.
+    pub batch_size: usize,
+    /// Threads the prover used.
+    pub threads: usize,
+    /// Constraints.
+    pub constraints: usize,
+    /// Variables (instance + witness).
+    pub variables: usize,
+    /// Setup time (once per batch size), s.
+    pub setup_s: f64,
+    /// Native execution and witness generation (median), ms.
+    pub witness_ms: f64,
+    /// Constraint synthesis: the assignment, without matrices (median), ms.
+    pub synthesis_ms: f64,
+    /// Synthesis + Groth16 prover, s.
+    pub prove_s: Stats,
+    /// Verification with a prepared key (median), ms.
+    pub verify_ms: f64,
+    /// Proof size, compressed, bytes.
+    pub proof_bytes: usize,
+    /// Proving key size, uncompressed, bytes.
+    pub proving_key_bytes: usize,
+    /// Peak resident memory while proving, bytes (0 if unknown).
+    pub peak_memory_bytes: u64,
+    /// `batch_size / prove_s.median`.
+    pub proven_tx_per_s: f64,
+    /// The Groth16 floor: a synthetic circuit of the same size, proved the same way, s.
+    pub floor_prove_s: Stats,
+    /// `prove_s.median / floor_prove_s.median`.
+    pub prove_over_floor: f64,
+}
+
+/// Errors of a measurement.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Keys.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Proving.
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+    /// Building the sample batches.
+    #[error("building sample batches: {0}")]
+    Sample(String),
+    /// Thread pool.
+    #[error("thread pool: {0}")]
+    Pool(String),
+}
+
+fn key(i: u64) -> SecretKey {
+    let mut seed = [0x5a; 32];
+    seed[..8].copy_from_slice(&i.to_le_bytes());
+    SecretKey::from_seed(seed)
+}
+
+/// `count` consecutive full batches of transfers (the worst case is every case: a slot costs the
+/// same whatever its type), each with the time its native execution took.
+pub fn sample_batches(
+    params: CircuitParams,
+    count: usize,
+) -> Result<Vec<(BatchOutput, Duration)>, BenchError> {
+    let b = params.batch_size as u64;
+    let n = b + 1;
+    let err = |e: zkr_circuits::state::TransitionError| BenchError::Sample(e.to_string());
+    let mut state = State::new(params);
+    let deposits: Vec<Deposit> = (0..n)
+        .map(|i| Deposit {
+            pubkey: key(i).public_key(),
+            amount: 1_000_000,
+        })
+        .collect();
+    for chunk in deposits.chunks(params.batch_size) {
+        let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        state = state.apply_batch(&txs, chunk).map_err(err)?.state;
+    }
+    let mut out = Vec::with_capacity(count);
+    for round in 0..count as u64 {
+        let txs: Vec<Tx> = (0..b)
+            .map(|j| {
+                let from = (j + round) % n;
+                let to = (from + 1) % n;
+                let nonce = state.account(from).map(|a| a.nonce).unwrap_or(0);
+                Tx::Transfer(Transfer::signed(
+                    &key(from),
+                    DEFAULT_CHAIN_ID,
+                    from,
+                    to,
+                    10,
+                    1,
+                    nonce,
+                ))
+            })
+            .collect();
+        // Signatures are made above; the timed part is the node's work: checking and executing
+        // the batch and building its witness.
+        let t = Instant::now();
+        let o = state.apply_batch(&txs, &[]).map_err(err)?;
+        let elapsed = t.elapsed();
+        state = o.state.clone();
+        out.push((o, elapsed));
+    }
+    Ok(out)
+}
+
+/// Measures one (batch size, threads) configuration with already generated keys.
+pub fn measure_row(
+    keys: &KeySet,
+    setup: Duration,
+    threads: usize,
+    runs: usize,
+) -> Result<BenchRow, BenchError> {
+    let params = keys.meta.params;
+    let runs = runs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| BenchError::Pool(e.to_string()))?;
+    let batches = sample_batches(params, runs)?;
+    let pvk = ark_groth16::prepare_verifying_key(keys.vk());
+
+    reset_peak_memory();
+    let mut prove_times = Vec::new();
+    let mut synth = Vec::new();
+    let mut verify = Vec::new();
+    let mut proof_bytes = 0;
+    for (b, _) in &batches {
+        let (proof, public, t) =
+            pool.install(|| zkr_prover::prove(keys, &b.witness, &mut OsRng))?;
+        prove_times.push(t.synthesis + t.proving);
+        synth.push(t.synthesis);
+        proof_bytes = proof.compressed_size();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let ok = zkr_verifier::verify_proof(&pvk, &proof, &public);
+            verify.push(t.elapsed());
+            assert!(ok, "a fresh proof verifies");
+        }
+    }
+    let peak = peak_memory().unwrap_or(0);
+    let m = &keys.matrices;
+    let floor_times = pool.install(|| {
+        floor(
+            m.num_constraints,
+            m.num_instance_variables - 1,
+            m.num_witness_variables,
+            runs,
+        )
+    })?;
+    let prove_s = Stats::of(&prove_times);
+    let floor_prove_s = Stats::of(&floor_times);
+    let witness: Vec<Duration> = batches.iter().map(|(_, d)| *d).collect();
+    Ok(BenchRow {
+        depth: params.depth,
+        batch_size: params.batch_size,
+        threads,
+        constraints: m.num_constraints,
+        variables: m.num_instance_variables + m.num_witness_variables,
+        setup_s: setup.as_secs_f64(),
+        witness_ms: Stats::of(&witness).median * 1e3,
+        synthesis_ms: Stats::of(&synth).median * 1e3,
+        prove_s,
+        verify_ms: Stats::of(&verify).median * 1e3,
+        proof_bytes,
+        proving_key_bytes: keys.pk.uncompressed_size(),
+        peak_memory_bytes: peak,
+        proven_tx_per_s: if prove_s.median.is_zero() {
+            0.0
+        } else {
+            params.batch_size as f64 / prove_s.median
+        },
+        floor_prove_s,
+        prove_over_floor: prove_s.median / floor_prove_s.median,
+    })
+}
+
+/// Throughput of a pool configuration on queued batches.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolRow {
+    /// Proofs in flight.
+    pub workers: usize,
+    /// Threads per proof.
+    pub threads_per_worker: usize,
+    /// Batches proved.
+    pub batches: usize,
+    /// Slots per batch.
+    pub batch_size: usize,
+    /// Wall time for all of them, s.
+    pub wall_s: f64,
+    /// Batches per second.
+    pub batches_per_s: f64,
+    /// Proven transactions per second.
+    pub tx_per_s: f64,
+}
+
+/// Proves `witnesses` with `config` and measures the wall time.
+pub fn pool_throughput(
+    keys: Arc<KeySet>,
+    witnesses: Vec<BatchWitness>,
+    config: PoolConfig,
+) -> Result<PoolRow, BenchError> {
+    let n = witnesses.len();
+    let b = keys.meta.params.batch_size;
+    let t = Instant::now();
+    let results = prove_all(config, keys, witnesses);
+    let wall = t.elapsed().as_secs_f64();
+    for r in results {
+        r.result?;
+    }
+    Ok(PoolRow {
+        workers: config.workers,
+        threads_per_worker: config.threads_per_worker,
+        batches: n,
+        batch_size: b,
+        wall_s: wall,
+        batches_per_s: n as f64 / wall,
+        tx_per_s: (n * b) as f64 / wall,
+    })
+}
