@@ -459,6 +459,98 @@ impl State {
         })
     }
 
+    /// Replays a batch from its public data alone — no signatures, no witness — as anyone can
+    /// from the L1's data-availability record. Deposits carry their key and index, transfers
+    /// and withdrawals their indices, amounts and fees; each sender's nonce goes up by one and
+    /// the fees go to the operator. Data the L1 accepted always replays; anything else is a
+    /// typed error.
+    pub fn replay(&self, slots: &[SlotData]) -> Result<State, TransitionError> {
+        let mut next = self.clone();
+        let mut fees: u64 = 0;
+        for (slot, d) in slots.iter().enumerate() {
+            match d.tx_type {
+                TxType::Noop => {}
+                TxType::Deposit => {
+                    let pubkey = PublicKey::from_coordinates(d.aux_x, d.aux_y).map_err(|e| {
+                        TransitionError::Internal(format!("slot {slot}: deposit key: {e}"))
+                    })?;
+                    let mut a = next.accounts.get(&d.to).copied().unwrap_or(Account {
+                        pubkey,
+                        balance: 0,
+                        nonce: 0,
+                    });
+                    if a.pubkey != pubkey {
+                        return Err(TransitionError::Internal(format!(
+                            "slot {slot}: deposit into another key's account"
+                        )));
+                    }
+                    a.balance = a
+                        .balance
+                        .checked_add(d.amount)
+                        .ok_or(TransitionError::BalanceOverflow { slot, index: d.to })?;
+                    next.set(d.to, a)?;
+                }
+                TxType::Transfer | TxType::Withdraw => {
+                    let mut a =
+                        *next
+                            .accounts
+                            .get(&d.from)
+                            .ok_or(TransitionError::UnknownAccount {
+                                slot,
+                                index: d.from,
+                            })?;
+                    let needed = d.amount as u128 + d.fee as u128;
+                    if needed > a.balance as u128 {
+                        return Err(TransitionError::InsufficientBalance {
+                            slot,
+                            index: d.from,
+                            balance: a.balance,
+                            needed,
+                        });
+                    }
+                    a.balance -= needed as u64;
+                    a.nonce = a
+                        .nonce
+                        .checked_add(1)
+                        .ok_or(TransitionError::NonceOverflow {
+                            slot,
+                            index: d.from,
+                        })?;
+                    next.set(d.from, a)?;
+                    if d.tx_type == TxType::Transfer {
+                        let mut r = *next
+                            .accounts
+                            .get(&d.to)
+                            .ok_or(TransitionError::UnknownAccount { slot, index: d.to })?;
+                        r.balance = r
+                            .balance
+                            .checked_add(d.amount)
+                            .ok_or(TransitionError::BalanceOverflow { slot, index: d.to })?;
+                        next.set(d.to, r)?;
+                    }
+                    fees = fees
+                        .checked_add(d.fee)
+                        .ok_or(TransitionError::FeeOverflow { slot })?;
+                }
+            }
+        }
+        if fees > 0 {
+            let mut op = *next
+                .accounts
+                .get(&OPERATOR_INDEX)
+                .ok_or(TransitionError::OperatorMissing)?;
+            op.balance = op
+                .balance
+                .checked_add(fees)
+                .ok_or(TransitionError::BalanceOverflow {
+                    slot: slots.len(),
+                    index: OPERATOR_INDEX,
+                })?;
+            next.set(OPERATOR_INDEX, op)?;
+        }
+        Ok(next)
+    }
+
     /// Checks and applies the sender side of a transfer or withdrawal; returns the new sender.
     #[allow(clippy::too_many_arguments)]
     fn debit(

@@ -81,6 +81,8 @@ proptest! {
         prop_assert_eq!(out.public.old_root, start.root());
         prop_assert_eq!(out.public.pubdata_hash, pubdata_hash(&out.public_data));
         prop_assert_eq!(out.public.deposit_chain, deposit_chain(&queue[..out.deposits_consumed]));
+        // Anyone can rebuild the state from the public data alone.
+        prop_assert_eq!(start.replay(&out.public_data).unwrap().root(), out.state.root());
     }
 }
 

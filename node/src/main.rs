@@ -14,6 +14,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run an end-to-end local rollup: L1, wallets, deposits, transfers, withdrawals, proofs,
+    /// until a few batches are final on L1.
+    Demo(cmd::demo::Args),
+    /// Rebuild the L2 state from the L1's accepted public data alone and print its root.
+    Reconstruct(cmd::reconstruct::Args),
     /// Print the batch circuit's constraint counts, per transaction type and per component.
     Circuit(cmd::circuit::Args),
     /// Run the circuit-specific Groth16 setup and write the key files.
@@ -38,6 +43,8 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Reconstruct(a) => cmd::reconstruct::run(a),
         Command::Circuit(a) => cmd::circuit::run(a),
         Command::Setup(a) => cmd::setup::run(a),
         Command::ExampleBatch(a) => cmd::example::run(a),

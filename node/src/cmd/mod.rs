@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod circuit;
+pub mod demo;
 pub mod example;
 pub mod prove;
+pub mod reconstruct;
 pub mod setup;
 pub mod util;
 pub mod verify;
