@@ -20,4 +20,6 @@ pub mod row;
 
 pub use floor::floor;
 pub use machine::Machine;
-pub use row::{measure_row, pool_throughput, sample_batches, BenchRow, PoolRow, Stats};
+pub use row::{
+    funded_state, measure_row, pool_throughput, sample_batches, transfers, BenchRow, PoolRow, Stats,
+};

@@ -84,6 +84,11 @@ pub struct BenchRow {
     pub floor_prove_s: Stats,
     /// `prove_s.median / floor_prove_s.median`.
     pub prove_over_floor: f64,
+    /// arkworks' standard `create_random_proof_with_reduction` (what `Groth16::prove` runs),
+    /// which rebuilds the constraint matrices for every proof: one run, s.
+    pub standard_prove_s: f64,
+    /// Peak resident memory of that standard proof, bytes.
+    pub standard_peak_memory_bytes: u64,
 }
 
 /// Errors of a measurement.
@@ -109,15 +114,9 @@ fn key(i: u64) -> SecretKey {
     SecretKey::from_seed(seed)
 }
 
-/// `count` consecutive full batches of transfers (the worst case is every case: a slot costs the
-/// same whatever its type), each with the time its native execution took.
-pub fn sample_batches(
-    params: CircuitParams,
-    count: usize,
-) -> Result<Vec<(BatchOutput, Duration)>, BenchError> {
-    let b = params.batch_size as u64;
-    let n = b + 1;
-    let err = |e: zkr_circuits::state::TransitionError| BenchError::Sample(e.to_string());
+/// A funded state with `batch_size + 1` accounts (created by deposit batches).
+pub fn funded_state(params: CircuitParams) -> Result<State, BenchError> {
+    let n = params.batch_size as u64 + 1;
     let mut state = State::new(params);
     let deposits: Vec<Deposit> = (0..n)
         .map(|i| Deposit {
@@ -127,30 +126,51 @@ pub fn sample_batches(
         .collect();
     for chunk in deposits.chunks(params.batch_size) {
         let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
-        state = state.apply_batch(&txs, chunk).map_err(err)?.state;
+        state = state.apply_batch(&txs, chunk).map_err(sample_err)?.state;
     }
+    Ok(state)
+}
+
+/// A full batch of signed transfers on `state` (round `round` of a rotation between accounts).
+pub fn transfers(state: &State, round: u64) -> Vec<Tx> {
+    let b = state.params().batch_size as u64;
+    let n = b + 1;
+    (0..b)
+        .map(|j| {
+            let from = (j + round) % n;
+            let to = (from + 1) % n;
+            let nonce = state.account(from).map(|a| a.nonce).unwrap_or(0);
+            Tx::Transfer(Transfer::signed(
+                &key(from),
+                DEFAULT_CHAIN_ID,
+                from,
+                to,
+                10,
+                1,
+                nonce,
+            ))
+        })
+        .collect()
+}
+
+fn sample_err(e: zkr_circuits::state::TransitionError) -> BenchError {
+    BenchError::Sample(e.to_string())
+}
+
+/// `count` consecutive full batches of transfers (the worst case is every case: a slot costs the
+/// same whatever its type), each with the time its native execution took.
+pub fn sample_batches(
+    params: CircuitParams,
+    count: usize,
+) -> Result<Vec<(BatchOutput, Duration)>, BenchError> {
+    let mut state = funded_state(params)?;
     let mut out = Vec::with_capacity(count);
     for round in 0..count as u64 {
-        let txs: Vec<Tx> = (0..b)
-            .map(|j| {
-                let from = (j + round) % n;
-                let to = (from + 1) % n;
-                let nonce = state.account(from).map(|a| a.nonce).unwrap_or(0);
-                Tx::Transfer(Transfer::signed(
-                    &key(from),
-                    DEFAULT_CHAIN_ID,
-                    from,
-                    to,
-                    10,
-                    1,
-                    nonce,
-                ))
-            })
-            .collect();
+        let txs = transfers(&state, round);
         // Signatures are made above; the timed part is the node's work: checking and executing
         // the batch and building its witness.
         let t = Instant::now();
-        let o = state.apply_batch(&txs, &[]).map_err(err)?;
+        let o = state.apply_batch(&txs, &[]).map_err(sample_err)?;
         let elapsed = t.elapsed();
         state = o.state.clone();
         out.push((o, elapsed));
@@ -193,6 +213,21 @@ pub fn measure_row(
         }
     }
     let peak = peak_memory().unwrap_or(0);
+
+    // The same proof the standard way, rebuilding the matrices (what zkr avoids).
+    reset_peak_memory();
+    let circuit = zkr_circuits::circuit::BatchCircuit::new(batches[0].0.witness.clone())
+        .map_err(|e| BenchError::Sample(e.to_string()))?;
+    let t = Instant::now();
+    pool.install(|| {
+        ark_groth16::Groth16::<ark_bn254::Bn254>::create_random_proof_with_reduction(
+            circuit, &keys.pk, &mut OsRng,
+        )
+    })
+    .map_err(|e| BenchError::Sample(e.to_string()))?;
+    let standard_prove_s = t.elapsed().as_secs_f64();
+    let standard_peak = peak_memory().unwrap_or(0);
+
     let m = &keys.matrices;
     let floor_times = pool.install(|| {
         floor(
@@ -226,6 +261,8 @@ pub fn measure_row(
         },
         floor_prove_s,
         prove_over_floor: prove_s.median / floor_prove_s.median,
+        standard_prove_s,
+        standard_peak_memory_bytes: standard_peak,
     })
 }
 
