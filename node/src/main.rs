@@ -17,6 +17,8 @@ enum Command {
     /// Run an end-to-end local rollup: L1, wallets, deposits, transfers, withdrawals, proofs,
     /// until a few batches are final on L1.
     Demo(cmd::demo::Args),
+    /// Serve the L1 contract over HTTP JSON (deposits, batches, roots, balances).
+    L1(cmd::l1::Args),
     /// Rebuild the L2 state from the L1's accepted public data alone and print its root.
     Reconstruct(cmd::reconstruct::Args),
     /// Print the batch circuit's constraint counts, per transaction type and per component.
@@ -45,6 +47,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Reconstruct(a) => cmd::reconstruct::run(a),
+        Command::L1(a) => cmd::l1::run(a),
         Command::Circuit(a) => cmd::circuit::run(a),
         Command::Setup(a) => cmd::setup::run(a),
         Command::ExampleBatch(a) => cmd::example::run(a),

@@ -1,0 +1,241 @@
+//! `zkr l1`: the L1 contract as a local HTTP JSON service.
+//!
+//! Requests are handled one at a time against one [`L1Contract`], so every call is atomic; the
+//! contract persists its state in `DATA_DIR/l1.json` (replaced atomically on every change).
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /root` | | `{"state_root", "batches", "pending_deposits"}` |
+//! | `GET /batches?from=N` | | accepted batches with number ≥ N (their public data included) |
+//! | `GET /deposits` | | the pending deposit queue |
+//! | `GET /balance/0x…` | | `{"address", "balance"}` (L1 balance) |
+//! | `POST /mint` | `{"to", "amount"}` | credits L1 funds (the local L1's genesis faucet) |
+//! | `POST /deposit` | `{"from", "pubkey": {"x", "y"}, "amount"}` | `{"id"}` |
+//! | `POST /batch` | a `BatchSubmission` | the receipt, or 422 with the typed rejection |
+//!
+//! Errors are JSON `{"error": "...", "kind": "..."}` with status 400 (malformed JSON or
+//! values), 404 (unknown path), 413 (body over 1 MiB), 422 (refused by the contract's rules).
+
+use super::util::spinner;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tiny_http::{Header, Method, Request, Response, Server};
+use zkr_circuits::eddsa::PublicKey;
+use zkr_circuits::field::fr_to_decimal;
+use zkr_circuits::tx::L1Address;
+use zkr_prover::keys::KeySet;
+use zkr_verifier::{BatchSubmission, DepositError, L1Contract, Rejection};
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Arguments of `zkr l1`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directory of the L1's state (`l1.json`).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Key directory from `zkr setup` (its verifying key and circuit parameters).
+    #[arg(long)]
+    keys: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    listen: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintBody {
+    to: L1Address,
+    amount: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepositBody {
+    from: L1Address,
+    pubkey: PublicKey,
+    amount: u64,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    kind: &'a str,
+}
+
+type Answer = (u16, String);
+
+fn json<T: Serialize>(status: u16, v: &T) -> Answer {
+    (
+        status,
+        serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    )
+}
+
+fn error(status: u16, kind: &str, msg: impl ToString) -> Answer {
+    json(
+        status,
+        &ErrorBody {
+            error: msg.to_string(),
+            kind,
+        },
+    )
+}
+
+fn rejection_kind(r: &Rejection) -> &'static str {
+    match r {
+        Rejection::Replayed { .. } => "replayed",
+        Rejection::OutOfOrder { .. } => "out_of_order",
+        Rejection::NonCanonicalInput { .. } => "non_canonical_input",
+        Rejection::WrongOldRoot { .. } => "wrong_old_root",
+        Rejection::MalformedPublicData(_) => "malformed_public_data",
+        Rejection::DepositsMismatch(_) => "deposits_mismatch",
+        Rejection::MalformedProof(_) => "malformed_proof",
+        Rejection::BadProof => "bad_proof",
+        Rejection::Storage(_) => "storage",
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            400,
+            "malformed_request",
+            format!("malformed JSON body: {e}"),
+        )
+    })
+}
+
+/// Handles one request against the contract.
+pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> Answer {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    match (method, path) {
+        (Method::Get, "/root") => json(
+            200,
+            &serde_json::json!({
+                "state_root": fr_to_decimal(&l1.state_root()),
+                "batches": l1.state().batches.len(),
+                "pending_deposits": l1.state().deposit_queue.len(),
+            }),
+        ),
+        (Method::Get, "/batches") => {
+            let from = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("from="))
+                .map(|v| v.parse::<u64>())
+                .transpose();
+            match from {
+                Err(e) => error(400, "malformed_request", format!("bad `from`: {e}")),
+                Ok(from) => {
+                    let from = from.unwrap_or(1);
+                    let list: Vec<_> = l1
+                        .state()
+                        .batches
+                        .iter()
+                        .filter(|b| b.number >= from)
+                        .collect();
+                    json(200, &list)
+                }
+            }
+        }
+        (Method::Get, "/deposits") => json(200, &l1.state().deposit_queue),
+        (Method::Get, p) if p.starts_with("/balance/") => {
+            match p["/balance/".len()..].parse::<L1Address>() {
+                Ok(a) => json(
+                    200,
+                    &serde_json::json!({ "address": a, "balance": l1.balance(&a).to_string() }),
+                ),
+                Err(e) => error(400, "malformed_request", e),
+            }
+        }
+        (Method::Post, "/mint") => match parse::<MintBody>(body) {
+            Err(a) => a,
+            Ok(m) => match l1.mint(m.to, m.amount) {
+                Ok(()) => json(
+                    200,
+                    &serde_json::json!({ "balance": l1.balance(&m.to).to_string() }),
+                ),
+                Err(e) => error(500, "storage", e),
+            },
+        },
+        (Method::Post, "/deposit") => match parse::<DepositBody>(body) {
+            Err(a) => a,
+            Ok(d) => match l1.deposit(d.from, d.pubkey, d.amount) {
+                Ok(id) => json(200, &serde_json::json!({ "id": id })),
+                Err(e @ DepositError::Storage(_)) => error(500, "storage", e),
+                Err(e) => error(422, "deposit_refused", e),
+            },
+        },
+        (Method::Post, "/batch") => match parse::<BatchSubmission>(body) {
+            Err(a) => a,
+            Ok(s) => match l1.submit_batch(&s) {
+                Ok(r) => json(200, &r),
+                Err(e @ Rejection::Storage(_)) => error(500, "storage", e),
+                Err(e) => error(422, rejection_kind(&e), e),
+            },
+        },
+        _ => error(404, "not_found", format!("no endpoint {method} {path}")),
+    }
+}
+
+fn respond(req: Request, (status, body): Answer) {
+    let header =
+        Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("static header");
+    let _ = req.respond(
+        Response::from_string(body)
+            .with_status_code(status)
+            .with_header(header),
+    );
+}
+
+/// Runs `zkr l1` until killed.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let pb = spinner("loading the verifying key");
+    let (meta, vk) = KeySet::load_vk(&a.keys)?;
+    pb.finish_and_clear();
+    std::fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("creating {}", a.data_dir.display()))?;
+    let mut l1 = L1Contract::open(&a.data_dir.join("l1.json"), meta.params, vk)?;
+    let server =
+        Server::http(&a.listen).map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| a.listen.clone());
+    println!(
+        "zkr l1 listening on http://{addr} (root {}, {} batches)",
+        fr_to_decimal(&l1.state_root()),
+        l1.state().batches.len()
+    );
+    std::io::stdout().flush().ok();
+    for mut req in server.incoming_requests() {
+        let too_big = req.body_length().is_some_and(|n| n > MAX_BODY);
+        let mut body = Vec::new();
+        let read = req
+            .as_reader()
+            .take(MAX_BODY as u64 + 1)
+            .read_to_end(&mut body);
+        let answer = if too_big || body.len() > MAX_BODY {
+            error(
+                413,
+                "too_large",
+                format!("request body over {MAX_BODY} bytes"),
+            )
+        } else if let Err(e) = read {
+            error(400, "malformed_request", format!("reading the body: {e}"))
+        } else {
+            let method = req.method().clone();
+            let url = req.url().to_string();
+            let answer = handle(&mut l1, &method, &url, &body);
+            tracing::info!(%method, %url, status = answer.0, "request");
+            answer
+        };
+        respond(req, answer);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,198 @@
+//! `zkr l1` as a real process on loopback: deposits, a proven batch, typed HTTP errors, and a
+//! restart that keeps the accepted state.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::state::State;
+use zkr_circuits::tx::{Deposit, L1Address, Tx};
+use zkr_prover::keys::{KeySet, OsRng};
+use zkr_verifier::BatchSubmission;
+
+struct L1Process {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for L1Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> L1Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zkr"))
+        .args([
+            "l1",
+            "--data-dir",
+            "l1data",
+            "--keys",
+            "keys",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    L1Process { child, addr }
+}
+
+/// One HTTP/1.1 request; returns (status, body).
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    let _ = s.write_all(body);
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[test]
+fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let setup = Command::new(env!("CARGO_BIN_EXE_zkr"))
+        .args([
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+            "5",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(setup.status.success());
+    let l1 = start(d);
+    let a = &l1.addr;
+
+    let (c, body) = http(a, "GET", "/root", b"");
+    assert_eq!(c, 200, "{body}");
+    let root0: serde_json::Value = serde_json::from_str(&body).unwrap();
+
+    // Bad input: 4xx with a JSON error, and the service keeps running.
+    assert_eq!(http(a, "POST", "/deposit", b"{not json").0, 400);
+    assert_eq!(
+        http(
+            a,
+            "POST",
+            "/deposit",
+            br#"{"from":"0x01","pubkey":{"x":"1","y":"2"},"amount":5}"#
+        )
+        .0,
+        400
+    );
+    assert_eq!(http(a, "GET", "/nowhere", b"").0, 404);
+    assert_eq!(http(a, "POST", "/batch", &vec![b' '; 2 << 20]).0, 413);
+    let (c, body) = http(a, "GET", "/balance/0xzz", b"");
+    assert_eq!(c, 400, "{body}");
+
+    // Fund two L1 accounts and deposit two L2 keys.
+    let alice = SecretKey::from_seed([1; 32]);
+    let bob = SecretKey::from_seed([2; 32]);
+    let addr = |b: u8| L1Address([b; 20]);
+    for (who, key) in [(1u8, &alice), (2, &bob)] {
+        let mint = serde_json::json!({ "to": addr(who), "amount": 100 });
+        assert_eq!(http(a, "POST", "/mint", mint.to_string().as_bytes()).0, 200);
+        let dep =
+            serde_json::json!({ "from": addr(who), "pubkey": key.public_key(), "amount": 60 });
+        let (c, body) = http(a, "POST", "/deposit", dep.to_string().as_bytes());
+        assert_eq!(c, 200, "{body}");
+    }
+    let over = serde_json::json!({ "from": addr(1), "pubkey": alice.public_key(), "amount": 1000 });
+    let (c, body) = http(a, "POST", "/deposit", over.to_string().as_bytes());
+    assert_eq!(c, 422, "{body}");
+    assert!(body.contains("deposit_refused"));
+
+    // Prove the batch that consumes both deposits and submit it.
+    let keys = KeySet::load(&d.join("keys")).unwrap();
+    let queue = [
+        Deposit {
+            pubkey: alice.public_key(),
+            amount: 60,
+        },
+        Deposit {
+            pubkey: bob.public_key(),
+            amount: 60,
+        },
+    ];
+    let out = State::new(keys.meta.params)
+        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .unwrap();
+    let (proof, _, _) = zkr_prover::prove(&keys, &out.witness, &mut OsRng).unwrap();
+    let sub = BatchSubmission::new(
+        1,
+        out.public.old_root,
+        out.public.new_root,
+        &out.public_data,
+        &proof,
+    );
+    let mut forged = sub.clone();
+    forged.new_root = "7".into();
+    let (c, body) = http(
+        a,
+        "POST",
+        "/batch",
+        serde_json::to_string(&forged).unwrap().as_bytes(),
+    );
+    assert_eq!(c, 422, "{body}");
+    assert!(body.contains("bad_proof"), "{body}");
+    let (c, body) = http(
+        a,
+        "POST",
+        "/batch",
+        serde_json::to_string(&sub).unwrap().as_bytes(),
+    );
+    assert_eq!(c, 200, "{body}");
+    let (c, body) = http(
+        a,
+        "POST",
+        "/batch",
+        serde_json::to_string(&sub).unwrap().as_bytes(),
+    );
+    assert_eq!(c, 422);
+    assert!(body.contains("replayed"), "{body}");
+
+    let (_, body) = http(a, "GET", "/root", b"");
+    let root1: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(root0["state_root"], root1["state_root"]);
+    assert_eq!(root1["batches"], 1);
+    assert_eq!(root1["pending_deposits"], 0);
+    let (_, body) = http(a, "GET", "/batches?from=1", b"");
+    assert!(body.contains(&sub.public_data));
+
+    // Restart: the accepted state is still there.
+    drop(l1);
+    let l1 = start(d);
+    let (_, body) = http(&l1.addr, "GET", "/root", b"");
+    let root2: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(root1, root2);
+}
