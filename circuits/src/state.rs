@@ -426,20 +426,7 @@ impl State {
         }
         public_data.resize(p.batch_size, SlotData::NOOP);
 
-        if fees > 0 {
-            let mut op = *next
-                .accounts
-                .get(&OPERATOR_INDEX)
-                .ok_or(TransitionError::OperatorMissing)?;
-            op.balance = op
-                .balance
-                .checked_add(fees)
-                .ok_or(TransitionError::BalanceOverflow {
-                    slot: p.batch_size,
-                    index: OPERATOR_INDEX,
-                })?;
-            next.set(OPERATOR_INDEX, op)?;
-        }
+        next.credit_fees(fees, p.batch_size)?;
 
         let (witness, tree) = builder.finish()?;
         if tree.root() != next.tree.root() {
@@ -534,21 +521,29 @@ impl State {
                 }
             }
         }
-        if fees > 0 {
-            let mut op = *next
-                .accounts
-                .get(&OPERATOR_INDEX)
-                .ok_or(TransitionError::OperatorMissing)?;
-            op.balance = op
-                .balance
-                .checked_add(fees)
-                .ok_or(TransitionError::BalanceOverflow {
-                    slot: slots.len(),
-                    index: OPERATOR_INDEX,
-                })?;
-            next.set(OPERATOR_INDEX, op)?;
-        }
+        next.credit_fees(fees, slots.len())?;
         Ok(next)
+    }
+
+    /// Credits a batch's fees to the operator's account (`slot` names the end of the batch in
+    /// errors).
+    fn credit_fees(&mut self, fees: u64, slot: usize) -> Result<(), TransitionError> {
+        if fees == 0 {
+            return Ok(());
+        }
+        let mut op = *self
+            .accounts
+            .get(&OPERATOR_INDEX)
+            .ok_or(TransitionError::OperatorMissing)?;
+        op.balance = op
+            .balance
+            .checked_add(fees)
+            .ok_or(TransitionError::BalanceOverflow {
+                slot,
+                index: OPERATOR_INDEX,
+            })?;
+        self.set(OPERATOR_INDEX, op)?;
+        Ok(())
     }
 
     /// Checks and applies the sender side of a transfer or withdrawal; returns the new sender.
