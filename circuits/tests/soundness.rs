@@ -379,3 +379,34 @@ fn empty_builder_matches_native_empty_batch() {
     assert_eq!(native.witness.commitment(), w.commitment());
     let _ = s;
 }
+
+#[test]
+fn small_order_key_cannot_be_spent_from_without_its_owner() {
+    // A key of order 2, (0, -1): 8·A is the identity, so S·B = R + h·8A holds for R = S·B
+    // whatever h is. The L1 never queues such a key (PublicKey validation); the circuit refuses
+    // to accept a signature under it anyway.
+    let s = state();
+    let low = (Fr::zero(), -Fr::one());
+    let mut b = s.witness_builder();
+    let mut dep = SlotTx::deposit(
+        &Deposit {
+            pubkey: key(5).public_key(),
+            amount: 100,
+        },
+        4,
+    );
+    dep.aux_x = low.0;
+    dep.aux_y = low.1;
+    b.push(dep).unwrap();
+    let mut t = SlotTx::transfer(&transfer(&s, 1, 2, 10, 0));
+    t.from = 4;
+    t.nonce = Fr::zero();
+    let g = zkr_circuits::eddsa::generator();
+    t.signature = SignatureWitness {
+        r_x: g.x,
+        r_y: g.y,
+        s: BigUint::from(1u32),
+    }; // R = 1·B
+    b.push(t).unwrap();
+    assert_breaks(&b.finish().unwrap().0, Some(1), "sender signature");
+}

@@ -3,8 +3,9 @@
 //! Cost (pinned by the `component_costs` test): Poseidon challenge 321, strict bit
 //! decomposition of `h` 640, three doublings of `A` 15, variable-base scalar multiplication
 //! `h·(8A)` 3,299 (double-and-add, 13 per bit), `S` as 251 bits 251, `S < l` 365, fixed-base
-//! multiplication `S·B` with precomputed 2-bit tables 1,002, plus two curve checks (6) and the
-//! key selection (2). With the message hash (297) that is the 6,203 of `zkr circuit`.
+//! multiplication `S·B` with precomputed 2-bit tables 1,002, plus two curve checks (6), the
+//! key selection (2) and the small-order check `8A ≠ O` (2). With the message hash (297) that is
+//! the 6,205 of `zkr circuit`.
 
 use super::{generator, SignatureWitness};
 use crate::poseidon::gadget::poseidon_var;
@@ -83,6 +84,8 @@ pub fn verify_var(
     for _ in 0..3 {
         a8.double_in_place()?;
     }
+    // A key of small order (8A = O, i.e. x = 0) would verify any (R = S·B, S): refuse it.
+    a8.x.conditional_enforce_not_equal(&FpVar::zero(), enabled)?;
     let rhs = r + a8.scalar_mul_le(h_bits.iter())?;
 
     // Left side: S·B with S < l, from precomputed multiples of B.

@@ -9,7 +9,7 @@
 //! * keys: `a` = SHA-512(seed)[0..32] mod `l`, `A = a·B`;
 //! * sign `m`: `r` = SHA-512(prefix ‖ m) mod `l`, `R = r·B`, `h = Poseidon(R.x, R.y, A.x, A.y, m)`,
 //!   `S = r + 8·h·a mod l`;
-//! * verify: `S < l` and `S·B = R + h·(8·A)`, with `h` taken as the integer below `p`.
+//! * verify: `S < l`, `8·A ≠ O`, and `S·B = R + h·(8·A)`, with `h` taken as the integer below `p`.
 //!
 //! Multiplying `A` by the cofactor 8 kills any small-order component of a public key.
 
@@ -205,7 +205,7 @@ impl SignatureWitness {
 }
 
 /// The verification equation on raw values, the native twin of the gadget: `R` and `A` on the
-/// curve, `S < l`, and `S·B = R + h·(8·A)`.
+/// curve, `8·A` not the identity (no small-order key), `S < l`, and `S·B = R + h·(8·A)`.
 pub fn verify_raw(pk_x: Fr, pk_y: Fr, msg: Fr, sig: &SignatureWitness) -> bool {
     let a = EdwardsAffine::new_unchecked(pk_x, pk_y);
     let r = EdwardsAffine::new_unchecked(sig.r_x, sig.r_y);
@@ -215,6 +215,9 @@ pub fn verify_raw(pk_x: Fr, pk_y: Fr, msg: Fr, sig: &SignatureWitness) -> bool {
     }
     let h = hash([sig.r_x, sig.r_y, pk_x, pk_y, msg]);
     let a8: EdwardsProjective = EdwardsProjective::from(a).double().double().double();
+    if a8.is_zero() {
+        return false; // a small-order key would verify anything
+    }
     let rhs = EdwardsProjective::from(r) + a8.mul_bigint(h.into_bigint());
     let s = Scalar::from(sig.s.clone());
     let lhs = generator() * s;
