@@ -166,8 +166,8 @@ pub enum SnapshotError {
     /// Index out of range.
     #[error("account index {0} is outside the tree")]
     IndexOutOfRange(u64),
-    /// Two accounts at one index, or one key at two indices.
-    #[error("duplicate account index or key at index {0}")]
+    /// Two accounts at one index.
+    #[error("duplicate account index {0}")]
     Duplicate(u64),
 }
 
@@ -201,7 +201,8 @@ impl State {
         }
     }
 
-    /// Rebuilds a state from a snapshot (validating indices and uniqueness of keys).
+    /// Rebuilds a state from a snapshot (validating indices). One key may own several accounts
+    /// (a deposit that would overflow its account opens another).
     pub fn from_snapshot(s: &StateSnapshot) -> Result<Self, SnapshotError> {
         s.params.validate()?;
         let mut state = State::new(s.params);
@@ -209,8 +210,7 @@ impl State {
             if a.index >= s.params.capacity() {
                 return Err(SnapshotError::IndexOutOfRange(a.index));
             }
-            if state.accounts.contains_key(&a.index) || state.by_key.contains_key(&a.account.pubkey)
-            {
+            if state.accounts.contains_key(&a.index) {
                 return Err(SnapshotError::Duplicate(a.index));
             }
             state
@@ -255,20 +255,34 @@ impl State {
         &self.accounts
     }
 
-    /// The index of the account owned by `pubkey`.
+    /// The index of an account owned by `pubkey` (the most recently written one, if several).
     pub fn index_of(&self, pubkey: &PublicKey) -> Option<u64> {
         self.by_key.get(pubkey).copied()
     }
 
-    /// The index a deposit for `pubkey` goes to: its account, or the next free index.
-    pub fn deposit_index(&self, pubkey: &PublicKey) -> Option<u64> {
-        match self.index_of(pubkey) {
-            Some(i) => Some(i),
-            None => {
-                let next = self.accounts.len() as u64;
-                (next < self.params.capacity()).then_some(next)
+    /// The index a deposit of `amount` for `pubkey` goes to: the key's account if it can take
+    /// the amount without overflowing, else the lowest empty index (so an overflowing deposit
+    /// opens a second account instead of blocking the L1 queue). `None` when the tree is full.
+    pub fn deposit_index(&self, pubkey: &PublicKey, amount: u64) -> Option<u64> {
+        if let Some(i) = self.index_of(pubkey) {
+            if self.accounts[&i].balance.checked_add(amount).is_some() {
+                return Some(i);
             }
         }
+        self.lowest_free_index()
+    }
+
+    /// The lowest index without an account. Accounts need not be contiguous: anyone holding the
+    /// proving key may submit batches, and the circuit accepts a deposit to any empty leaf.
+    pub fn lowest_free_index(&self) -> Option<u64> {
+        let mut next = 0u64;
+        for &i in self.accounts.keys() {
+            if i != next {
+                break;
+            }
+            next += 1;
+        }
+        (next < self.params.capacity()).then_some(next)
     }
 
     fn set(&mut self, index: u64, account: Account) -> Result<(), MerkleError> {
@@ -397,7 +411,7 @@ impl State {
                     }
                     deposits_consumed += 1;
                     let index = next
-                        .deposit_index(&d.pubkey)
+                        .deposit_index(&d.pubkey, d.amount)
                         .ok_or(TransitionError::TreeFull { slot })?;
                     let mut account = next.accounts.get(&index).copied().unwrap_or(Account {
                         pubkey: d.pubkey,

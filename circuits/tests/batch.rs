@@ -251,3 +251,63 @@ fn transfer_constraint_budget_at_2_pow_24_accounts() {
         per_transfer + r.constraints.per_batch_overhead
     );
 }
+
+#[test]
+fn deposits_fill_gaps_and_overflowing_deposits_open_a_new_account() {
+    use zkr_circuits::tx::{SlotData, TxType};
+    let p = params();
+    // Someone else's valid batch put a deposit at index 5, leaving 3 and 4 empty.
+    let state = funded(p, &[10, 100, u64::MAX - 5]);
+    let stranger = key(9).public_key();
+    let gap = SlotData {
+        tx_type: TxType::Deposit,
+        from: 0,
+        to: 5,
+        amount: 7,
+        fee: 0,
+        aux_x: stranger.x(),
+        aux_y: stranger.y(),
+    };
+    let state = state.replay(&[gap]).unwrap();
+    // The honest sequencer puts the next new key at 3, the lowest free index.
+    let d = Deposit {
+        pubkey: key(6).public_key(),
+        amount: 1,
+    };
+    let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
+    assert_eq!(out.public_data[0].to, 3);
+    assert!(
+        BatchCircuit::new(out.witness)
+            .unwrap()
+            .check()
+            .unwrap()
+            .satisfied
+    );
+    // A deposit that would overflow account 2 opens a new account for the same key.
+    let big = Deposit {
+        pubkey: key(2).public_key(),
+        amount: 10,
+    };
+    let out = out.state.apply_batch(&[Tx::Deposit(big)], &[big]).unwrap();
+    assert_eq!(out.public_data[0].to, 4);
+    assert_eq!(out.state.account(4).unwrap().balance, 10);
+    assert!(
+        BatchCircuit::new(out.witness)
+            .unwrap()
+            .check()
+            .unwrap()
+            .satisfied
+    );
+    // Snapshots keep both accounts of the key.
+    let again = zkr_circuits::state::State::from_snapshot(&out.state.snapshot()).unwrap();
+    assert_eq!(again.root(), out.state.root());
+}
+
+#[test]
+fn witnesses_with_paths_of_the_wrong_depth_are_refused() {
+    let p = params();
+    let state = funded(p, &[10, 100]);
+    let mut w = state.apply_batch(&[], &[]).unwrap().witness;
+    w.slots[0].sender.path.siblings.pop();
+    assert!(BatchCircuit::new(w).is_err());
+}

@@ -62,8 +62,10 @@ use slot::{synthesize_slot, Accumulators};
 /// Errors building a circuit.
 #[derive(Debug, thiserror::Error)]
 pub enum CircuitError {
-    /// The witness does not match the parameters.
-    #[error("witness has {got} slots but the circuit has {expected}")]
+    /// The witness does not match the parameters (slot count or path lengths).
+    #[error(
+        "witness does not fit the circuit: {got} slots for {expected}, or paths of the wrong depth"
+    )]
     WrongShape {
         /// Slots in the witness.
         got: usize,
@@ -86,7 +88,16 @@ impl BatchCircuit {
     /// A circuit for `witness`, checking its shape.
     pub fn new(witness: BatchWitness) -> Result<Self, CircuitError> {
         let expected = witness.params.batch_size;
-        if witness.slots.len() != expected || witness.params.validate().is_err() {
+        let levels = witness.params.levels();
+        let path_ok = |p: &crate::merkle::PathWitness| {
+            p.siblings.len() == levels && p.bits.len() == 2 * levels
+        };
+        let paths_ok = path_ok(&witness.operator.path)
+            && witness
+                .slots
+                .iter()
+                .all(|s| path_ok(&s.sender.path) && path_ok(&s.receiver.path));
+        if witness.slots.len() != expected || witness.params.validate().is_err() || !paths_ok {
             return Err(CircuitError::WrongShape {
                 got: witness.slots.len(),
                 expected,
