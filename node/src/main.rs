@@ -39,6 +39,13 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    // Behave like a Unix tool when the reader goes away (`zkr circuit --json | head`): die
+    // quietly from SIGPIPE instead of panicking on a failed write to stdout.
+    // SAFETY: setting a signal disposition to its default before any thread is started.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
