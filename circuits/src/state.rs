@@ -354,12 +354,7 @@ impl State {
                         &t.signature,
                     )?;
                     next.set(t.from, sender)?;
-                    let mut receiver = next.accounts[&t.to];
-                    receiver.balance = receiver
-                        .balance
-                        .checked_add(t.amount)
-                        .ok_or(TransitionError::BalanceOverflow { slot, index: t.to })?;
-                    next.set(t.to, receiver)?;
+                    next.credit(slot, t.to, t.amount)?;
                     fees = fees
                         .checked_add(t.fee)
                         .ok_or(TransitionError::FeeOverflow { slot })?;
@@ -519,15 +514,7 @@ impl State {
                         })?;
                     next.set(d.from, a)?;
                     if d.tx_type == TxType::Transfer {
-                        let mut r = *next
-                            .accounts
-                            .get(&d.to)
-                            .ok_or(TransitionError::UnknownAccount { slot, index: d.to })?;
-                        r.balance = r
-                            .balance
-                            .checked_add(d.amount)
-                            .ok_or(TransitionError::BalanceOverflow { slot, index: d.to })?;
-                        next.set(d.to, r)?;
+                        next.credit(slot, d.to, d.amount)?;
                     }
                     fees = fees
                         .checked_add(d.fee)
@@ -545,18 +532,23 @@ impl State {
         if fees == 0 {
             return Ok(());
         }
-        let mut op = *self
+        if !self.accounts.contains_key(&OPERATOR_INDEX) {
+            return Err(TransitionError::OperatorMissing);
+        }
+        self.credit(slot, OPERATOR_INDEX, fees)
+    }
+
+    /// Adds `amount` to an existing account, refusing a `u64` overflow.
+    fn credit(&mut self, slot: usize, index: u64, amount: u64) -> Result<(), TransitionError> {
+        let mut a = *self
             .accounts
-            .get(&OPERATOR_INDEX)
-            .ok_or(TransitionError::OperatorMissing)?;
-        op.balance = op
+            .get(&index)
+            .ok_or(TransitionError::UnknownAccount { slot, index })?;
+        a.balance = a
             .balance
-            .checked_add(fees)
-            .ok_or(TransitionError::BalanceOverflow {
-                slot,
-                index: OPERATOR_INDEX,
-            })?;
-        self.set(OPERATOR_INDEX, op)?;
+            .checked_add(amount)
+            .ok_or(TransitionError::BalanceOverflow { slot, index })?;
+        self.set(index, a)?;
         Ok(())
     }
 

@@ -111,11 +111,6 @@ pub fn verify_var(
     lhs.conditional_enforce_equal(&rhs, enabled)
 }
 
-/// True when `s` fits the `S` bit width the gadget allocates.
-pub fn s_fits(s: &BigUint) -> bool {
-    s.bits() <= Scalar::MODULUS_BIT_SIZE as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

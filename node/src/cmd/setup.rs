@@ -1,7 +1,7 @@
 //! `zkr setup`: the circuit-specific Groth16 setup, written to a key directory.
 
 use super::circuit::fmt;
-use super::util::{bytes, dir_size, secs, spinner};
+use super::util::{bytes, file_size, secs, spinner};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -66,8 +66,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "generated"
         },
         secs(t.elapsed()),
-        bytes(dir_size(&a.keys, "proving_key.bin")),
-        bytes(dir_size(&a.keys, "verifying_key.bin")),
+        bytes(file_size(&a.keys, "proving_key.bin")),
+        bytes(file_size(&a.keys, "verifying_key.bin")),
         a.keys.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -58,8 +58,8 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// Total size of the files in a directory (not recursive).
-pub fn dir_size(dir: &Path, name: &str) -> u64 {
+/// Size of the file `name` in `dir` (0 if it is missing).
+pub fn file_size(dir: &Path, name: &str) -> u64 {
     std::fs::metadata(dir.join(name))
         .map(|m| m.len())
         .unwrap_or(0)
