@@ -1,6 +1,8 @@
 //! `zkr`: the command line of the zkr rollup.
 
 mod cmd;
+mod http;
+mod node;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +19,22 @@ enum Command {
     /// Run an end-to-end local rollup: L1, wallets, deposits, transfers, withdrawals, proofs,
     /// until a few batches are final on L1.
     Demo(cmd::demo::Args),
+    /// Run the rollup node: mempool, sequencer, RocksDB state, prover pool, L1 settlement,
+    /// HTTP JSON API.
+    Node(node::service::Args),
+    /// Wallet keys: `wallet new`, `wallet list`.
+    #[command(subcommand)]
+    Wallet(cmd::wallet::WalletCommand),
+    /// Queue an L1 deposit to a wallet key's L2 account.
+    Deposit(cmd::wallet::DepositArgs),
+    /// Sign and submit an L2 transfer to the node.
+    Transfer(cmd::wallet::TransferArgs),
+    /// Sign and submit a withdrawal to L1 to the node.
+    Withdraw(cmd::wallet::WithdrawArgs),
+    /// Show an L2 account (balance, nonce, next nonce) from the node.
+    Account(cmd::wallet::AccountArgs),
+    /// Show a transaction's status: pending, included, proven, final, rejected.
+    Tx(cmd::wallet::TxArgs),
     /// Serve the L1 contract over HTTP JSON (deposits, batches, roots, balances).
     L1(cmd::l1::Args),
     /// Rebuild the L2 state from the L1's accepted public data alone and print its root.
@@ -55,6 +73,13 @@ fn main() -> std::process::ExitCode {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Reconstruct(a) => cmd::reconstruct::run(a),
         Command::L1(a) => cmd::l1::run(a),
+        Command::Node(a) => node::service::run(a),
+        Command::Wallet(c) => cmd::wallet::run_wallet(c),
+        Command::Deposit(a) => cmd::wallet::run_deposit(a),
+        Command::Transfer(a) => cmd::wallet::run_transfer(a),
+        Command::Withdraw(a) => cmd::wallet::run_withdraw(a),
+        Command::Account(a) => cmd::wallet::run_account(a),
+        Command::Tx(a) => cmd::wallet::run_tx(a),
         Command::Circuit(a) => cmd::circuit::run(a),
         Command::Setup(a) => cmd::setup::run(a),
         Command::ExampleBatch(a) => cmd::example::run(a),

@@ -17,12 +17,13 @@
 //! values), 404 (unknown path), 413 (body over 1 MiB), 422 (refused by the contract's rules).
 
 use super::util::spinner;
+use crate::http::{error, json, parse, Answer};
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use serde::Deserialize;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Method, Server};
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::tx::L1Address;
@@ -61,31 +62,6 @@ struct DepositBody {
     amount: u64,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    kind: &'a str,
-}
-
-type Answer = (u16, String);
-
-fn json<T: Serialize>(status: u16, v: &T) -> Answer {
-    (
-        status,
-        serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
-    )
-}
-
-fn error(status: u16, kind: &str, msg: impl ToString) -> Answer {
-    json(
-        status,
-        &ErrorBody {
-            error: msg.to_string(),
-            kind,
-        },
-    )
-}
-
 fn rejection_kind(r: &Rejection) -> &'static str {
     match r {
         Rejection::Replayed { .. } => "replayed",
@@ -98,16 +74,6 @@ fn rejection_kind(r: &Rejection) -> &'static str {
         Rejection::BadProof => "bad_proof",
         Rejection::Storage(_) => "storage",
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(|e| {
-        error(
-            400,
-            "malformed_request",
-            format!("malformed JSON body: {e}"),
-        )
-    })
 }
 
 /// Handles one request against the contract.
@@ -182,16 +148,6 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
     }
 }
 
-fn respond(req: Request, (status, body): Answer) {
-    let header =
-        Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("static header");
-    let _ = req.respond(
-        Response::from_string(body)
-            .with_status_code(status)
-            .with_header(header),
-    );
-}
-
 /// Runs `zkr l1` until killed.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let pb = spinner("loading the verifying key");
@@ -213,29 +169,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         l1.state().batches.len()
     );
     std::io::stdout().flush().ok();
-    for mut req in server.incoming_requests() {
-        let too_big = req.body_length().is_some_and(|n| n > MAX_BODY);
-        let mut body = Vec::new();
-        let read = req
-            .as_reader()
-            .take(MAX_BODY as u64 + 1)
-            .read_to_end(&mut body);
-        let answer = if too_big || body.len() > MAX_BODY {
-            error(
-                413,
-                "too_large",
-                format!("request body over {MAX_BODY} bytes"),
-            )
-        } else if let Err(e) = read {
-            error(400, "malformed_request", format!("reading the body: {e}"))
-        } else {
-            let method = req.method().clone();
-            let url = req.url().to_string();
-            let answer = handle(&mut l1, &method, &url, &body);
-            tracing::info!(%method, %url, status = answer.0, "request");
-            answer
-        };
-        respond(req, answer);
-    }
+    crate::http::serve(&server, MAX_BODY, |method, url, body| {
+        handle(&mut l1, method, url, body)
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -11,3 +11,4 @@ pub mod reconstruct;
 pub mod setup;
 pub mod util;
 pub mod verify;
+pub mod wallet;

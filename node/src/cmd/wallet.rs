@@ -1,0 +1,429 @@
+//! The wallet: keys in a JSON file, and the commands that use them against a running node
+//! (`zkr node`) and L1 (`zkr l1`).
+//!
+//! Wallet file (`--wallet`, default `zkr-wallet.json`):
+//! `{"keys": [{"name": "alice", "secret_key": "<64 hex>", "l1_address": "0x<40 hex>"}]}`.
+//! The secret key is a 32-byte seed (see `zkr_circuits::eddsa::SecretKey`); the file is
+//! written with mode 0600. Every command prints one JSON object on stdout.
+//!
+//! | command | does |
+//! |---|---|
+//! | `zkr wallet new --name N` | a new key and L1 address |
+//! | `zkr wallet list` | names, public keys, L1 addresses |
+//! | `zkr deposit --name N --amount A [--mint]` | queues an L1 deposit to N's key (`--mint`: first mint A on the local L1) |
+//! | `zkr transfer --name N --to T --amount A [--fee F] [--wait]` | signs and submits a transfer (`T`: account index or wallet name) |
+//! | `zkr withdraw --name N --amount A [--fee F] [--to 0x…] [--wait]` | signs and submits a withdrawal (default: N's L1 address) |
+//! | `zkr account (--index I \| --name N)` | balance, nonce, next nonce, spendable |
+//! | `zkr tx HASH [--wait]` | the transaction's status: pending, included, proven, final, rejected |
+//!
+//! `--wait` polls until the transaction is final or rejected; a rejected transaction exits 1.
+
+use crate::node::client::JsonClient;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::tx::{L1Address, Transfer, Tx, Withdraw};
+
+const DEFAULT_NODE: &str = "http://127.0.0.1:8546";
+const DEFAULT_L1: &str = "http://127.0.0.1:8545";
+
+/// One key of the wallet.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct WalletKey {
+    /// A name for it.
+    pub name: String,
+    /// The secret seed, hex.
+    pub secret_key: String,
+    /// Where withdrawals go and deposits come from.
+    pub l1_address: L1Address,
+}
+
+/// The wallet file.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Wallet {
+    /// Keys, in creation order.
+    pub keys: Vec<WalletKey>,
+}
+
+impl Wallet {
+    fn load(path: &Path) -> anyhow::Result<Self> {
+        if !path.exists() {
+            bail!(
+                "no wallet at {} (create one with `zkr wallet new --wallet {} --name NAME`)",
+                path.display(),
+                path.display()
+            );
+        }
+        super::util::read_json(path)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        super::util::write_json(path, self)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("restricting {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn key(&self, name: &str) -> anyhow::Result<(&WalletKey, SecretKey)> {
+        let k = self
+            .keys
+            .iter()
+            .find(|k| k.name == name)
+            .with_context(|| format!("no key named `{name}` in the wallet"))?;
+        let sk = SecretKey::from_hex(&k.secret_key)
+            .map_err(|e| anyhow::anyhow!("key `{name}`: bad secret key: {e}"))?;
+        Ok((k, sk))
+    }
+}
+
+fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+    let mut b = [0u8; N];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .context("reading /dev/urandom")?;
+    Ok(b)
+}
+
+fn print(v: &Value) -> ExitCode {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values print")
+    );
+    ExitCode::SUCCESS
+}
+
+/// Where the wallet file is.
+#[derive(clap::Args)]
+pub struct WalletFile {
+    /// Wallet file.
+    #[arg(long, default_value = "zkr-wallet.json")]
+    wallet: PathBuf,
+}
+
+/// `zkr wallet …`.
+#[derive(clap::Subcommand)]
+pub enum WalletCommand {
+    /// Create a key (EdDSA on Baby Jubjub) and an L1 address.
+    New {
+        #[command(flatten)]
+        file: WalletFile,
+        /// Name of the key.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys.
+    List {
+        #[command(flatten)]
+        file: WalletFile,
+    },
+}
+
+/// Runs `zkr wallet …`.
+pub fn run_wallet(c: WalletCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        WalletCommand::New { file, name } => {
+            let mut w = if file.wallet.exists() {
+                Wallet::load(&file.wallet)?
+            } else {
+                Wallet::default()
+            };
+            if w.keys.iter().any(|k| k.name == name) {
+                bail!("the wallet already has a key named `{name}`");
+            }
+            let sk = SecretKey::from_seed(random_bytes::<32>()?);
+            let key = WalletKey {
+                name: name.clone(),
+                secret_key: sk.to_hex(),
+                l1_address: L1Address(random_bytes::<20>()?),
+            };
+            w.keys.push(key.clone());
+            w.save(&file.wallet)?;
+            Ok(print(&json!({
+                "name": name,
+                "pubkey": sk.public_key(),
+                "l1_address": key.l1_address,
+                "wallet": file.wallet,
+            })))
+        }
+        WalletCommand::List { file } => {
+            let w = Wallet::load(&file.wallet)?;
+            let mut keys = Vec::new();
+            for k in &w.keys {
+                let (_, sk) = w.key(&k.name)?;
+                keys.push(
+                    json!({"name": k.name, "pubkey": sk.public_key(), "l1_address": k.l1_address}),
+                );
+            }
+            Ok(print(&json!({ "keys": keys })))
+        }
+    }
+}
+
+/// Arguments of `zkr deposit`.
+#[derive(clap::Args)]
+pub struct DepositArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The key to credit on L2 (and whose L1 address pays).
+    #[arg(long)]
+    name: String,
+    /// Amount.
+    #[arg(long)]
+    amount: u64,
+    /// First mint the amount to the key's L1 address (the local L1's faucet).
+    #[arg(long)]
+    mint: bool,
+    /// L1 URL.
+    #[arg(long, default_value = DEFAULT_L1)]
+    l1: String,
+}
+
+/// Runs `zkr deposit`.
+pub fn run_deposit(a: DepositArgs) -> anyhow::Result<ExitCode> {
+    let w = Wallet::load(&a.file.wallet)?;
+    let (k, sk) = w.key(&a.name)?;
+    let l1 = JsonClient::new(&a.l1);
+    if a.mint {
+        let _: Value = l1.post("/mint", &json!({"to": k.l1_address, "amount": a.amount}))?;
+    }
+    let r: Value = l1.post(
+        "/deposit",
+        &json!({"from": k.l1_address, "pubkey": sk.public_key(), "amount": a.amount}),
+    )?;
+    Ok(print(&json!({
+        "deposit_id": r.get("id"),
+        "name": a.name,
+        "amount": a.amount,
+        "l1_address": k.l1_address,
+    })))
+}
+
+/// Node URL and waiting options shared by the transaction commands.
+#[derive(clap::Args)]
+pub struct NodeOpts {
+    /// Node URL.
+    #[arg(long, default_value = DEFAULT_NODE)]
+    node: String,
+    /// Wait until the transaction is final on L1 (or rejected).
+    #[arg(long)]
+    wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_s: u64,
+}
+
+/// Arguments of `zkr transfer`.
+#[derive(clap::Args)]
+pub struct TransferArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The sending key.
+    #[arg(long)]
+    name: String,
+    /// Receiver: an account index, or the name of a key in the wallet.
+    #[arg(long)]
+    to: String,
+    /// Amount.
+    #[arg(long)]
+    amount: u64,
+    /// Fee for the operator.
+    #[arg(long, default_value_t = 0)]
+    fee: u64,
+    #[command(flatten)]
+    node: NodeOpts,
+}
+
+/// Arguments of `zkr withdraw`.
+#[derive(clap::Args)]
+pub struct WithdrawArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The withdrawing key.
+    #[arg(long)]
+    name: String,
+    /// Amount credited on L1.
+    #[arg(long)]
+    amount: u64,
+    /// Fee for the operator.
+    #[arg(long, default_value_t = 0)]
+    fee: u64,
+    /// L1 address to credit (default: the key's own).
+    #[arg(long)]
+    to: Option<L1Address>,
+    #[command(flatten)]
+    node: NodeOpts,
+}
+
+#[derive(Deserialize)]
+struct AccountView {
+    index: u64,
+    next_nonce: u64,
+}
+
+#[derive(Deserialize)]
+struct NodeStatus {
+    params: zkr_circuits::params::CircuitParams,
+}
+
+fn account_of(node: &JsonClient, sk: &SecretKey) -> anyhow::Result<AccountView> {
+    let pk = sk.public_key();
+    let path = format!(
+        "/account/key/{}/{}",
+        zkr_circuits::field::fr_to_decimal(&pk.x()),
+        zkr_circuits::field::fr_to_decimal(&pk.y())
+    );
+    node.get(&path)
+        .context("this key has no L2 account yet (deposit first, and wait for the batch)")
+}
+
+fn nonce(v: &AccountView) -> anyhow::Result<u32> {
+    u32::try_from(v.next_nonce)
+        .map_err(|_| anyhow::anyhow!("account {} has used all its nonces", v.index))
+}
+
+fn submit(node: &NodeOpts, tx: Tx) -> anyhow::Result<ExitCode> {
+    let client = JsonClient::new(&node.node);
+    let r: Value = client.post("/tx", &tx)?;
+    let hash = r["hash"]
+        .as_str()
+        .context("node answered without a hash")?
+        .to_string();
+    if !node.wait {
+        return Ok(print(&r));
+    }
+    wait_for(&client, &hash, Duration::from_secs(node.timeout_s))
+}
+
+fn wait_for(client: &JsonClient, hash: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let t = Instant::now();
+    loop {
+        let v: Value = client.get(&format!("/tx/{hash}"))?;
+        match v["status"].as_str() {
+            Some("final") => return Ok(print(&v)),
+            Some("rejected") => {
+                print(&v);
+                return Ok(ExitCode::from(1));
+            }
+            _ if t.elapsed() > timeout => {
+                bail!(
+                    "transaction {hash} is still {} after {timeout:?}",
+                    v["status"]
+                )
+            }
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// Runs `zkr transfer`.
+pub fn run_transfer(a: TransferArgs) -> anyhow::Result<ExitCode> {
+    let w = Wallet::load(&a.file.wallet)?;
+    let (_, sk) = w.key(&a.name)?;
+    let node = JsonClient::new(&a.node.node);
+    let status: NodeStatus = node.get("/status")?;
+    let from = account_of(&node, &sk)?;
+    let to = match a.to.parse::<u64>() {
+        Ok(i) => i,
+        Err(_) => {
+            let (_, to_sk) = w.key(&a.to)?;
+            account_of(&node, &to_sk)
+                .with_context(|| format!("receiver `{}`", a.to))?
+                .index
+        }
+    };
+    let t = Transfer::signed(
+        &sk,
+        status.params.chain_id,
+        from.index,
+        to,
+        a.amount,
+        a.fee,
+        nonce(&from)?,
+    );
+    submit(&a.node, Tx::Transfer(t))
+}
+
+/// Runs `zkr withdraw`.
+pub fn run_withdraw(a: WithdrawArgs) -> anyhow::Result<ExitCode> {
+    let w = Wallet::load(&a.file.wallet)?;
+    let (k, sk) = w.key(&a.name)?;
+    let node = JsonClient::new(&a.node.node);
+    let status: NodeStatus = node.get("/status")?;
+    let from = account_of(&node, &sk)?;
+    let t = Withdraw::signed(
+        &sk,
+        status.params.chain_id,
+        from.index,
+        a.amount,
+        a.fee,
+        nonce(&from)?,
+        a.to.unwrap_or(k.l1_address),
+    );
+    submit(&a.node, Tx::Withdraw(t))
+}
+
+/// Arguments of `zkr account`.
+#[derive(clap::Args)]
+pub struct AccountArgs {
+    /// Account index.
+    #[arg(long, conflicts_with = "name")]
+    index: Option<u64>,
+    /// Or: the account of this wallet key.
+    #[arg(long)]
+    name: Option<String>,
+    #[command(flatten)]
+    file: WalletFile,
+    /// Node URL.
+    #[arg(long, default_value = DEFAULT_NODE)]
+    node: String,
+}
+
+/// Runs `zkr account`.
+pub fn run_account(a: AccountArgs) -> anyhow::Result<ExitCode> {
+    let node = JsonClient::new(&a.node);
+    let v: Value = match (a.index, &a.name) {
+        (Some(i), _) => node.get(&format!("/account/{i}"))?,
+        (None, Some(name)) => {
+            let w = Wallet::load(&a.file.wallet)?;
+            let (_, sk) = w.key(name)?;
+            let pk = sk.public_key();
+            node.get(&format!(
+                "/account/key/{}/{}",
+                zkr_circuits::field::fr_to_decimal(&pk.x()),
+                zkr_circuits::field::fr_to_decimal(&pk.y())
+            ))?
+        }
+        (None, None) => bail!("give --index or --name"),
+    };
+    Ok(print(&v))
+}
+
+/// Arguments of `zkr tx`.
+#[derive(clap::Args)]
+pub struct TxArgs {
+    /// Transaction hash (0x + 64 hex digits), as `zkr transfer` printed it.
+    hash: String,
+    #[command(flatten)]
+    node: NodeOpts,
+}
+
+/// Runs `zkr tx`.
+pub fn run_tx(a: TxArgs) -> anyhow::Result<ExitCode> {
+    let client = JsonClient::new(&a.node.node);
+    if a.node.wait {
+        return wait_for(&client, &a.hash, Duration::from_secs(a.node.timeout_s));
+    }
+    let v: Value = client.get(&format!("/tx/{}", a.hash))?;
+    Ok(print(&v))
+}

@@ -1,0 +1,310 @@
+//! `zkr node`: the sequencer and prover as a long-running service.
+//!
+//! Four activities share one [`Core`] behind a mutex:
+//!
+//! - **API** (the main thread): answers HTTP requests ([`super::api`]).
+//! - **Sequencer**: every 300 ms reads the L1's deposit queue; seals a batch when `batch_size`
+//!   items wait, or when the oldest waited `--batch-timeout-ms` (the rest is noop padding).
+//! - **Prover**: takes sealed batches and proves them with the prover pool (one worker per
+//!   batch, the machine's cores split between them), then stores each proof.
+//! - **Settler**: submits proven batches to the L1 in order; a batch is final when the L1
+//!   accepted it. An L1 that is down is retried; an L1 that refuses a batch or disagrees with
+//!   this node's roots stops the node, which says why (`GET /status`, `halted`).
+//!
+//! At start the node rebuilds its state from RocksDB ([`Core::open`]) and checks it against
+//! the L1 ([`Core::reconcile`]); it refuses to start when they disagree.
+
+use super::client::{ClientError, JsonClient};
+use super::core::{Core, NodeError, SequencerConfig};
+use super::store::Store;
+use crate::cmd::util::spinner;
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
+use zkr_circuits::params::CircuitParams;
+use zkr_prover::keys::KeySet;
+use zkr_prover::pool::{prove_all, PoolConfig};
+use zkr_verifier::snarkjs::ProofJson;
+use zkr_verifier::{AcceptedBatch, QueuedDeposit};
+
+/// Arguments of `zkr node`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directory of the node's RocksDB database (`DIR/db`) and, without `--keys`, its keys.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// URL of the L1 service (`zkr l1`).
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    l1: String,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8546")]
+    listen: String,
+    /// Key directory from `zkr setup` (the L1 must use the same one). Without it, keys for
+    /// `--depth` and `--batch-size` are loaded from or generated into `DATA_DIR/keys`.
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Tree depth when generating keys.
+    #[arg(long, default_value_t = 16)]
+    depth: u32,
+    /// Batch size when generating keys.
+    #[arg(long, default_value_t = 4)]
+    batch_size: usize,
+    /// Seal a partial batch when its oldest item waited this long (milliseconds).
+    #[arg(long, default_value_t = 2000)]
+    batch_timeout_ms: u64,
+    /// Most transactions in the mempool.
+    #[arg(long, default_value_t = 4096)]
+    mempool_max: usize,
+    /// Prover threads in all (default: the machine's cores).
+    #[arg(long)]
+    prover_threads: Option<usize>,
+}
+
+type Shared = Arc<Mutex<Core>>;
+
+fn lock(core: &Shared) -> MutexGuard<'_, Core> {
+    core.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(serde::Deserialize)]
+struct L1Root {
+    state_root: String,
+    batches: u64,
+}
+
+/// Reads the L1's root and the batches after this node's last final one, and reconciles.
+fn sync_with_l1(l1: &JsonClient, core: &Shared) -> Result<(), String> {
+    let from = lock(core).heights().2 + 1;
+    let root: L1Root = l1.get("/root").map_err(|e| e.to_string())?;
+    let newer: Vec<AcceptedBatch> = l1
+        .get(&format!("/batches?from={from}"))
+        .map_err(|e| e.to_string())?;
+    let l1_root = fr_from_decimal(&root.state_root)
+        .map_err(|e| format!("the L1's root is not a field element: {e}"))?;
+    lock(core)
+        .reconcile(root.batches, l1_root, &newer)
+        .map_err(|e| e.to_string())
+}
+
+fn sequencer(core: Shared, l1: JsonClient) {
+    let mut last_poll: Option<Instant> = None;
+    let mut warned = false;
+    loop {
+        if last_poll.is_none_or(|t| t.elapsed() >= Duration::from_millis(300)) {
+            last_poll = Some(Instant::now());
+            match l1.get::<Vec<QueuedDeposit>>("/deposits") {
+                Ok(q) => {
+                    lock(&core).observe_l1_deposits(&q);
+                    warned = false;
+                }
+                Err(e) if !warned => {
+                    tracing::warn!(error = %e, "cannot read the L1's deposit queue; retrying");
+                    warned = true;
+                }
+                Err(_) => {}
+            }
+        }
+        {
+            let mut c = lock(&core);
+            match c.seal_if_due(Instant::now()) {
+                Ok(Some(b)) => tracing::debug!(
+                    batch = b.number,
+                    txs = b.txs,
+                    execute_ms = b.execute.as_secs_f64() * 1e3,
+                    "batch sealed"
+                ),
+                Ok(None) => {}
+                Err(e) => c.halt(e.to_string()),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn prover(core: Shared, keys: Arc<KeySet>, threads: usize) {
+    loop {
+        let jobs = lock(&core).take_jobs(threads);
+        if jobs.is_empty() {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
+        let workers = jobs.len().min(threads).max(1);
+        let config = PoolConfig {
+            workers,
+            threads_per_worker: (threads / workers).max(1),
+        };
+        let numbers: Vec<u64> = jobs.iter().map(|j| j.number).collect();
+        let results = prove_all(
+            config,
+            keys.clone(),
+            jobs.into_iter().map(|j| j.witness).collect(),
+        );
+        let mut c = lock(&core);
+        for (n, r) in numbers.into_iter().zip(results) {
+            match r.result {
+                Ok((proof, _, t)) => {
+                    let stored = c.store_proof(
+                        n,
+                        ProofJson::from_proof(&proof),
+                        t.synthesis.as_secs_f64(),
+                        t.proving.as_secs_f64(),
+                    );
+                    if let Err(e) = stored {
+                        c.halt(e.to_string());
+                    }
+                }
+                Err(e) => {
+                    c.release_job(n);
+                    c.halt(format!("proving batch {n} failed: {e}"));
+                }
+            }
+        }
+    }
+}
+
+fn settler(core: Shared, l1: JsonClient) {
+    let mut warned = false;
+    loop {
+        let next = lock(&core).next_submission();
+        let sub = match next {
+            Err(e) => {
+                lock(&core).halt(e.to_string());
+                continue;
+            }
+            Ok(None) => {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+            Ok(Some(s)) => s,
+        };
+        let n = sub.number;
+        match l1.post::<_, serde_json::Value>("/batch", &sub) {
+            Ok(_) => {
+                warned = false;
+                let mut c = lock(&core);
+                if let Err(e) = c.mark_final(n) {
+                    c.halt(e.to_string());
+                }
+            }
+            // Accepted before (the node died between the L1's answer and its own write):
+            // check the L1's record against ours and catch up.
+            Err(ClientError::Status {
+                status: 422, kind, ..
+            }) if kind == "replayed" => {
+                if let Err(e) = sync_with_l1(&l1, &core) {
+                    lock(&core).halt(e);
+                }
+            }
+            Err(ClientError::Status {
+                status: 422,
+                kind,
+                message,
+                ..
+            }) => {
+                let why = match sync_with_l1(&l1, &core) {
+                    Err(e) => e,
+                    Ok(()) => format!("the L1 refused batch {n} ({kind}): {message}"),
+                };
+                lock(&core).halt(why);
+            }
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(error = %e, batch = n, "cannot submit to the L1; retrying");
+                    warned = true;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// Runs `zkr node` until killed.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("creating {}", a.data_dir.display()))?;
+    let pb = spinner("loading the proving key");
+    let keys = match &a.keys {
+        Some(dir) => {
+            KeySet::load(dir).with_context(|| format!("loading keys from {}", dir.display()))?
+        }
+        None => {
+            let params = CircuitParams::new(a.depth, a.batch_size)?;
+            let dir = KeySet::cache_dir(&a.data_dir.join("keys"), &params);
+            pb.set_message(format!("loading or generating keys in {}", dir.display()));
+            let (k, _) = KeySet::load_or_generate(&dir, params, None)?;
+            println!(
+                "keys: {} (start `zkr l1 --keys` with this directory)",
+                dir.display()
+            );
+            k
+        }
+    };
+    pb.finish_and_clear();
+    let params = keys.meta.params;
+    let store = Store::open(&a.data_dir.join("db"))
+        .with_context(|| format!("opening the database in {}", a.data_dir.display()))?;
+    let core = Core::open(
+        store,
+        params,
+        SequencerConfig {
+            batch_timeout: Duration::from_millis(a.batch_timeout_ms),
+            mempool_max: a.mempool_max,
+        },
+    )
+    .map_err(|e: NodeError| anyhow::anyhow!(e))?;
+    let core: Shared = Arc::new(Mutex::new(core));
+
+    let l1 = JsonClient::new(&a.l1);
+    sync_with_l1(&l1, &core).map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+
+    let server = tiny_http::Server::http(&a.listen)
+        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| a.listen.clone());
+    {
+        let c = lock(&core);
+        let (sealed, proven, fin) = c.heights();
+        println!(
+            "zkr node listening on http://{addr} (depth {}, batch size {}; batches sealed {sealed}, proven {proven}, final {fin}; root {})",
+            params.depth,
+            params.batch_size,
+            fr_to_decimal(&c.state().root()),
+        );
+    }
+    std::io::stdout().flush().ok();
+
+    let threads = a
+        .prover_threads
+        .unwrap_or_else(|| PoolConfig::default_for_machine().workers)
+        .max(1);
+    let keys = Arc::new(keys);
+    {
+        let (c, l) = (core.clone(), l1.clone());
+        std::thread::Builder::new()
+            .name("sequencer".into())
+            .spawn(move || sequencer(c, l))?;
+    }
+    {
+        let c = core.clone();
+        std::thread::Builder::new()
+            .name("prover".into())
+            .spawn(move || prover(c, keys, threads))?;
+    }
+    {
+        let (c, l) = (core.clone(), l1.clone());
+        std::thread::Builder::new()
+            .name("settler".into())
+            .spawn(move || settler(c, l))?;
+    }
+    crate::http::serve(&server, super::api::MAX_BODY, |method, url, body| {
+        super::api::handle(&mut lock(&core), method, url, body)
+    });
+    Ok(ExitCode::SUCCESS)
+}

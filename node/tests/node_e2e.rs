@@ -1,0 +1,469 @@
+//! `zkr l1` and `zkr node` as real processes on loopback, driven by the wallet commands:
+//! deposits, transfers and withdrawals all final, roots equal, withdrawals credited on L1,
+//! `zkr reconstruct` equal; bad input on the node's API; a node killed with SIGKILL in the
+//! middle of a run restarts and loses nothing; a node pointed at another L1 refuses to start.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const ZKR: &str = env!("CARGO_BIN_EXE_zkr");
+
+/// A child process killed (SIGKILL) when dropped.
+struct Proc {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `zkr ARGS` in `dir` and reads the `http://ADDR` it prints when it listens.
+fn spawn(dir: &Path, args: &[&str]) -> Proc {
+    let child = Command::new(ZKR)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Owned by a `Proc` from here on, so a failed assertion still kills and reaps it.
+    let mut proc = Proc {
+        child,
+        addr: String::new(),
+    };
+    let mut out = BufReader::new(proc.child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "zkr {args:?} exited before listening"
+        );
+        if let Some(rest) = line.split("http://").nth(1) {
+            proc.addr = rest.split_whitespace().next().unwrap().to_string();
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                let _ = out.read_to_string(&mut sink);
+            });
+            return proc;
+        }
+    }
+}
+
+fn start_l1(dir: &Path, data: &str) -> Proc {
+    spawn(
+        dir,
+        &[
+            "l1",
+            "--data-dir",
+            data,
+            "--keys",
+            "keys",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    )
+}
+
+fn start_node(dir: &Path, l1: &Proc, batch_timeout_ms: u64) -> Proc {
+    let url = format!("http://{}", l1.addr);
+    spawn(
+        dir,
+        &[
+            "node",
+            "--data-dir",
+            "node",
+            "--keys",
+            "keys",
+            "--l1",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--batch-timeout-ms",
+            &batch_timeout_ms.to_string(),
+        ],
+    )
+}
+
+/// Runs `zkr ARGS` in `dir` to completion.
+fn zkr(dir: &Path, args: &[&str]) -> Output {
+    Command::new(ZKR)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Runs `zkr ARGS`, asserts success, parses its JSON output.
+fn zkr_json(dir: &Path, args: &[&str]) -> Value {
+    let out = zkr(dir, args);
+    assert!(
+        out.status.success(),
+        "zkr {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// One HTTP/1.1 request; returns (status, parsed JSON body).
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    let _ = s.write_all(body);
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn wait_until(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(timeout_s),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Keys for depth 4 (16 accounts) and 2 slots per batch, and a wallet with `names`.
+fn prepare(dir: &Path, names: &[&str]) {
+    let out = zkr(
+        dir,
+        &[
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+            "11",
+        ],
+    );
+    assert!(out.status.success());
+    for n in names {
+        zkr_json(dir, &["wallet", "new", "--wallet", "w.json", "--name", n]);
+    }
+}
+
+fn deposit(dir: &Path, l1: &Proc, name: &str, amount: u64) {
+    let url = format!("http://{}", l1.addr);
+    zkr_json(
+        dir,
+        &[
+            "deposit",
+            "--wallet",
+            "w.json",
+            "--name",
+            name,
+            "--amount",
+            &amount.to_string(),
+            "--mint",
+            "--l1",
+            &url,
+        ],
+    );
+}
+
+fn account(dir: &Path, node: &Proc, name: &str) -> Option<Value> {
+    let url = format!("http://{}", node.addr);
+    let out = zkr(
+        dir,
+        &[
+            "account", "--wallet", "w.json", "--name", name, "--node", &url,
+        ],
+    );
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn l1_root(l1: &Proc) -> String {
+    http(&l1.addr, "GET", "/root", b"").1["state_root"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn deposits_transfers_withdrawals_settle_on_l1_and_bad_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    prepare(d, &["operator", "alice", "bob"]);
+    let l1 = start_l1(d, "l1");
+    let node = start_node(d, &l1, 300);
+    let nurl = format!("http://{}", node.addr);
+
+    deposit(d, &l1, "operator", 1);
+    deposit(d, &l1, "alice", 1000);
+    deposit(d, &l1, "bob", 500);
+    wait_until("the deposits to be executed", 60, || {
+        account(d, &node, "bob").is_some()
+    });
+    let alice = account(d, &node, "alice").unwrap();
+    assert_eq!(alice["balance"], 1000);
+    let alice_index = alice["index"].as_u64().unwrap();
+
+    // A transfer and a withdrawal, each followed to finality.
+    let t = zkr_json(
+        d,
+        &[
+            "transfer",
+            "--wallet",
+            "w.json",
+            "--name",
+            "alice",
+            "--to",
+            "bob",
+            "--amount",
+            "300",
+            "--fee",
+            "2",
+            "--node",
+            &nurl,
+            "--wait",
+            "--timeout-s",
+            "120",
+        ],
+    );
+    assert_eq!(t["status"], "final", "{t}");
+    let hash = t["hash"].as_str().unwrap().to_string();
+    let w = zkr_json(
+        d,
+        &[
+            "withdraw",
+            "--wallet",
+            "w.json",
+            "--name",
+            "bob",
+            "--amount",
+            "700",
+            "--fee",
+            "1",
+            "--node",
+            &nurl,
+            "--wait",
+            "--timeout-s",
+            "120",
+        ],
+    );
+    assert_eq!(w["status"], "final", "{w}");
+    assert_eq!(account(d, &node, "alice").unwrap()["balance"], 698);
+    assert_eq!(account(d, &node, "bob").unwrap()["balance"], 99);
+    assert_eq!(account(d, &node, "operator").unwrap()["balance"], 4);
+
+    // The withdrawal was credited on L1 to bob's address.
+    let bob_l1 = zkr_json(d, &["wallet", "list", "--wallet", "w.json"])["keys"][2]["l1_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (c, bal) = http(&l1.addr, "GET", &format!("/balance/{bob_l1}"), b"");
+    assert_eq!(c, 200);
+    assert_eq!(
+        bal["balance"], "700",
+        "bob minted 500, deposited 500, withdrew 700"
+    );
+
+    // Every stage is visible through the CLI.
+    let shown = zkr_json(d, &["tx", &hash, "--node", &nurl]);
+    assert_eq!(shown["status"], "final");
+    assert!(shown["batch"].as_u64().unwrap() >= 1);
+
+    // Roots: node, L1 and a reconstruction from the L1's data alone agree.
+    let (_, status) = http(&node.addr, "GET", "/status", b"");
+    assert_eq!(status["final_root"], status["state_root"], "{status}");
+    assert_eq!(status["final_root"].as_str().unwrap(), l1_root(&l1));
+    let rec = zkr_json(d, &["reconstruct", "--data-dir", "l1", "--json"]);
+    assert_eq!(rec["state_root"].as_str().unwrap(), l1_root(&l1));
+
+    // Bad input: 4xx with a JSON error and a kind; nothing changes, the node keeps running.
+    let a = &node.addr;
+    let acct = |i: u64| http(a, "GET", &format!("/account/{i}"), b"").1;
+    let before = acct(alice_index);
+    let next_nonce = before["next_nonce"].as_u64().unwrap();
+    let kind = |(c, v): (u16, Value)| (c, v["kind"].as_str().unwrap_or("").to_string());
+    assert_eq!(
+        kind(http(a, "POST", "/tx", b"{not json")),
+        (400, "malformed_request".into())
+    );
+    assert_eq!(
+        kind(http(a, "POST", "/tx", br#"{"type":"transfer"}"#)).0,
+        400
+    );
+    assert_eq!(
+        kind(http(a, "GET", "/account/99", b"")),
+        (404, "unknown_account".into())
+    );
+    assert_eq!(kind(http(a, "GET", "/account/x", b"")).0, 400);
+    assert_eq!(kind(http(a, "GET", "/tx/0x12", b"")).0, 400);
+    assert_eq!(kind(http(a, "GET", "/nowhere", b"")).0, 404);
+    assert_eq!(kind(http(a, "POST", "/tx", &vec![b' '; 100_000])).0, 413);
+
+    // Signed transactions that break one rule each, built from a valid one.
+    let sk_hex = {
+        let w: Value = serde_json::from_slice(&std::fs::read(d.join("w.json")).unwrap()).unwrap();
+        w["keys"][1]["secret_key"].as_str().unwrap().to_string()
+    };
+    let sk = zkr_circuits::eddsa::SecretKey::from_hex(&sk_hex).unwrap();
+    let chain = status["params"]["chain_id"].as_u64().unwrap();
+    let bob_index = account(d, &node, "bob").unwrap()["index"].as_u64().unwrap();
+    let transfer = |to: u64, amount: u64, nonce: u64| {
+        zkr_circuits::tx::Tx::Transfer(zkr_circuits::tx::Transfer::signed(
+            &sk,
+            chain,
+            alice_index,
+            to,
+            amount,
+            0,
+            nonce as u32,
+        ))
+    };
+    let post =
+        |tx: &zkr_circuits::tx::Tx| kind(http(a, "POST", "/tx", &serde_json::to_vec(tx).unwrap()));
+    assert_eq!(
+        post(&transfer(bob_index, 1, next_nonce - 1)),
+        (422, "stale_nonce".into())
+    );
+    assert_eq!(
+        post(&transfer(bob_index, 1, next_nonce + 1)),
+        (422, "future_nonce".into())
+    );
+    assert_eq!(
+        post(&transfer(bob_index, 699, next_nonce)),
+        (422, "insufficient_balance".into())
+    );
+    assert_eq!(
+        post(&transfer(15, 1, next_nonce)),
+        (422, "unknown_account".into())
+    );
+    let mut forged = transfer(bob_index, 1, next_nonce);
+    if let zkr_circuits::tx::Tx::Transfer(t) = &mut forged {
+        t.amount = 2; // the signature was for 1
+    }
+    assert_eq!(post(&forged), (422, "bad_signature".into()));
+    let deposit_tx = zkr_circuits::tx::Tx::Deposit(zkr_circuits::tx::Deposit {
+        pubkey: sk.public_key(),
+        amount: 5,
+    });
+    assert_eq!(post(&deposit_tx), (422, "unsupported_type".into()));
+    // A valid one is accepted once; the same again is a duplicate.
+    let ok = transfer(bob_index, 1, next_nonce);
+    assert_eq!(post(&ok).0, 200);
+    assert_eq!(post(&ok), (409, "duplicate".into()));
+    // Pending spending counts: 698 - 1 left, so 698 is too much now.
+    assert_eq!(
+        post(&transfer(bob_index, 698, next_nonce + 1)),
+        (422, "insufficient_balance".into())
+    );
+    let after = acct(alice_index);
+    assert_eq!(after["next_nonce"].as_u64().unwrap(), next_nonce + 1);
+    assert_eq!(after["spendable"].as_u64().unwrap(), 697);
+    assert_eq!(http(a, "GET", "/status", b"").0, 200);
+}
+
+#[test]
+fn a_killed_node_restarts_from_rocksdb_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    prepare(d, &["operator", "alice", "bob"]);
+    let l1 = start_l1(d, "l1");
+    // A long batch timeout: an odd transaction count leaves the last one in the mempool, so the
+    // kill below always lands with an acknowledged, unexecuted transaction.
+    let mut node = start_node(d, &l1, 3000);
+    deposit(d, &l1, "operator", 1);
+    deposit(d, &l1, "alice", 1000);
+    deposit(d, &l1, "bob", 1000);
+    wait_until("the deposits to be executed", 60, || {
+        account(d, &node, "bob").is_some()
+    });
+
+    // Submit transfers without waiting, and kill the node while batches are in flight.
+    let mut hashes = Vec::new();
+    for i in 0..7 {
+        let (from, to) = if i % 2 == 0 {
+            ("alice", "bob")
+        } else {
+            ("bob", "alice")
+        };
+        let nurl = format!("http://{}", node.addr);
+        let t = zkr_json(
+            d,
+            &[
+                "transfer", "--wallet", "w.json", "--name", from, "--to", to, "--amount", "10",
+                "--fee", "1", "--node", &nurl,
+            ],
+        );
+        assert_eq!(t["status"], "pending");
+        hashes.push(t["hash"].as_str().unwrap().to_string());
+    }
+    let (_, s) = http(&node.addr, "GET", "/status", b"");
+    assert!(
+        s["mempool"].as_u64().unwrap() > 0,
+        "the kill should land mid-run: {s}"
+    );
+    node.child.kill().unwrap(); // SIGKILL
+    node.child.wait().unwrap();
+    drop(node);
+
+    // Restart on the same database: every acknowledged transaction becomes final.
+    let node = start_node(d, &l1, 300);
+    let nurl = format!("http://{}", node.addr);
+    for h in &hashes {
+        let v = zkr_json(
+            d,
+            &["tx", h, "--node", &nurl, "--wait", "--timeout-s", "120"],
+        );
+        assert_eq!(v["status"], "final", "{v}");
+    }
+    // alice sent 4 × (10 + 1) and received 3 × 10; bob sent 3 × 11 and received 4 × 10.
+    assert_eq!(account(d, &node, "alice").unwrap()["balance"], 986);
+    assert_eq!(account(d, &node, "bob").unwrap()["balance"], 1007);
+    wait_until("the node to settle everything", 60, || {
+        let (_, s) = http(&node.addr, "GET", "/status", b"");
+        s["batches"]["final"] == s["batches"]["sealed"] && s["mempool"] == 0
+    });
+    let (_, s) = http(&node.addr, "GET", "/status", b"");
+    assert_eq!(s["state_root"].as_str().unwrap(), l1_root(&l1));
+    drop(node);
+
+    // The same node database against another L1 (fresh, root = empty tree): refused, with why.
+    let other = start_l1(d, "other-l1");
+    let out = zkr(
+        d,
+        &[
+            "node",
+            "--data-dir",
+            "node",
+            "--keys",
+            "keys",
+            "--l1",
+            &format!("http://{}", other.addr),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to start") && err.contains("L1"),
+        "{err}"
+    );
+}
