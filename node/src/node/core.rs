@@ -898,3 +898,145 @@ impl Core {
             .unwrap_or(self.genesis_root))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkr_circuits::eddsa::SecretKey;
+    use zkr_circuits::tx::{L1Address, Transfer};
+
+    fn config() -> SequencerConfig {
+        SequencerConfig {
+            batch_timeout: Duration::from_millis(10),
+            mempool_max: 3,
+        }
+    }
+
+    fn queued(id: u64, sk: &SecretKey, amount: u64) -> QueuedDeposit {
+        QueuedDeposit {
+            id,
+            from: L1Address([id as u8; 20]),
+            deposit: Deposit {
+                pubkey: sk.public_key(),
+                amount,
+            },
+        }
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(1)
+    }
+
+    #[test]
+    fn reopening_restores_state_mempool_and_unproven_witnesses() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = CircuitParams::new(4, 2).unwrap();
+        let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+        let (root, hash) = {
+            let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+            core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
+            // A repeated or out-of-order observation changes nothing.
+            core.observe_l1_deposits(&[queued(1, &alice, 100), queued(3, &alice, 1)]);
+            assert_eq!(core.deposits_waiting(), 2);
+            let b = core.seal_if_due(later()).unwrap().unwrap();
+            assert_eq!((b.number, b.txs), (1, 2));
+            let t = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 0);
+            let rec = core.submit(Tx::Transfer(t)).unwrap();
+            let pending = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 1);
+            core.submit(Tx::Transfer(pending)).unwrap();
+            // Seal the first two... the batch is full (2 slots), so both go in.
+            let b = core.seal_if_due(Instant::now()).unwrap().unwrap();
+            assert_eq!(b.number, 2);
+            let third = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 2);
+            core.submit(Tx::Transfer(third)).unwrap();
+            (core.state().root(), rec.hash)
+        };
+        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        assert_eq!(core.state().root(), root);
+        assert_eq!(core.heights(), (2, 0, 0));
+        assert_eq!(
+            core.mempool_len(),
+            1,
+            "the acknowledged transaction survived"
+        );
+        assert_eq!(core.pending_view(1), Some((3, 100 - 33)));
+        let jobs = core.take_jobs(8);
+        assert_eq!(
+            jobs.iter().map(|j| j.number).collect::<Vec<_>>(),
+            vec![1, 2],
+            "both unproven batches are queued again"
+        );
+        assert!(
+            core.take_jobs(8).is_empty(),
+            "jobs in progress are not handed out twice"
+        );
+        let rec = core
+            .store()
+            .tx_record(&parse_hash(&hash).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(rec.status, TxStatus::Included { batch: 2, slot: 0 });
+        // Another circuit on the same database is refused.
+        drop(core);
+        let other = CircuitParams::new(4, 4).unwrap();
+        assert!(matches!(
+            Core::open(Store::open(dir.path()).unwrap(), other, config()),
+            Err(NodeError::ParamsMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn submission_checks_each_rule_and_stores_nothing_when_it_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = CircuitParams::new(4, 2).unwrap();
+        let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
+        core.seal_if_due(later()).unwrap().unwrap();
+        let c = params.chain_id;
+        let t = |to, amount, fee, nonce| {
+            Tx::Transfer(Transfer::signed(&alice, c, 1, to, amount, fee, nonce))
+        };
+        let kind =
+            |r: Result<TxRecord, SubmitError>| r.map(|_| "ok").unwrap_err().status_and_kind().1;
+        assert_eq!(kind(core.submit(t(7, 1, 0, 0))), "unknown_account");
+        assert_eq!(kind(core.submit(t(0, 1, 0, 1))), "future_nonce");
+        assert_eq!(kind(core.submit(t(0, 100, 1, 0))), "insufficient_balance");
+        let forged = Tx::Transfer(Transfer::signed(&op, c, 1, 0, 1, 0, 0));
+        assert_eq!(kind(core.submit(forged)), "bad_signature");
+        assert_eq!(kind(core.submit(Tx::Noop)), "unsupported_type");
+        assert_eq!(core.mempool_len(), 0);
+        core.submit(t(0, 1, 0, 0)).unwrap();
+        assert_eq!(kind(core.submit(t(0, 1, 0, 0))), "duplicate");
+        assert_eq!(kind(core.submit(t(0, 2, 0, 0))), "stale_nonce");
+        core.submit(t(0, 1, 0, 1)).unwrap();
+        core.submit(t(0, 1, 0, 2)).unwrap();
+        assert_eq!(kind(core.submit(t(0, 1, 0, 3))), "mempool_full");
+        core.halt("test".into());
+        assert_eq!(kind(core.submit(t(0, 1, 0, 3))), "halted");
+    }
+
+    #[test]
+    fn an_l1_with_another_history_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = CircuitParams::new(4, 2).unwrap();
+        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        let genesis = core.state().root();
+        core.reconcile(0, genesis, &[]).unwrap();
+        assert!(matches!(
+            core.reconcile(0, genesis + Fr::from(1u64), &[]),
+            Err(NodeError::L1Mismatch(_))
+        ));
+        let foreign = AcceptedBatch {
+            number: 1,
+            old_root: genesis,
+            new_root: Fr::from(7u64),
+            public_data: String::new(),
+            deposits: vec![],
+            withdrawals: vec![],
+        };
+        let e = core.reconcile(1, Fr::from(7u64), &[foreign]).unwrap_err();
+        assert!(e.to_string().contains("never sealed"), "{e}");
+        assert_eq!(core.heights(), (0, 0, 0));
+    }
+}
