@@ -16,7 +16,7 @@ use zkr_circuits::account::Account;
 use zkr_circuits::field::{fr_to_bytes, fr_to_decimal};
 use zkr_circuits::params::CircuitParams;
 use zkr_circuits::state::{State, TransitionError};
-use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Tx};
+use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::Fr;
 use zkr_verifier::snarkjs::ProofJson;
@@ -218,7 +218,6 @@ pub struct Core {
     proving: HashSet<u64>,
     deposits: VecDeque<(QueuedDeposit, Instant)>,
     last_batch: u64,
-    last_proven: u64,
     last_final: u64,
     next_deposit_id: u64,
     next_seq: u64,
@@ -260,7 +259,6 @@ impl Core {
         let genesis_root = genesis.root();
         let mut state = genesis;
         let mut witnesses = BTreeMap::new();
-        let mut last_proven = 0;
         for n in 1..=last_batch {
             let rec = store
                 .batch_record(n)?
@@ -286,7 +284,6 @@ impl Core {
                 witnesses.insert(n, out.witness);
                 out.state
             } else {
-                last_proven = n;
                 let bytes = hex::decode(&rec.public_data)
                     .map_err(|e| NodeError::Inconsistent(format!("batch {n}: {e}")))?;
                 let slots = decode_public_data(&bytes)
@@ -320,7 +317,6 @@ impl Core {
             proving: HashSet::new(),
             deposits: VecDeque::new(),
             last_batch,
-            last_proven,
             last_final,
             next_deposit_id,
             next_seq,
@@ -361,9 +357,16 @@ impl Core {
         &self.state
     }
 
-    /// Last sealed, proven and final batch numbers.
+    /// Last sealed, proven and final batch numbers (proven and final: every batch up to it).
     pub fn heights(&self) -> (u64, u64, u64) {
-        (self.last_batch, self.last_proven, self.last_final)
+        // Proven = every batch up to the first one still waiting for its proof.
+        let proven = self
+            .witnesses
+            .keys()
+            .next()
+            .map(|n| n - 1)
+            .unwrap_or(self.last_batch);
+        (self.last_batch, proven, self.last_final)
     }
 
     /// Transactions in the mempool.
@@ -446,8 +449,12 @@ impl Core {
             Tx::Deposit(_) | Tx::Noop => return Err(SubmitError::UnsupportedType),
         };
         let hash = tx_hash(&tx, chain).expect("transfers and withdrawals have a hash");
-        if self.store.tx_record(&hash)?.is_some() {
-            return Err(SubmitError::Duplicate(hash_hex(&hash)));
+        // The same signed transaction twice is a duplicate, unless the first was rejected (its
+        // nonce is free again and signing is deterministic, so it may come back unchanged).
+        if let Some(old) = self.store.tx_record(&hash)? {
+            if !matches!(old.status, TxStatus::Rejected { .. }) {
+                return Err(SubmitError::Duplicate(hash_hex(&hash)));
+            }
         }
         let sender = *self
             .state
@@ -574,11 +581,25 @@ impl Core {
                         execute: t.elapsed(),
                     }));
                 }
-                Err(e) => match failed_slot(&e) {
-                    Some(slot) if slot >= deposits.len() => {
-                        let seq = chosen[slot - deposits.len()];
-                        self.reject(seq, &e)?;
+                Err(e) => match failed_slot(&e).map(|s| s.checked_sub(deposits.len())) {
+                    // A transaction the transition refuses: reject it and rebuild.
+                    Some(Some(k)) if k < chosen.len() => self.reject(chosen[k], &e)?,
+                    // The fee credit after the last slot overflows the operator's balance:
+                    // drop the last fee-paying transaction and rebuild.
+                    Some(Some(_)) => {
+                        let payer = chosen.iter().rev().copied().find(|s| {
+                            matches!(
+                                self.mempool[s].record.tx,
+                                Tx::Transfer(Transfer { fee: 1.., .. })
+                                    | Tx::Withdraw(Withdraw { fee: 1.., .. })
+                            )
+                        });
+                        match payer {
+                            Some(seq) => self.reject(seq, &e)?,
+                            None => return Err(NodeError::Sequencer(e)),
+                        }
                     }
+                    // A deposit, or a batch-level error: the L1's queue cannot be skipped.
                     _ => return Err(NodeError::Sequencer(e)),
                 },
             }
@@ -733,7 +754,10 @@ impl Core {
             .store
             .batch_record(number)?
             .ok_or_else(|| NodeError::Inconsistent(format!("proven batch {number} is missing")))?;
-        rec.stage = BatchStage::Proven;
+        // A batch the L1 accepted while its proof was being made stays final.
+        if rec.stage == BatchStage::Sealed {
+            rec.stage = BatchStage::Proven;
+        }
         rec.proven_unix_ms = Some(unix_ms());
         let mut wb = self.store.batch();
         wb.put(cf::BATCHES, &be(number), &rec);
@@ -749,7 +773,6 @@ impl Core {
         wb.commit()?;
         self.witnesses.remove(&number);
         self.proving.remove(&number);
-        self.last_proven = self.last_proven.max(number);
         tracing::info!(batch = number, prove_s, "proven");
         Ok(())
     }
@@ -806,6 +829,8 @@ impl Core {
         wb.counter(Meta::LAST_FINAL, number);
         wb.commit()?;
         self.last_final = number;
+        // Accepted before this node stored its own proof (see `reconcile`): nothing left to do.
+        self.witnesses.remove(&number);
         tracing::info!(batch = number, "final on L1");
         Ok(())
     }
@@ -1014,6 +1039,42 @@ mod tests {
         assert_eq!(kind(core.submit(t(0, 1, 0, 3))), "mempool_full");
         core.halt("test".into());
         assert_eq!(kind(core.submit(t(0, 1, 0, 3))), "halted");
+    }
+
+    #[test]
+    fn a_fee_the_operator_cannot_take_rejects_its_transaction_not_the_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = CircuitParams::new(4, 2).unwrap();
+        let (op, alice, bob) = (
+            SecretKey::from_seed([1; 32]),
+            SecretKey::from_seed([2; 32]),
+            SecretKey::from_seed([3; 32]),
+        );
+        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        // Anyone can deposit to the operator's (public) key: fill account 0 to u64::MAX.
+        core.observe_l1_deposits(&[queued(0, &op, u64::MAX), queued(1, &alice, 100)]);
+        core.seal_if_due(later()).unwrap().unwrap();
+        core.observe_l1_deposits(&[queued(2, &bob, 1)]);
+        core.seal_if_due(later()).unwrap().unwrap();
+        let c = params.chain_id;
+        let paying = Tx::Transfer(Transfer::signed(&alice, c, 1, 2, 5, 1, 0));
+        let rec = core.submit(paying).unwrap();
+        assert!(core.seal_if_due(later()).unwrap().is_none());
+        assert_eq!(core.mempool_len(), 0);
+        let h = parse_hash(&rec.hash).unwrap();
+        let status = core.store().tx_record(&h).unwrap().unwrap().status;
+        assert!(
+            matches!(&status, TxStatus::Rejected { reason } if reason.contains("overflow")),
+            "{status:?}"
+        );
+        // The same signed transaction may come back once it was rejected; a free one goes through.
+        core.submit(paying).unwrap();
+        let free = Tx::Transfer(Transfer::signed(&alice, c, 1, 2, 5, 0, 0));
+        assert!(core.seal_if_due(later()).unwrap().is_none());
+        core.submit(free).unwrap();
+        assert_eq!(core.seal_if_due(later()).unwrap().unwrap().number, 3);
+        assert_eq!(core.state().account(2).unwrap().balance, 6);
+        assert!(core.halted().is_none());
     }
 
     #[test]

@@ -211,6 +211,17 @@ fn settler(core: Shared, l1: JsonClient) {
                 };
                 lock(&core).halt(why);
             }
+            // Any other refusal of a well-formed submission: this node and the L1 disagree.
+            Err(ClientError::Status {
+                status: status @ 400..=499,
+                kind,
+                message,
+                ..
+            }) => {
+                lock(&core).halt(format!(
+                    "the L1 refused batch {n} with HTTP {status} ({kind}): {message}"
+                ));
+            }
             Err(e) => {
                 if !warned {
                     tracing::warn!(error = %e, batch = n, "cannot submit to the L1; retrying");
@@ -220,6 +231,29 @@ fn settler(core: Shared, l1: JsonClient) {
             }
         }
     }
+}
+
+/// Runs `work` on a named thread; if it panics, the node halts and says why (instead of
+/// silently losing the thread while the API keeps accepting transactions).
+fn supervise(
+    core: &Shared,
+    name: &'static str,
+    work: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    let core = core.clone();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                lock(&core).halt(format!("the {name} thread panicked: {msg}"));
+            }
+        })?;
+    Ok(())
 }
 
 /// Runs `zkr node` until killed.
@@ -287,21 +321,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let keys = Arc::new(keys);
     {
         let (c, l) = (core.clone(), l1.clone());
-        std::thread::Builder::new()
-            .name("sequencer".into())
-            .spawn(move || sequencer(c, l))?;
+        supervise(&core, "sequencer", move || sequencer(c, l))?;
     }
     {
         let c = core.clone();
-        std::thread::Builder::new()
-            .name("prover".into())
-            .spawn(move || prover(c, keys, threads))?;
+        supervise(&core, "prover", move || prover(c, keys, threads))?;
     }
     {
         let (c, l) = (core.clone(), l1.clone());
-        std::thread::Builder::new()
-            .name("settler".into())
-            .spawn(move || settler(c, l))?;
+        supervise(&core, "settler", move || settler(c, l))?;
     }
     crate::http::serve(&server, super::api::MAX_BODY, |method, url, body| {
         super::api::handle(&mut lock(&core), method, url, body)
