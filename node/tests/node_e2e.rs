@@ -3,9 +3,10 @@
 //! `zkr reconstruct` equal; bad input on the node's API; a node killed with SIGKILL in the
 //! middle of a run restarts and loses nothing; a node pointed at another L1 refuses to start.
 
+mod common;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -74,24 +75,28 @@ fn start_l1(dir: &Path, data: &str) -> Proc {
     )
 }
 
+/// `zkr node` on `DIR/node` with the shared keys, against `l1`, on a free port.
+fn node_args(l1: &Proc, batch_timeout_ms: u64) -> Vec<String> {
+    [
+        "node",
+        "--data-dir",
+        "node",
+        "--keys",
+        "keys",
+        "--l1",
+        &format!("http://{}", l1.addr),
+        "--listen",
+        "127.0.0.1:0",
+        "--batch-timeout-ms",
+        &batch_timeout_ms.to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 fn start_node(dir: &Path, l1: &Proc, batch_timeout_ms: u64) -> Proc {
-    let url = format!("http://{}", l1.addr);
-    spawn(
-        dir,
-        &[
-            "node",
-            "--data-dir",
-            "node",
-            "--keys",
-            "keys",
-            "--l1",
-            &url,
-            "--listen",
-            "127.0.0.1:0",
-            "--batch-timeout-ms",
-            &batch_timeout_ms.to_string(),
-        ],
-    )
+    let args = node_args(l1, batch_timeout_ms);
+    spawn(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// Runs `zkr ARGS` in `dir` to completion.
@@ -116,19 +121,8 @@ fn zkr_json(dir: &Path, args: &[&str]) -> Value {
 
 /// One HTTP/1.1 request; returns (status, parsed JSON body).
 fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
-    let _ = s.write_all(body);
-    let mut resp = Vec::new();
-    let _ = s.read_to_end(&mut resp);
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (status, body) = common::http(addr, method, path, body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 fn wait_until(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
@@ -446,20 +440,8 @@ fn a_killed_node_restarts_from_rocksdb_and_loses_nothing() {
 
     // The same node database against another L1 (fresh, root = empty tree): refused, with why.
     let other = start_l1(d, "other-l1");
-    let out = zkr(
-        d,
-        &[
-            "node",
-            "--data-dir",
-            "node",
-            "--keys",
-            "keys",
-            "--l1",
-            &format!("http://{}", other.addr),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-    );
+    let args = node_args(&other, 300);
+    let out = zkr(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
