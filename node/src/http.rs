@@ -57,38 +57,58 @@ fn respond(req: Request, (status, body): Answer) {
     );
 }
 
-/// Answers requests one at a time until the server is closed. Bodies over `max_body` bytes
-/// get 413 without reaching `handle`.
-pub fn serve(
-    server: &Server,
-    max_body: usize,
-    mut handle: impl FnMut(&Method, &str, &[u8]) -> Answer,
-) {
-    for mut req in server.incoming_requests() {
-        let too_big = req.body_length().is_some_and(|n| n > max_body);
-        let mut body = Vec::new();
-        let read = if too_big {
-            Ok(0)
-        } else {
-            req.as_reader()
-                .take(max_body as u64 + 1)
-                .read_to_end(&mut body)
-        };
-        let answer = if too_big || body.len() > max_body {
-            error(
-                413,
-                "too_large",
-                format!("request body over {max_body} bytes"),
-            )
-        } else if let Err(e) = read {
-            error(400, "malformed_request", format!("reading the body: {e}"))
-        } else {
-            let method = req.method().clone();
-            let url = req.url().to_string();
-            let answer = handle(&method, &url, &body);
-            tracing::info!(%method, %url, status = answer.0, "request");
-            answer
-        };
-        respond(req, answer);
+/// How many requests are read and answered at once. A client that sends its body slowly holds
+/// one of them; the others keep serving.
+pub const WORKERS: usize = 4;
+
+/// Answers requests on [`WORKERS`] threads until the server is closed. Bodies over `max_body`
+/// bytes get 413 without reaching `handle`. `handle` serializes what must be atomic itself
+/// (both services lock their state for the whole request).
+pub fn serve<H>(server: Server, max_body: usize, handle: H)
+where
+    H: Fn(&Method, &str, &[u8]) -> Answer + Send + Sync + 'static,
+{
+    let server = std::sync::Arc::new(server);
+    let handle = std::sync::Arc::new(handle);
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (server, handle) = (server.clone(), handle.clone());
+            std::thread::spawn(move || {
+                while let Ok(req) = server.recv() {
+                    answer(req, max_body, &*handle);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
     }
+}
+
+fn answer(mut req: Request, max_body: usize, handle: &dyn Fn(&Method, &str, &[u8]) -> Answer) {
+    let too_big = req.body_length().is_some_and(|n| n > max_body);
+    let mut body = Vec::new();
+    let read = if too_big {
+        Ok(0)
+    } else {
+        req.as_reader()
+            .take(max_body as u64 + 1)
+            .read_to_end(&mut body)
+    };
+    let answer = if too_big || body.len() > max_body {
+        error(
+            413,
+            "too_large",
+            format!("request body over {max_body} bytes"),
+        )
+    } else if let Err(e) = read {
+        error(400, "malformed_request", format!("reading the body: {e}"))
+    } else {
+        let method = req.method().clone();
+        let url = req.url().to_string();
+        let answer = handle(&method, &url, &body);
+        tracing::info!(%method, %url, status = answer.0, "request");
+        answer
+    };
+    respond(req, answer);
 }

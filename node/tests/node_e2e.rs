@@ -6,7 +6,7 @@
 mod common;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -371,6 +371,20 @@ fn deposits_transfers_withdrawals_settle_on_l1_and_bad_input_is_refused() {
     assert_eq!(after["next_nonce"].as_u64().unwrap(), next_nonce + 1);
     assert_eq!(after["spendable"].as_u64().unwrap(), 697);
     assert_eq!(http(a, "GET", "/status", b"").0, 200);
+
+    // A client that announces a body and sends it slowly does not block everyone else.
+    let mut slow = std::net::TcpStream::connect(a).unwrap();
+    write!(
+        slow,
+        "POST /tx HTTP/1.1\r\nHost: {a}\r\nContent-Length: 60000\r\n\r\n{{"
+    )
+    .unwrap();
+    slow.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    assert_eq!(http(a, "GET", "/status", b"").0, 200);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    drop(slow);
 }
 
 #[test]

@@ -155,7 +155,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     pb.finish_and_clear();
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating {}", a.data_dir.display()))?;
-    let mut l1 = L1Contract::open(&a.data_dir.join("l1.json"), meta.params, vk)?;
+    let l1 = L1Contract::open(&a.data_dir.join("l1.json"), meta.params, vk)?;
     let server =
         Server::http(&a.listen).map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
     let addr = server
@@ -169,7 +169,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         l1.state().batches.len()
     );
     std::io::stdout().flush().ok();
-    crate::http::serve(&server, MAX_BODY, |method, url, body| {
+    // One request at a time against the contract: every call is atomic.
+    let l1 = std::sync::Mutex::new(l1);
+    crate::http::serve(server, MAX_BODY, move |method, url, body| {
+        let mut l1 = l1.lock().unwrap_or_else(|e| e.into_inner());
         handle(&mut l1, method, url, body)
     });
     Ok(ExitCode::SUCCESS)

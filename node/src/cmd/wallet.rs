@@ -341,7 +341,16 @@ fn wait_for(client: &JsonClient, hash: &str, timeout: Duration) -> anyhow::Resul
                     v["status"]
                 )
             }
-            _ => std::thread::sleep(Duration::from_millis(200)),
+            _ => {
+                let s: Value = client.get("/status")?;
+                if let Some(why) = s["halted"].as_str() {
+                    bail!(
+                        "transaction {hash} is {} and the node has stopped: {why}",
+                        v["status"]
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
         }
     }
 }

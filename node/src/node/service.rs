@@ -331,7 +331,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let (c, l) = (core.clone(), l1.clone());
         supervise(&core, "settler", move || settler(c, l))?;
     }
-    crate::http::serve(&server, super::api::MAX_BODY, |method, url, body| {
+    crate::http::serve(server, super::api::MAX_BODY, move |method, url, body| {
         super::api::handle(&mut lock(&core), method, url, body)
     });
     Ok(ExitCode::SUCCESS)
