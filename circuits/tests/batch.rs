@@ -133,13 +133,7 @@ fn fees_go_to_the_operator_and_withdrawals_are_reported() {
     assert_eq!(out.state.account(2).unwrap().nonce, 1);
     assert_eq!(out.withdrawals, vec![(addr, 50)]);
     assert_eq!(out.fees, 5);
-    assert!(
-        BatchCircuit::new(out.witness)
-            .unwrap()
-            .check()
-            .unwrap()
-            .satisfied
-    );
+    assert!(check(&out.witness).satisfied);
 }
 
 #[test]
@@ -218,13 +212,7 @@ fn deposits_top_up_existing_accounts_by_key() {
     let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
     assert_eq!(out.state.account(1).unwrap().balance, 105);
     assert_eq!(out.public_data[0].to, 1);
-    assert!(
-        BatchCircuit::new(out.witness)
-            .unwrap()
-            .check()
-            .unwrap()
-            .satisfied
-    );
+    assert!(check(&out.witness).satisfied);
 }
 
 #[test]
@@ -276,13 +264,7 @@ fn deposits_fill_gaps_and_overflowing_deposits_open_a_new_account() {
     };
     let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
     assert_eq!(out.public_data[0].to, 3);
-    assert!(
-        BatchCircuit::new(out.witness)
-            .unwrap()
-            .check()
-            .unwrap()
-            .satisfied
-    );
+    assert!(check(&out.witness).satisfied);
     // A deposit that would overflow account 2 opens a new account for the same key.
     let big = Deposit {
         pubkey: key(2).public_key(),
@@ -291,13 +273,7 @@ fn deposits_fill_gaps_and_overflowing_deposits_open_a_new_account() {
     let out = out.state.apply_batch(&[Tx::Deposit(big)], &[big]).unwrap();
     assert_eq!(out.public_data[0].to, 4);
     assert_eq!(out.state.account(4).unwrap().balance, 10);
-    assert!(
-        BatchCircuit::new(out.witness)
-            .unwrap()
-            .check()
-            .unwrap()
-            .satisfied
-    );
+    assert!(check(&out.witness).satisfied);
     // Snapshots keep both accounts of the key.
     let again = zkr_circuits::state::State::from_snapshot(&out.state.snapshot()).unwrap();
     assert_eq!(again.root(), out.state.root());

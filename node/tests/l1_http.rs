@@ -3,31 +3,18 @@
 
 mod common;
 
-use common::http;
-use std::io::{BufRead, BufReader};
+use common::{http, setup_keys, spawn, Proc};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{Deposit, L1Address, Tx};
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::BatchSubmission;
 
-struct L1Process {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for L1Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &Path) -> L1Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zkr"))
-        .args([
+fn start(dir: &Path) -> Proc {
+    spawn(
+        dir,
+        &[
             "l1",
             "--data-dir",
             "l1data",
@@ -35,47 +22,15 @@ fn start(dir: &Path) -> L1Process {
             "keys",
             "--listen",
             "127.0.0.1:0",
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    L1Process { child, addr }
+        ],
+    )
 }
 
 #[test]
 fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let setup = Command::new(env!("CARGO_BIN_EXE_zkr"))
-        .args([
-            "setup",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--keys",
-            "keys",
-            "--seed",
-            "5",
-        ])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(setup.status.success());
+    setup_keys(d, 5);
     let l1 = start(d);
     let a = &l1.addr;
 

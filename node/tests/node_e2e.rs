@@ -5,60 +5,15 @@
 
 mod common;
 
+use common::{setup_keys, spawn, Proc};
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const ZKR: &str = env!("CARGO_BIN_EXE_zkr");
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `zkr ARGS` in `dir` and reads the `http://ADDR` it prints when it listens.
-fn spawn(dir: &Path, args: &[&str]) -> Proc {
-    let child = Command::new(ZKR)
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Owned by a `Proc` from here on, so a failed assertion still kills and reaps it.
-    let mut proc = Proc {
-        child,
-        addr: String::new(),
-    };
-    let mut out = BufReader::new(proc.child.stdout.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "zkr {args:?} exited before listening"
-        );
-        if let Some(rest) = line.split("http://").nth(1) {
-            proc.addr = rest.split_whitespace().next().unwrap().to_string();
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || {
-                let mut sink = String::new();
-                let _ = out.read_to_string(&mut sink);
-            });
-            return proc;
-        }
-    }
-}
 
 fn start_l1(dir: &Path, data: &str) -> Proc {
     spawn(
@@ -138,21 +93,7 @@ fn wait_until(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
 
 /// Keys for depth 4 (16 accounts) and 2 slots per batch, and a wallet with `names`.
 fn prepare(dir: &Path, names: &[&str]) {
-    let out = zkr(
-        dir,
-        &[
-            "setup",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--keys",
-            "keys",
-            "--seed",
-            "11",
-        ],
-    );
-    assert!(out.status.success());
+    setup_keys(dir, 11);
     for n in names {
         zkr_json(dir, &["wallet", "new", "--wallet", "w.json", "--name", n]);
     }

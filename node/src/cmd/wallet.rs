@@ -296,14 +296,18 @@ struct NodeStatus {
     params: zkr_circuits::params::CircuitParams,
 }
 
-fn account_of(node: &JsonClient, sk: &SecretKey) -> anyhow::Result<AccountView> {
+/// The node's path for the account of `sk`'s public key.
+fn account_path(sk: &SecretKey) -> String {
     let pk = sk.public_key();
-    let path = format!(
+    format!(
         "/account/key/{}/{}",
         zkr_circuits::field::fr_to_decimal(&pk.x()),
         zkr_circuits::field::fr_to_decimal(&pk.y())
-    );
-    node.get(&path)
+    )
+}
+
+fn account_of(node: &JsonClient, sk: &SecretKey) -> anyhow::Result<AccountView> {
+    node.get(&account_path(sk))
         .context("this key has no L2 account yet (deposit first, and wait for the batch)")
 }
 
@@ -426,12 +430,7 @@ pub fn run_account(a: AccountArgs) -> anyhow::Result<ExitCode> {
         (None, Some(name)) => {
             let w = Wallet::load(&a.file.wallet)?;
             let (_, sk) = w.key(name)?;
-            let pk = sk.public_key();
-            node.get(&format!(
-                "/account/key/{}/{}",
-                zkr_circuits::field::fr_to_decimal(&pk.x()),
-                zkr_circuits::field::fr_to_decimal(&pk.y())
-            ))?
+            node.get(&account_path(&sk))?
         }
         (None, None) => bail!("give --index or --name"),
     };

@@ -10,11 +10,11 @@
 use super::store::{
     be, cf, BatchRecord, BatchStage, Meta, ProofJob, Store, StoreError, TxRecord, TxStatus,
 };
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zkr_circuits::account::Account;
 use zkr_circuits::field::{fr_to_bytes, fr_to_decimal};
-use zkr_circuits::params::CircuitParams;
+use zkr_circuits::params::{CircuitParams, OPERATOR_INDEX};
 use zkr_circuits::state::{State, TransitionError};
 use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
@@ -658,9 +658,18 @@ impl Core {
         chosen: &[u64],
     ) -> Result<(), NodeError> {
         let mut wb = self.store.batch();
-        for (i, a) in out.state.accounts() {
-            if self.state.account(*i) != Some(a) {
-                wb.put(cf::ACCOUNTS, &be(*i), a);
+        // Only the accounts the batch names (and the operator, for the fees) can change.
+        let touched: BTreeSet<u64> = out
+            .public_data
+            .iter()
+            .flat_map(|d| [d.from, d.to])
+            .chain([OPERATOR_INDEX])
+            .collect();
+        for i in touched {
+            if let Some(a) = out.state.account(i) {
+                if self.state.account(i) != Some(a) {
+                    wb.put(cf::ACCOUNTS, &be(i), a);
+                }
             }
         }
         let mut txs: Vec<Tx> = deposits.iter().map(|d| Tx::Deposit(d.deposit)).collect();
@@ -892,14 +901,7 @@ impl Core {
                 self.last_final
             )));
         }
-        let ours = if self.last_final == 0 {
-            self.genesis_root
-        } else {
-            self.store
-                .batch_record(self.last_final)?
-                .map(|r| r.new_root)
-                .unwrap_or(self.genesis_root)
-        };
+        let ours = self.final_root()?;
         if ours != l1_root {
             return Err(NodeError::L1Mismatch(format!(
                 "the L1's state root is {}, this node's root after batch {} is {}",
@@ -916,11 +918,11 @@ impl Core {
         if self.last_final == 0 {
             return Ok(self.genesis_root);
         }
-        Ok(self
-            .store
-            .batch_record(self.last_final)?
+        let n = self.last_final;
+        self.store
+            .batch_record(n)?
             .map(|r| r.new_root)
-            .unwrap_or(self.genesis_root))
+            .ok_or_else(|| NodeError::Inconsistent(format!("final batch {n} is missing")))
     }
 }
 

@@ -1,7 +1,35 @@
 //! Helpers shared by the tests that run `zkr` services as processes.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const ZKR: &str = env!("CARGO_BIN_EXE_zkr");
+
+/// Keys for depth 4 (16 accounts) and 2 slots per batch in `DIR/keys` (seeded: tests only).
+pub fn setup_keys(dir: &Path, seed: u64) {
+    let out = Command::new(ZKR)
+        .args([
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+        ])
+        .arg(seed.to_string())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// One HTTP/1.1 request on a fresh connection; returns (status, body).
 pub fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
@@ -22,4 +50,53 @@ pub fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) 
         .unwrap_or(0);
     let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
     (status, body)
+}
+
+/// A child process killed (SIGKILL) when dropped.
+pub struct Proc {
+    /// The process.
+    pub child: Child,
+    /// The address it listens on.
+    pub addr: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `zkr ARGS` in `dir` and reads the `http://ADDR` it prints when it listens.
+pub fn spawn(dir: &Path, args: &[&str]) -> Proc {
+    let child = Command::new(ZKR)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Owned by a `Proc` from here on, so a failed assertion still kills and reaps it.
+    let mut proc = Proc {
+        child,
+        addr: String::new(),
+    };
+    let mut out = BufReader::new(proc.child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "zkr {args:?} exited before listening"
+        );
+        if let Some(rest) = line.split("http://").nth(1) {
+            proc.addr = rest.split_whitespace().next().unwrap().to_string();
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                let _ = out.read_to_string(&mut sink);
+            });
+            return proc;
+        }
+    }
 }
