@@ -9,8 +9,14 @@
 //!   typed error, never a panic.
 //! * [`prove`]: proving that does not redo per-proof what is the same for every proof: the
 //!   constraint matrices are built once, at setup or load, and each proof only computes the
-//!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before
-//!   `create_proof_with_reduction_and_matrices`. Timings are reported per phase.
+//!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before the
+//!   Groth16 prover.
+//! * [`groth16`]: the Groth16 prover phase by phase: exactly ark-groth16's proof (same QAP
+//!   reduction, same randomisation; a test compares the two), with zkr's MSM and a timing per
+//!   phase (witness map, each of the five MSMs).
+//! * [`msm`]: multi-scalar multiplication for BN254's G1 and G2 (signed digits, batch-affine
+//!   bucket accumulation, scalars classified by size), equal to `ark-ec`'s on random and
+//!   adversarial inputs.
 //! * [`pool`]: a pool that proves several batches at once, with a configurable number of
 //!   workers and threads per worker.
 //!
@@ -19,7 +25,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod groth16;
 pub mod keys;
+pub mod msm;
 pub mod pool;
 pub mod prove;
 

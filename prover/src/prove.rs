@@ -1,9 +1,10 @@
 //! Proving one batch, with the time split by phase.
 
+use crate::groth16::{create_proof, Groth16Error, MsmEngine, PhaseTimings};
 use crate::keys::{ConstraintMatrices, KeySet};
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, Proof, ProvingKey};
+use ark_groth16::{Proof, ProvingKey};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, SynthesisError, SynthesisMode,
 };
@@ -27,6 +28,9 @@ pub enum ProveError {
     /// Synthesis failed.
     #[error("witness generation failed: {0}")]
     Synthesis(#[from] SynthesisError),
+    /// The Groth16 prover refused its inputs (keys that do not fit the circuit).
+    #[error(transparent)]
+    Groth16(#[from] Groth16Error),
     /// The witness does not satisfy the circuit: the resulting proof does not verify.
     #[error("the witness does not satisfy the circuit (the proof did not verify)")]
     InvalidWitness,
@@ -40,6 +44,8 @@ pub struct ProveTimings {
     pub synthesis: Duration,
     /// The Groth16 prover proper: QAP witness map (FFTs) and the multi-scalar multiplications.
     pub proving: Duration,
+    /// The Groth16 prover's phases (their sum is `proving`, up to timer overhead).
+    pub phases: PhaseTimings,
     /// The self-check: verifying the proof just made.
     pub self_check: Duration,
 }
@@ -64,30 +70,35 @@ pub fn assignment<C: ConstraintSynthesizer<Fr>>(
     Ok(full)
 }
 
-/// The Groth16 prover proper on a full assignment and prebuilt matrices.
+/// The Groth16 prover proper on a full assignment and prebuilt matrices, with fresh randomness
+/// `(r, s)` from `rng` and zkr's MSM ([`crate::msm`]); returns the proof and its phase timings.
 pub fn prove_assignment<R: RngCore + CryptoRng>(
     pk: &ProvingKey<Bn254>,
     m: &ConstraintMatrices,
     full: &[Fr],
     rng: &mut R,
-) -> Result<Proof<Bn254>, SynthesisError> {
+) -> Result<(Proof<Bn254>, PhaseTimings), Groth16Error> {
+    prove_assignment_with(pk, m, full, rng, MsmEngine::Zkr)
+}
+
+/// [`prove_assignment`] with a chosen MSM engine (benchmarks compare the two).
+pub fn prove_assignment_with<R: RngCore + CryptoRng>(
+    pk: &ProvingKey<Bn254>,
+    m: &ConstraintMatrices,
+    full: &[Fr],
+    rng: &mut R,
+    engine: MsmEngine,
+) -> Result<(Proof<Bn254>, PhaseTimings), Groth16Error> {
     let r = Fr::rand(rng);
     let s = Fr::rand(rng);
-    Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        pk,
-        r,
-        s,
-        &m.matrices,
-        m.num_instance_variables,
-        m.num_constraints,
-        full,
-    )
+    create_proof(pk, m, full, r, s, engine)
 }
 
 /// Proves `witness` with `keys`; returns the proof and its public inputs.
 ///
 /// The constraint matrices come from `keys` (built once); this call only computes the
-/// assignment, then runs `create_proof_with_reduction_and_matrices`. The proof is verified
+/// assignment, then runs zkr's Groth16 prover ([`crate::groth16`]: ark-groth16's proof with
+/// zkr's MSM). The proof is verified
 /// before it is returned, so an invalid witness is an error, not a bad proof.
 pub fn prove<R: RngCore + CryptoRng>(
     keys: &KeySet,
@@ -109,7 +120,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     let synthesis = t.elapsed();
 
     let t = Instant::now();
-    let proof = prove_assignment(&keys.pk, m, &full, rng)?;
+    let (proof, phases) = prove_assignment(&keys.pk, m, &full, rng)?;
     let proving = t.elapsed();
 
     let t = Instant::now();
@@ -124,6 +135,7 @@ pub fn prove<R: RngCore + CryptoRng>(
         ProveTimings {
             synthesis,
             proving,
+            phases,
             self_check,
         },
     ))

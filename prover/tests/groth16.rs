@@ -231,3 +231,67 @@ fn the_pool_proves_in_order() {
         assert!(verify_proof(&pvk, proof, public));
     }
 }
+
+/// zkr's prover computes exactly ark-groth16's proof: the same witness and the same
+/// randomness `(r, s)` through `create_proof_with_reduction_and_matrices` and through
+/// `zkr_prover::groth16::create_proof` (with both MSM engines) give the same three points, and
+/// the proof verifies with ark-groth16's own verifier.
+#[test]
+fn zkr_prover_equals_ark_groth16() {
+    use ark_bn254::Bn254;
+    use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
+    use zkr_prover::groth16::{create_proof, MsmEngine};
+    use zkr_prover::prove::assignment;
+
+    let k = keys();
+    use ark_std::rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    for w in witnesses() {
+        let circuit = zkr_circuits::circuit::BatchCircuit::new(w.clone()).unwrap();
+        let public = circuit.public_inputs();
+        let full = assignment(circuit, &k.matrices).unwrap();
+        for _ in 0..2 {
+            let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+            let ark = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+                &k.pk,
+                r,
+                s,
+                &k.matrices.matrices,
+                k.matrices.num_instance_variables,
+                k.matrices.num_constraints,
+                &full,
+            )
+            .unwrap();
+            for engine in [MsmEngine::Zkr, MsmEngine::Arkworks] {
+                let (ours, t) = create_proof(&k.pk, &k.matrices, &full, r, s, engine).unwrap();
+                assert_eq!(ours, ark, "{engine:?}");
+                assert!(t.total() >= t.msm_total());
+            }
+            let pvk = ark_groth16::prepare_verifying_key(&k.pk.vk);
+            assert!(Groth16::<Bn254>::verify_proof(&pvk, &ark, &public).unwrap());
+        }
+    }
+    // r = 0 takes ark-groth16's branch without B in G1; still the same proof.
+    let full = assignment(
+        zkr_circuits::circuit::BatchCircuit::new(witnesses()[0].clone()).unwrap(),
+        &k.matrices,
+    )
+    .unwrap();
+    let s = Fr::rand(&mut rng);
+    let ark = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        &k.pk,
+        Fr::from(0u64),
+        s,
+        &k.matrices.matrices,
+        k.matrices.num_instance_variables,
+        k.matrices.num_constraints,
+        &full,
+    )
+    .unwrap();
+    let (ours, _) =
+        create_proof(&k.pk, &k.matrices, &full, Fr::from(0u64), s, MsmEngine::Zkr).unwrap();
+    assert_eq!(ours, ark);
+    // A wrong-length assignment is an error, not a panic.
+    assert!(create_proof(&k.pk, &k.matrices, &full[1..], s, s, MsmEngine::Zkr).is_err());
+}
