@@ -2,18 +2,21 @@
 //!
 //! Cost (pinned by the `component_costs` test): Poseidon challenge 321, strict bit
 //! decomposition of `h` 640, three doublings of `A` 15, variable-base scalar multiplication
-//! `h·(8A)` 3,299 (double-and-add, 13 per bit), `S` as 251 bits 251, `S < l` 365, fixed-base
-//! multiplication `S·B` with precomputed 2-bit tables 1,002, plus two curve checks (6), the
-//! key selection (2) and the small-order check `8A ≠ O` (2). With the message hash (297) that is
-//! the 6,205 of `zkr circuit`.
+//! `h·(8A)` 2,059 (Montgomery form, least significant digit first, 8 per bit: see
+//! [`crate::scalar_mul`]), `S` as 251 bits 251, `S < l` 252 (a range check of `S + 2^251 − l`),
+//! fixed-base multiplication `S·B` 505 (signed 2-bit windows in Montgomery form), plus two curve
+//! checks (6), the key selection (2), the small-order check `8A ≠ O` (2), `R + h·8A` (6) and the
+//! final equality (2).
 
 use super::{generator, SignatureWitness};
 use crate::poseidon::gadget::poseidon_var;
+use crate::range::gadget::enforce_bits;
+use crate::scalar_mul::gadget::{fixed_base_mul_var, variable_base_mul_var};
+use crate::scalar_mul::S_BITS;
 use crate::Fr;
 use ark_ec::twisted_edwards::TECurveConfig;
-use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ed_on_bn254::constraints::EdwardsVar;
-use ark_ed_on_bn254::{EdwardsConfig, EdwardsProjective, Fr as Scalar};
+use ark_ed_on_bn254::{EdwardsConfig, Fr as Scalar};
 use ark_ff::PrimeField;
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::boolean::Boolean;
@@ -24,7 +27,6 @@ use ark_r1cs_std::fields::FieldVar;
 use ark_r1cs_std::groups::CurveVar;
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 use num_bigint::BigUint;
-use std::sync::OnceLock;
 
 /// Enforces that `(x, y)` is on Baby Jubjub: `a·x² + y² = 1 + d·x²·y²` (3 constraints).
 pub fn enforce_on_curve(x: &FpVar<Fr>, y: &FpVar<Fr>) -> Result<(), SynthesisError> {
@@ -36,18 +38,10 @@ pub fn enforce_on_curve(x: &FpVar<Fr>, y: &FpVar<Fr>) -> Result<(), SynthesisErr
     (&x2 * d).mul_equals(&y2, &(&x2 * a + &y2 - Fr::from(1u64)))
 }
 
-fn base_powers() -> &'static Vec<EdwardsProjective> {
-    static POWERS: OnceLock<Vec<EdwardsProjective>> = OnceLock::new();
-    POWERS.get_or_init(|| {
-        let mut p: EdwardsProjective = generator().into_group();
-        (0..Scalar::MODULUS_BIT_SIZE)
-            .map(|_| {
-                let cur = p;
-                p = p.double();
-                cur
-            })
-            .collect()
-    })
+/// `2^251 − l`, the shift that turns `S < l` into a 251-bit range check.
+fn s_range_offset() -> Fr {
+    let l: BigUint = Scalar::MODULUS.into();
+    Fr::from((BigUint::from(1u32) << S_BITS) - l)
 }
 
 /// Constrains "`sig` is a valid signature of `msg` under the public key `(pk_x, pk_y)`" when
@@ -84,12 +78,13 @@ pub fn verify_var(
     for _ in 0..3 {
         a8.double_in_place()?;
     }
-    // A key of small order (8A = O, i.e. x = 0) would verify any (R = S·B, S): refuse it.
+    // A key of small order (8A = O, i.e. x = 0) would verify any (R = S·B, S): refuse it. This
+    // is also what the Montgomery-form multiplication needs: on the curve, 8A lies in the
+    // prime-order subgroup, and x ≠ 0 there means 8A ≠ O (when the check is disabled, A = B).
     a8.x.conditional_enforce_not_equal(&FpVar::zero(), enabled)?;
-    let rhs = r + a8.scalar_mul_le(h_bits.iter())?;
+    let rhs = r + variable_base_mul_var(&a8, &h_bits)?;
 
-    // Left side: S·B with S < l, from precomputed multiples of B.
-    let s_len = Scalar::MODULUS_BIT_SIZE as usize;
+    // Left side: S·B with S < l.
     let s_bits = {
         let s = sig.s.to_u64_digits();
         let bit = |i: usize| {
@@ -99,14 +94,14 @@ pub fn verify_var(
         };
         // An S wider than l's bit length keeps only its low bits; either way the result is
         // either above l - 1 or a different S, and the equation fails.
-        (0..s_len)
+        (0..S_BITS)
             .map(|i| Boolean::new_witness(cs.clone(), || Ok(bit(i))))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let l_minus_1: BigUint = BigUint::from(Scalar::MODULUS) - 1u32;
-    Boolean::enforce_smaller_or_equal_than_le(&s_bits, l_minus_1.to_u64_digits())?;
-    let mut lhs = EdwardsVar::zero();
-    lhs.precomputed_base_scalar_mul_le(s_bits.iter().zip(base_powers().iter()))?;
+    // S < l  <=>  S + (2^251 − l) < 2^251; both sides stay below 2^252 < p, so nothing wraps.
+    let s = Boolean::le_bits_to_fp(&s_bits)?;
+    enforce_bits(&(s + s_range_offset()), S_BITS as u32)?;
+    let lhs = fixed_base_mul_var(&s_bits)?;
 
     lhs.conditional_enforce_equal(&rhs, enabled)
 }
@@ -220,18 +215,16 @@ mod cost_probe {
             a.double_in_place().unwrap();
         }
         step("3 doublings", 15);
-        let _ = a.scalar_mul_le(bits.iter()).unwrap();
-        step("variable-base mul", 3299);
-        let s_bits: Vec<_> = (0..251)
+        let _ = variable_base_mul_var(&a, &bits).unwrap();
+        step("variable-base mul", 2059);
+        let s_bits: Vec<_> = (0..S_BITS)
             .map(|i| Boolean::new_witness(cs.clone(), || Ok(i % 3 == 0)).unwrap())
             .collect();
         step("S bits", 251);
-        let l_minus_1: BigUint = BigUint::from(Scalar::MODULUS) - 1u32;
-        Boolean::enforce_smaller_or_equal_than_le(&s_bits, l_minus_1.to_u64_digits()).unwrap();
-        step("S < l", 365);
-        let mut lhs = EdwardsVar::zero();
-        lhs.precomputed_base_scalar_mul_le(s_bits.iter().zip(base_powers().iter()))
-            .unwrap();
-        step("fixed-base mul", 1002);
+        let s = Boolean::le_bits_to_fp(&s_bits).unwrap();
+        enforce_bits(&(s + s_range_offset()), S_BITS as u32).unwrap();
+        step("S < l", 252);
+        let _ = fixed_base_mul_var(&s_bits).unwrap();
+        step("fixed-base mul", 505);
     }
 }
