@@ -22,6 +22,8 @@ enum Command {
     /// Run the rollup node: mempool, sequencer, RocksDB state, prover pool, L1 settlement,
     /// HTTP JSON API.
     Node(node::service::Args),
+    /// Work for a node as a remote prover: lease proof jobs over its API, prove, upload.
+    Prover(cmd::prover::Args),
     /// Wallet keys: `wallet new`, `wallet list`.
     #[command(subcommand)]
     Wallet(cmd::wallet::WalletCommand),
@@ -64,16 +66,23 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    let cli = Cli::parse();
+    // A worker's log is its only output: it logs its own events at `info` unless RUST_LOG
+    // says otherwise (not arkworks' spans: formatting them costs more than the proof).
+    let filter = match (&cli.command, std::env::var_os("RUST_LOG")) {
+        (Command::Prover(_), None) => tracing_subscriber::EnvFilter::new("zkr=info"),
+        _ => tracing_subscriber::EnvFilter::from_default_env(),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Reconstruct(a) => cmd::reconstruct::run(a),
         Command::L1(a) => cmd::l1::run(a),
         Command::Node(a) => node::service::run(a),
+        Command::Prover(a) => cmd::prover::run(a),
         Command::Wallet(c) => cmd::wallet::run_wallet(c),
         Command::Deposit(a) => cmd::wallet::run_deposit(a),
         Command::Transfer(a) => cmd::wallet::run_transfer(a),

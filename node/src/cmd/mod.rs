@@ -7,6 +7,7 @@ pub mod example;
 pub mod l1;
 pub mod plot;
 pub mod prove;
+pub mod prover;
 pub mod reconstruct;
 pub mod setup;
 pub mod util;

@@ -7,7 +7,12 @@
 //! | `GET /account/key/X/Y` | the same, for the account of a public key (decimal coordinates) |
 //! | `POST /tx` | body: a signed transfer or withdrawal (`{"type": "transfer", ...}`); `{"hash", "status": "pending"}` |
 //! | `GET /tx/0x…` | `{"hash", "status", "batch", "slot", "reason", "tx", "received_unix_ms"}` |
-//! | `GET /batch/N` | the batch: stage, roots, transaction hashes, deposit ids, timestamps, proof times |
+//! | `GET /batch/N` | the batch: stage, roots, transaction hashes, deposit ids, timestamps, proof times, prover, proof |
+//! | `POST /prover/lease` | `{"worker", "key_fingerprint"}`; `{"job": {...} or null, "params", "key_fingerprint", "lease_ms"}` |
+//! | `POST /prover/renew` | `{"lease_id"}`; `{"batch", "lease_ms", "deadline_unix_ms"}` |
+//! | `POST /prover/release` | `{"lease_id"}`; `{"batch", "released": true}` |
+//! | `POST /prover/proof` | `{"lease_id", "batch", "proof", "synthesis_s", "prove_s"}`; `{"batch", "stage": "proven"}` |
+//! | `GET /prover/jobs` | the jobs waiting for a proof and who holds them |
 //!
 //! A transaction's `status` is `pending` (in the mempool), `included` (executed in a sealed
 //! batch), `proven`, `final` (the L1 accepted its batch) or `rejected` (with `reason`).
@@ -15,11 +20,17 @@
 //! `next_nonce`. Errors follow [`crate::http`]: 400 malformed, 404 unknown, 409 duplicate,
 //! 413 too large, 422 refused (`unknown_account`, `bad_signature`, `stale_nonce`,
 //! `future_nonce`, `insufficient_balance`, `unsupported_type`), 429 mempool full, 503 halted.
+//! The prover endpoints answer with the kinds of [`LeaseError`]: 404 `unknown_lease`, 409
+//! `wrong_keys` / `wrong_batch` / `already_proven`, 410 `lease_expired`, 422 `malformed_proof` /
+//! `invalid_proof`. The rules are in [`super::core`] and `docs/node.md`.
 
-use super::core::{parse_hash, Core};
+use super::core::{parse_hash, Core, LeaseError};
+use super::job::WitnessJson;
 use super::store::{be, cf, BatchStage, ProofJob, TxStatus};
 use crate::http::{error, json, parse, Answer};
+use serde::Deserialize;
 use serde_json::json as j;
+use std::time::Instant;
 use tiny_http::Method;
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
@@ -96,14 +107,16 @@ fn batch(core: &Core, n: u64) -> Answer {
         Ok(None) => return error(404, "unknown_batch", format!("no batch {n}")),
         Err(e) => return error(500, "storage", e),
     };
-    let (synthesis_s, prove_s) = match core.store().get::<ProofJob>(cf::PROOF_JOBS, &be(n)) {
-        Ok(Some(ProofJob::Proven {
-            synthesis_s,
-            prove_s,
-            ..
-        })) => (Some(synthesis_s), Some(prove_s)),
-        _ => (None, None),
-    };
+    let (synthesis_s, prove_s, prover, proof) =
+        match core.store().get::<ProofJob>(cf::PROOF_JOBS, &be(n)) {
+            Ok(Some(ProofJob::Proven {
+                synthesis_s,
+                prove_s,
+                prover,
+                proof,
+            })) => (Some(synthesis_s), Some(prove_s), prover, Some(proof)),
+            _ => (None, None, None, None),
+        };
     let kinds: Vec<&str> = rec.txs.iter().map(|t| t.tx_type().name()).collect();
     json(
         200,
@@ -120,6 +133,8 @@ fn batch(core: &Core, n: u64) -> Answer {
             "final_unix_ms": rec.final_unix_ms,
             "synthesis_s": synthesis_s,
             "prove_s": prove_s,
+            "prover": prover,
+            "proof": proof,
         }),
     )
 }
@@ -137,6 +152,94 @@ pub fn status(core: &Core) -> serde_json::Value {
         "deposits_waiting": core.deposits_waiting(),
         "halted": core.halted(),
     })
+}
+
+/// Longest worker name kept (longer ones are cut).
+const MAX_WORKER_NAME: usize = 64;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LeaseRequest {
+    #[serde(default)]
+    worker: Option<String>,
+    #[serde(default)]
+    key_fingerprint: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseRef {
+    lease_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofUpload {
+    lease_id: String,
+    batch: u64,
+    proof: serde_json::Value,
+    #[serde(default)]
+    synthesis_s: f64,
+    #[serde(default)]
+    prove_s: f64,
+}
+
+fn refused(e: LeaseError) -> Answer {
+    let (status, kind) = e.status_and_kind();
+    error(status, kind, e)
+}
+
+fn lease(core: &mut Core, body: &[u8]) -> Answer {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        LeaseRequest::default()
+    } else {
+        match parse::<LeaseRequest>(body) {
+            Ok(r) => r,
+            Err(a) => return a,
+        }
+    };
+    let worker: String = req
+        .worker
+        .unwrap_or_else(|| "anonymous".into())
+        .chars()
+        .take(MAX_WORKER_NAME)
+        .collect();
+    let job = match core.lease_job(&worker, req.key_fingerprint.as_deref(), Instant::now()) {
+        Ok(j) => j,
+        Err(e) => return refused(e),
+    };
+    let job = job.map(|job| {
+        j!({
+            "batch": job.number,
+            "lease_id": job.lease_id,
+            "lease_ms": job.lease.as_millis() as u64,
+            "deadline_unix_ms": job.deadline_unix_ms,
+            "public_input": fr_to_decimal(&job.public_input),
+            "witness": WitnessJson::from_witness(&job.witness),
+        })
+    });
+    json(
+        200,
+        &j!({
+            "job": job,
+            "params": core.params(),
+            "key_fingerprint": core.key_fingerprint(),
+            "lease_ms": core.lease_duration().as_millis() as u64,
+        }),
+    )
+}
+
+fn prover_jobs(core: &mut Core) -> Answer {
+    let jobs = core.jobs(Instant::now());
+    json(
+        200,
+        &j!({
+            "params": core.params(),
+            "key_fingerprint": core.key_fingerprint(),
+            "lease_ms": core.lease_duration().as_millis() as u64,
+            "jobs": jobs,
+        }),
+    )
 }
 
 fn number(s: &str, what: &str) -> Result<u64, Answer> {
@@ -182,6 +285,43 @@ pub fn handle(core: &mut Core, method: &Method, url: &str, body: &[u8]) -> Answe
                 }
             },
         },
+        (Method::Post, ["prover", "lease"]) => lease(core, body),
+        (Method::Post, ["prover", "renew"]) => match parse::<LeaseRef>(body) {
+            Err(a) => a,
+            Ok(r) => match core.renew_lease(&r.lease_id, Instant::now()) {
+                Ok(deadline) => json(
+                    200,
+                    &j!({
+                        "lease_id": r.lease_id,
+                        "lease_ms": core.lease_duration().as_millis() as u64,
+                        "deadline_unix_ms": deadline,
+                    }),
+                ),
+                Err(e) => refused(e),
+            },
+        },
+        (Method::Post, ["prover", "release"]) => match parse::<LeaseRef>(body) {
+            Err(a) => a,
+            Ok(r) => match core.release_lease(&r.lease_id, Instant::now()) {
+                Ok(batch) => json(200, &j!({ "batch": batch, "released": true })),
+                Err(e) => refused(e),
+            },
+        },
+        (Method::Post, ["prover", "proof"]) => match parse::<ProofUpload>(body) {
+            Err(a) => a,
+            Ok(u) => match core.upload_proof(
+                &u.lease_id,
+                u.batch,
+                &u.proof,
+                u.synthesis_s,
+                u.prove_s,
+                Instant::now(),
+            ) {
+                Ok(()) => json(200, &j!({ "batch": u.batch, "stage": "proven" })),
+                Err(e) => refused(e),
+            },
+        },
+        (Method::Get, ["prover", "jobs"]) => prover_jobs(core),
         _ => error(404, "not_found", format!("no endpoint {method} {path}")),
     }
 }

@@ -6,11 +6,28 @@
 //! memory, so a crash at any point restarts from a consistent database. It does no I/O besides
 //! the database: the service ([`super::service`]) talks to the L1 and the prover pool and calls
 //! in here under one lock.
+//!
+//! ## Proof jobs and leases
+//!
+//! Every sealed batch without a proof is a job in one queue, oldest first. Local prover threads
+//! take jobs with [`Core::take_jobs`]; remote provers (`zkr prover`) take them over HTTP with
+//! [`Core::lease_job`], which hands out a lease: an unguessable id, valid for
+//! [`SequencerConfig::lease`] and renewable ([`Core::renew_lease`]). A job is held by at most one
+//! live lease or local thread at a time. A lease whose deadline passed is expired and its job is
+//! queued again (expiry is checked whenever the queue is looked at). An uploaded proof
+//! ([`Core::upload_proof`]) is verified against the batch's own public input before it is
+//! stored, through the same write as a local proof; a refused upload from the job's current
+//! lease gives the job back to the queue. A proof that verifies is accepted under any lease
+//! this node issued for that batch, expired or not, as long as the batch is not proven yet:
+//! the first valid proof wins, and later uploads are answered `already_proven`. Leases live in
+//! memory only: after a restart every unproven batch is queued again and old lease ids are
+//! unknown.
 
 use super::store::{
     be, cf, BatchRecord, BatchStage, Meta, ProofJob, Store, StoreError, TxRecord, TxStatus,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use ark_groth16::PreparedVerifyingKey;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zkr_circuits::account::Account;
 use zkr_circuits::field::{fr_to_bytes, fr_to_decimal};
@@ -19,8 +36,10 @@ use zkr_circuits::state::{State, TransitionError};
 use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::Fr;
+use zkr_prover::keys::OsRng;
+use zkr_verifier::contract::vk_digest;
 use zkr_verifier::snarkjs::ProofJson;
-use zkr_verifier::{AcceptedBatch, BatchSubmission, QueuedDeposit};
+use zkr_verifier::{AcceptedBatch, BatchSubmission, Curve, QueuedDeposit, VerifyingKey};
 
 /// Tunables of the sequencer.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +48,13 @@ pub struct SequencerConfig {
     pub batch_timeout: Duration,
     /// Most transactions the mempool holds.
     pub mempool_max: usize,
+    /// How long a remote prover's lease on a proof job lasts (renewable).
+    pub lease: Duration,
 }
+
+/// How many issued leases the node remembers (live ones always; finished or expired ones, so
+/// that a late upload gets a precise answer, until this many were issued after them).
+const REMEMBERED_LEASES: usize = 1024;
 
 /// Why the node cannot go on (it stops sealing, proving and settling, and says why).
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +155,68 @@ impl SubmitError {
     }
 }
 
+/// Why a remote prover's request about a proof job was refused. Nothing was stored; where the
+/// refused request came from the job's current lease, the job is queued again.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    /// The node stopped.
+    #[error("the node has stopped: {0}")]
+    Halted(String),
+    /// The worker's keys are not the node's.
+    #[error("this node proves with verifying key {node}, the worker has {worker}")]
+    WrongKeys {
+        /// The node's key fingerprint.
+        node: String,
+        /// The worker's.
+        worker: String,
+    },
+    /// The lease id was never issued by this node (or is long forgotten, or the node restarted).
+    #[error("unknown lease {0}")]
+    UnknownLease(String),
+    /// The lease is for another batch than the upload names.
+    #[error("lease {lease} is for batch {leased}, not batch {got}")]
+    WrongBatch {
+        /// The lease id.
+        lease: String,
+        /// The batch it was issued for.
+        leased: u64,
+        /// The batch the request names.
+        got: u64,
+    },
+    /// Someone's proof for the batch was accepted already (the first valid proof wins).
+    #[error("batch {0} is proven already")]
+    AlreadyProven(u64),
+    /// The lease expired (renewal refused); the job was queued again.
+    #[error("lease {0} expired; its job is queued again (a valid proof is still accepted while the batch is unproven)")]
+    Expired(String),
+    /// The proof does not decode (shape, tags, a point off the curve or outside the subgroup).
+    #[error("malformed proof: {0}")]
+    MalformedProof(String),
+    /// The proof decodes but does not verify for the batch's public input.
+    #[error("the proof does not verify for batch {0}'s public input")]
+    InvalidProof(u64),
+    /// Storing an accepted proof failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+impl LeaseError {
+    /// HTTP status and a stable machine name.
+    pub fn status_and_kind(&self) -> (u16, &'static str) {
+        match self {
+            LeaseError::Halted(_) => (503, "halted"),
+            LeaseError::WrongKeys { .. } => (409, "wrong_keys"),
+            LeaseError::UnknownLease(_) => (404, "unknown_lease"),
+            LeaseError::WrongBatch { .. } => (409, "wrong_batch"),
+            LeaseError::AlreadyProven(_) => (409, "already_proven"),
+            LeaseError::Expired(_) => (410, "lease_expired"),
+            LeaseError::MalformedProof(_) => (422, "malformed_proof"),
+            LeaseError::InvalidProof(_) => (422, "invalid_proof"),
+            LeaseError::Node(_) => (500, "storage"),
+        }
+    }
+}
+
 /// A transaction's id: the hash its sender signed (the Poseidon message), 32 bytes big-endian.
 pub fn tx_hash(tx: &Tx, chain_id: u64) -> Option<[u8; 32]> {
     let msg = match tx {
@@ -205,6 +292,60 @@ pub struct Job {
     pub witness: BatchWitness,
 }
 
+/// A proof job leased to a remote prover.
+pub struct LeasedJob {
+    /// Batch number.
+    pub number: u64,
+    /// The lease id (128 random bits, hex): the worker's proof of the lease.
+    pub lease_id: String,
+    /// How long the lease lasts from now.
+    pub lease: Duration,
+    /// Unix ms when it expires unless renewed.
+    pub deadline_unix_ms: u64,
+    /// The public input the proof must verify against (the batch's commitment).
+    pub public_input: Fr,
+    /// The witness.
+    pub witness: BatchWitness,
+}
+
+/// Who holds a job now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holder {
+    /// A prover thread of this node.
+    Local,
+    /// A remote prover, by lease id.
+    Remote(String),
+}
+
+/// A lease this node issued.
+struct Lease {
+    batch: u64,
+    worker: String,
+    deadline: Instant,
+    seq: u64,
+}
+
+/// One job in [`Core::jobs`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JobView {
+    /// Batch number.
+    pub batch: u64,
+    /// `queued`, `local` (a prover thread of this node) or `leased`.
+    pub state: &'static str,
+    /// The remote worker's name, when leased.
+    pub worker: Option<String>,
+    /// Milliseconds until the lease expires, when leased.
+    pub expires_in_ms: Option<u64>,
+}
+
+/// A new random lease id: 16 bytes from the operating system, hex.
+fn new_lease_id() -> String {
+    use ark_std::rand::RngCore;
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 /// The node's state machine (see the module docs).
 pub struct Core {
     store: Store,
@@ -215,7 +356,13 @@ pub struct Core {
     /// Per sender: pending transaction count and pending debit (amount + fee).
     pending: HashMap<u64, (u64, u128)>,
     witnesses: BTreeMap<u64, BatchWitness>,
-    proving: HashSet<u64>,
+    /// Who proves each job being proven (batch → holder).
+    holders: HashMap<u64, Holder>,
+    /// Leases issued (live, expired and finished), by id.
+    leases: HashMap<String, Lease>,
+    next_lease_seq: u64,
+    pvk: PreparedVerifyingKey<Curve>,
+    key_fingerprint: String,
     deposits: VecDeque<(QueuedDeposit, Instant)>,
     last_batch: u64,
     last_final: u64,
@@ -229,10 +376,12 @@ impl Core {
     /// Opens the node's database for `params`: creates it, or rebuilds the state by replaying
     /// every sealed batch and checks it against the stored accounts and roots. Batches that
     /// were sealed but not proven get their witness back (their proof jobs are re-queued).
+    /// Uploaded proofs are verified with `vk`.
     pub fn open(
         store: Store,
         params: CircuitParams,
         config: SequencerConfig,
+        vk: &VerifyingKey,
     ) -> Result<Self, NodeError> {
         match store.params()? {
             Some(stored) if stored != params => {
@@ -314,7 +463,11 @@ impl Core {
             mempool: BTreeMap::new(),
             pending: HashMap::new(),
             witnesses,
-            proving: HashSet::new(),
+            holders: HashMap::new(),
+            leases: HashMap::new(),
+            next_lease_seq: 0,
+            pvk: ark_groth16::prepare_verifying_key(vk),
+            key_fingerprint: vk_digest(vk),
             deposits: VecDeque::new(),
             last_batch,
             last_final,
@@ -727,38 +880,290 @@ impl Core {
         Ok(())
     }
 
-    /// Up to `max` sealed batches that wait for a proof and are not being proven, oldest first.
-    pub fn take_jobs(&mut self, max: usize) -> Vec<Job> {
+    /// The fingerprint of the verifying key (SHA-256 of its compressed encoding, hex): a remote
+    /// prover with other keys refuses to work for this node.
+    pub fn key_fingerprint(&self) -> &str {
+        &self.key_fingerprint
+    }
+
+    /// The lease duration.
+    pub fn lease_duration(&self) -> Duration {
+        self.config.lease
+    }
+
+    /// Queues the jobs of remote leases whose deadline passed.
+    fn expire_leases(&mut self, now: Instant) {
+        let leases = &self.leases;
+        self.holders.retain(|batch, h| match h {
+            Holder::Local => true,
+            Holder::Remote(id) => match leases.get(id) {
+                Some(l) if l.deadline > now => true,
+                Some(l) => {
+                    tracing::warn!(batch, worker = %l.worker, "lease expired; the job is queued again");
+                    false
+                }
+                None => false,
+            },
+        });
+    }
+
+    /// The oldest job nobody holds.
+    fn next_free_job(&self) -> Option<u64> {
+        self.witnesses
+            .keys()
+            .find(|n| !self.holders.contains_key(n))
+            .copied()
+    }
+
+    /// Up to `max` queued jobs for this node's own prover threads, oldest first.
+    pub fn take_jobs(&mut self, max: usize, now: Instant) -> Vec<Job> {
         if self.halted.is_some() {
             return Vec::new();
         }
-        let numbers: Vec<u64> = self
-            .witnesses
-            .keys()
-            .filter(|n| !self.proving.contains(n))
-            .take(max)
-            .copied()
+        self.expire_leases(now);
+        let mut jobs = Vec::new();
+        while jobs.len() < max {
+            let Some(n) = self.next_free_job() else { break };
+            self.holders.insert(n, Holder::Local);
+            jobs.push(Job {
+                number: n,
+                witness: self.witnesses[&n].clone(),
+            });
+        }
+        jobs
+    }
+
+    /// Leases the oldest queued job to a remote prover named `worker`, or `None` when no job
+    /// waits. A worker that states its key fingerprint gets [`LeaseError::WrongKeys`] instead
+    /// of a job it could not prove.
+    pub fn lease_job(
+        &mut self,
+        worker: &str,
+        fingerprint: Option<&str>,
+        now: Instant,
+    ) -> Result<Option<LeasedJob>, LeaseError> {
+        if let Some(h) = &self.halted {
+            return Err(LeaseError::Halted(h.clone()));
+        }
+        if let Some(f) = fingerprint {
+            if f != self.key_fingerprint {
+                return Err(LeaseError::WrongKeys {
+                    node: self.key_fingerprint.clone(),
+                    worker: f.to_string(),
+                });
+            }
+        }
+        self.expire_leases(now);
+        let Some(n) = self.next_free_job() else {
+            return Ok(None);
+        };
+        let id = new_lease_id();
+        let lease = self.config.lease;
+        self.leases.insert(
+            id.clone(),
+            Lease {
+                batch: n,
+                worker: worker.to_string(),
+                deadline: now + lease,
+                seq: self.next_lease_seq,
+            },
+        );
+        self.next_lease_seq += 1;
+        self.holders.insert(n, Holder::Remote(id.clone()));
+        self.forget_old_leases();
+        tracing::info!(batch = n, worker, "job leased");
+        let witness = self.witnesses[&n].clone();
+        Ok(Some(LeasedJob {
+            number: n,
+            lease_id: id,
+            lease,
+            deadline_unix_ms: unix_ms() + lease.as_millis() as u64,
+            public_input: witness.commitment(),
+            witness,
+        }))
+    }
+
+    /// Bounds the remembered leases: the oldest ones that hold no job are forgotten first.
+    fn forget_old_leases(&mut self) {
+        if self.leases.len() <= REMEMBERED_LEASES {
+            return;
+        }
+        let live: std::collections::HashSet<&String> = self
+            .holders
+            .values()
+            .filter_map(|h| match h {
+                Holder::Remote(id) => Some(id),
+                Holder::Local => None,
+            })
             .collect();
-        numbers
-            .into_iter()
-            .map(|n| {
-                self.proving.insert(n);
-                Job {
-                    number: n,
-                    witness: self.witnesses[&n].clone(),
+        let mut old: Vec<(u64, String)> = self
+            .leases
+            .iter()
+            .filter(|(id, _)| !live.contains(id))
+            .map(|(id, l)| (l.seq, id.clone()))
+            .collect();
+        old.sort();
+        let excess = self.leases.len() - REMEMBERED_LEASES;
+        for (_, id) in old.into_iter().take(excess) {
+            self.leases.remove(&id);
+        }
+    }
+
+    /// Whether `id` is the live lease holding its batch's job.
+    fn is_current(&self, batch: u64, id: &str) -> bool {
+        matches!(self.holders.get(&batch), Some(Holder::Remote(h)) if h == id)
+    }
+
+    /// Extends a live lease by the lease duration; returns its new deadline (unix ms).
+    pub fn renew_lease(&mut self, id: &str, now: Instant) -> Result<u64, LeaseError> {
+        if let Some(h) = &self.halted {
+            return Err(LeaseError::Halted(h.clone()));
+        }
+        self.expire_leases(now);
+        let batch = self
+            .leases
+            .get(id)
+            .map(|l| l.batch)
+            .ok_or_else(|| LeaseError::UnknownLease(id.to_string()))?;
+        if !self.witnesses.contains_key(&batch) {
+            return Err(LeaseError::AlreadyProven(batch));
+        }
+        if !self.is_current(batch, id) {
+            return Err(LeaseError::Expired(id.to_string()));
+        }
+        let lease = self.config.lease;
+        if let Some(l) = self.leases.get_mut(id) {
+            l.deadline = now + lease;
+        }
+        Ok(unix_ms() + lease.as_millis() as u64)
+    }
+
+    /// A remote prover gives its job back (it stops, or cannot prove it). Returns the batch.
+    /// Giving back a lease that no longer holds its job changes nothing.
+    pub fn release_lease(&mut self, id: &str, now: Instant) -> Result<u64, LeaseError> {
+        self.expire_leases(now);
+        let batch = self
+            .leases
+            .get(id)
+            .map(|l| l.batch)
+            .ok_or_else(|| LeaseError::UnknownLease(id.to_string()))?;
+        self.drop_lease(batch, id, "given back");
+        Ok(batch)
+    }
+
+    /// Ends lease `id` of `batch`: if it holds the job, the job is queued again; the id is
+    /// forgotten, so it cannot be used again.
+    fn drop_lease(&mut self, batch: u64, id: &str, why: &str) {
+        if self.is_current(batch, id) {
+            self.holders.remove(&batch);
+            tracing::warn!(batch, why, "lease ended; the job is queued again");
+        }
+        self.leases.remove(id);
+    }
+
+    /// A remote prover's proof (snarkjs JSON) for `batch` under lease `id`: decoded with full
+    /// point validation, verified against the batch's own public input with the node's
+    /// verifying key, then stored exactly like a local proof. See
+    /// the module docs for the rules; a refused upload from the job's current lease ends the
+    /// lease and queues the job again.
+    pub fn upload_proof(
+        &mut self,
+        id: &str,
+        batch: u64,
+        proof: &serde_json::Value,
+        synthesis_s: f64,
+        prove_s: f64,
+        now: Instant,
+    ) -> Result<(), LeaseError> {
+        if let Some(h) = &self.halted {
+            return Err(LeaseError::Halted(h.clone()));
+        }
+        self.expire_leases(now);
+        let (leased, worker) = self
+            .leases
+            .get(id)
+            .map(|l| (l.batch, l.worker.clone()))
+            .ok_or_else(|| LeaseError::UnknownLease(id.to_string()))?;
+        if leased != batch {
+            self.drop_lease(leased, id, "upload for another batch");
+            return Err(LeaseError::WrongBatch {
+                lease: id.to_string(),
+                leased,
+                got: batch,
+            });
+        }
+        let Some(witness) = self.witnesses.get(&batch) else {
+            return Err(LeaseError::AlreadyProven(batch));
+        };
+        let public = [witness.commitment()];
+        let parsed = match serde_json::from_value::<ProofJson>(proof.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|p| p.to_proof().map_err(|e| e.to_string()))
+        {
+            Ok(p) => p,
+            Err(e) => {
+                self.drop_lease(batch, id, "malformed proof");
+                return Err(LeaseError::MalformedProof(e));
+            }
+        };
+        if !zkr_verifier::verify_proof(&self.pvk, &parsed, &public) {
+            self.drop_lease(batch, id, "invalid proof");
+            return Err(LeaseError::InvalidProof(batch));
+        }
+        let clean = |x: f64| if x.is_finite() && x >= 0.0 { x } else { 0.0 };
+        self.store_proof(
+            batch,
+            ProofJson::from_proof(&parsed),
+            clean(synthesis_s),
+            clean(prove_s),
+            &worker,
+        )?;
+        Ok(())
+    }
+
+    /// The jobs waiting for a proof, oldest first, with who holds them.
+    pub fn jobs(&mut self, now: Instant) -> Vec<JobView> {
+        self.expire_leases(now);
+        self.witnesses
+            .keys()
+            .map(|&batch| {
+                let (state, worker, expires_in_ms) = match self.holders.get(&batch) {
+                    None => ("queued", None, None),
+                    Some(Holder::Local) => ("local", None, None),
+                    Some(Holder::Remote(id)) => {
+                        let l = &self.leases[id];
+                        (
+                            "leased",
+                            Some(l.worker.clone()),
+                            Some(l.deadline.saturating_duration_since(now).as_millis() as u64),
+                        )
+                    }
+                };
+                JobView {
+                    batch,
+                    state,
+                    worker,
+                    expires_in_ms,
                 }
             })
             .collect()
     }
 
-    /// Stores a batch's proof (the batch becomes proven).
+    /// Stores a batch's proof (the batch becomes proven), made by `prover` (`local` or a remote
+    /// worker's name). Returns `false`, storing nothing, when the batch no longer waits for a
+    /// proof (another prover's proof was accepted first, or the L1 accepted the batch).
     pub fn store_proof(
         &mut self,
         number: u64,
         proof: ProofJson,
         synthesis_s: f64,
         prove_s: f64,
-    ) -> Result<(), NodeError> {
+        prover: &str,
+    ) -> Result<bool, NodeError> {
+        if !self.witnesses.contains_key(&number) {
+            self.holders.remove(&number);
+            return Ok(false);
+        }
         let mut rec = self
             .store
             .batch_record(number)?
@@ -777,18 +1182,21 @@ impl Core {
                 proof: Box::new(proof),
                 synthesis_s,
                 prove_s,
+                prover: Some(prover.to_string()),
             },
         );
         wb.commit()?;
         self.witnesses.remove(&number);
-        self.proving.remove(&number);
-        tracing::info!(batch = number, prove_s, "proven");
-        Ok(())
+        self.holders.remove(&number);
+        tracing::info!(batch = number, prove_s, prover, "proven");
+        Ok(true)
     }
 
-    /// Gives a job back after a failed proof attempt.
+    /// Gives a local job back after a failed proof attempt.
     pub fn release_job(&mut self, number: u64) {
-        self.proving.remove(&number);
+        if self.holders.get(&number) == Some(&Holder::Local) {
+            self.holders.remove(&number);
+        }
     }
 
     /// The submission for the next batch the L1 expects, if it is proven.
@@ -840,6 +1248,7 @@ impl Core {
         self.last_final = number;
         // Accepted before this node stored its own proof (see `reconcile`): nothing left to do.
         self.witnesses.remove(&number);
+        self.holders.remove(&number);
         tracing::info!(batch = number, "final on L1");
         Ok(())
     }
@@ -936,7 +1345,18 @@ mod tests {
         SequencerConfig {
             batch_timeout: Duration::from_millis(10),
             mempool_max: 3,
+            lease: Duration::from_secs(10),
         }
+    }
+
+    /// A core on `dir` with a placeholder verifying key (no proof verifies under it).
+    fn open(dir: &std::path::Path, params: CircuitParams) -> Result<Core, NodeError> {
+        Core::open(
+            Store::open(dir).unwrap(),
+            params,
+            config(),
+            &VerifyingKey::default(),
+        )
     }
 
     fn queued(id: u64, sk: &SecretKey, amount: u64) -> QueuedDeposit {
@@ -960,7 +1380,7 @@ mod tests {
         let params = CircuitParams::new(4, 2).unwrap();
         let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
         let (root, hash) = {
-            let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+            let mut core = open(dir.path(), params).unwrap();
             core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
             // A repeated or out-of-order observation changes nothing.
             core.observe_l1_deposits(&[queued(1, &alice, 100), queued(3, &alice, 1)]);
@@ -978,7 +1398,7 @@ mod tests {
             core.submit(Tx::Transfer(third)).unwrap();
             (core.state().root(), rec.hash)
         };
-        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        let mut core = open(dir.path(), params).unwrap();
         assert_eq!(core.state().root(), root);
         assert_eq!(core.heights(), (2, 0, 0));
         assert_eq!(
@@ -987,14 +1407,14 @@ mod tests {
             "the acknowledged transaction survived"
         );
         assert_eq!(core.pending_view(1), Some((3, 100 - 33)));
-        let jobs = core.take_jobs(8);
+        let jobs = core.take_jobs(8, Instant::now());
         assert_eq!(
             jobs.iter().map(|j| j.number).collect::<Vec<_>>(),
             vec![1, 2],
             "both unproven batches are queued again"
         );
         assert!(
-            core.take_jobs(8).is_empty(),
+            core.take_jobs(8, Instant::now()).is_empty(),
             "jobs in progress are not handed out twice"
         );
         let rec = core
@@ -1007,7 +1427,7 @@ mod tests {
         drop(core);
         let other = CircuitParams::new(4, 4).unwrap();
         assert!(matches!(
-            Core::open(Store::open(dir.path()).unwrap(), other, config()),
+            open(dir.path(), other),
             Err(NodeError::ParamsMismatch { .. })
         ));
     }
@@ -1017,7 +1437,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let params = CircuitParams::new(4, 2).unwrap();
         let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
-        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        let mut core = open(dir.path(), params).unwrap();
         core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
         core.seal_if_due(later()).unwrap().unwrap();
         let c = params.chain_id;
@@ -1052,7 +1472,7 @@ mod tests {
             SecretKey::from_seed([2; 32]),
             SecretKey::from_seed([3; 32]),
         );
-        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        let mut core = open(dir.path(), params).unwrap();
         // Anyone can deposit to the operator's (public) key: fill account 0 to u64::MAX.
         core.observe_l1_deposits(&[queued(0, &op, u64::MAX), queued(1, &alice, 100)]);
         core.seal_if_due(later()).unwrap().unwrap();
@@ -1083,7 +1503,7 @@ mod tests {
     fn an_l1_with_another_history_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let params = CircuitParams::new(4, 2).unwrap();
-        let mut core = Core::open(Store::open(dir.path()).unwrap(), params, config()).unwrap();
+        let mut core = open(dir.path(), params).unwrap();
         let genesis = core.state().root();
         core.reconcile(0, genesis, &[]).unwrap();
         assert!(matches!(

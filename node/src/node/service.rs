@@ -5,8 +5,10 @@
 //! - **API** (the main thread): answers HTTP requests ([`super::api`]).
 //! - **Sequencer**: every 300 ms reads the L1's deposit queue; seals a batch when `batch_size`
 //!   items wait, or when the oldest waited `--batch-timeout-ms` (the rest is noop padding).
-//! - **Prover**: takes sealed batches and proves them with the prover pool (one worker per
-//!   batch, the machine's cores split between them), then stores each proof.
+//! - **Prover** (`--local-provers`, 0 for none): takes queued proof jobs and proves them with
+//!   the prover pool (one worker per batch, `--prover-threads` split between them), then stores
+//!   each proof. Remote provers (`zkr prover`) lease jobs from the same queue over the API
+//!   (`/prover/...`); their proofs are verified before they are stored.
 //! - **Settler**: submits proven batches to the L1 in order; a batch is final when the L1
 //!   accepted it. An L1 that is down is retried; an L1 that refuses a batch or disagrees with
 //!   this node's roots stops the node, which says why (`GET /status`, `halted`).
@@ -59,9 +61,17 @@ pub struct Args {
     /// Most transactions in the mempool.
     #[arg(long, default_value_t = 4096)]
     mempool_max: usize,
-    /// Prover threads in all (default: the machine's cores).
+    /// Prover threads in all, for this node's own provers (default: the machine's cores).
     #[arg(long)]
     prover_threads: Option<usize>,
+    /// Batches this node proves at once itself (default: as many as prover threads; 0: none,
+    /// every proof comes from `zkr prover` workers).
+    #[arg(long)]
+    local_provers: Option<usize>,
+    /// How long a remote prover's lease on a proof job lasts, in milliseconds; workers renew
+    /// it while they prove. A job whose lease expires is queued again.
+    #[arg(long, default_value_t = 30_000)]
+    lease_ms: u64,
 }
 
 type Shared = Arc<Mutex<Core>>;
@@ -125,9 +135,9 @@ fn sequencer(core: Shared, l1: JsonClient) {
     }
 }
 
-fn prover(core: Shared, keys: Arc<KeySet>, threads: usize) {
+fn prover(core: Shared, keys: Arc<KeySet>, provers: usize, threads: usize) {
     loop {
-        let jobs = lock(&core).take_jobs(threads);
+        let jobs = lock(&core).take_jobs(provers, Instant::now());
         if jobs.is_empty() {
             std::thread::sleep(Duration::from_millis(100));
             continue;
@@ -152,9 +162,14 @@ fn prover(core: Shared, keys: Arc<KeySet>, threads: usize) {
                         ProofJson::from_proof(&proof),
                         t.synthesis.as_secs_f64(),
                         t.proving.as_secs_f64(),
+                        "local",
                     );
-                    if let Err(e) = stored {
-                        c.halt(e.to_string());
+                    match stored {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::info!(batch = n, "a remote prover's proof was accepted first")
+                        }
+                        Err(e) => c.halt(e.to_string()),
                     }
                 }
                 Err(e) => {
@@ -260,10 +275,24 @@ fn supervise(
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating {}", a.data_dir.display()))?;
-    let pb = spinner("loading the proving key");
-    let keys = match &a.keys {
+    let threads = a
+        .prover_threads
+        .unwrap_or_else(|| PoolConfig::default_for_machine().workers)
+        .max(1);
+    let local_provers = a.local_provers.unwrap_or(threads);
+
+    // A node that proves nothing itself needs only the verifying key (to check uploads).
+    let pb = spinner("loading the keys");
+    let (params, vk, keys) = match &a.keys {
+        Some(dir) if local_provers == 0 => {
+            let (meta, vk) = KeySet::load_vk(dir)
+                .with_context(|| format!("loading the verifying key from {}", dir.display()))?;
+            (meta.params, vk, None)
+        }
         Some(dir) => {
-            KeySet::load(dir).with_context(|| format!("loading keys from {}", dir.display()))?
+            let k = KeySet::load(dir)
+                .with_context(|| format!("loading keys from {}", dir.display()))?;
+            (k.meta.params, k.vk().clone(), Some(k))
         }
         None => {
             let params = CircuitParams::new(a.depth, a.batch_size)?;
@@ -271,14 +300,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             pb.set_message(format!("loading or generating keys in {}", dir.display()));
             let (k, _) = KeySet::load_or_generate(&dir, params, None)?;
             println!(
-                "keys: {} (start `zkr l1 --keys` with this directory)",
+                "keys: {} (start `zkr l1 --keys` and `zkr prover --keys` with this directory)",
                 dir.display()
             );
-            k
+            (k.meta.params, k.vk().clone(), Some(k))
         }
     };
     pb.finish_and_clear();
-    let params = keys.meta.params;
     let store = Store::open(&a.data_dir.join("db"))
         .with_context(|| format!("opening the database in {}", a.data_dir.display()))?;
     let core = Core::open(
@@ -287,7 +315,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         SequencerConfig {
             batch_timeout: Duration::from_millis(a.batch_timeout_ms),
             mempool_max: a.mempool_max,
+            lease: Duration::from_millis(a.lease_ms.max(1)),
         },
+        &vk,
     )
     .map_err(|e: NodeError| anyhow::anyhow!(e))?;
     let core: Shared = Arc::new(Mutex::new(core));
@@ -306,26 +336,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let c = lock(&core);
         let (sealed, proven, fin) = c.heights();
         println!(
-            "zkr node listening on http://{addr} (depth {}, batch size {}; batches sealed {sealed}, proven {proven}, final {fin}; root {})",
+            "zkr node listening on http://{addr} (depth {}, batch size {}; batches sealed {sealed}, proven {proven}, final {fin}; root {}; local provers {local_provers}, lease {} ms, key {})",
             params.depth,
             params.batch_size,
             fr_to_decimal(&c.state().root()),
+            a.lease_ms,
+            c.key_fingerprint(),
         );
     }
     std::io::stdout().flush().ok();
 
-    let threads = a
-        .prover_threads
-        .unwrap_or_else(|| PoolConfig::default_for_machine().workers)
-        .max(1);
-    let keys = Arc::new(keys);
     {
         let (c, l) = (core.clone(), l1.clone());
         supervise(&core, "sequencer", move || sequencer(c, l))?;
     }
-    {
+    if let Some(keys) = keys.filter(|_| local_provers > 0) {
+        let keys = Arc::new(keys);
         let c = core.clone();
-        supervise(&core, "prover", move || prover(c, keys, threads))?;
+        supervise(&core, "prover", move || {
+            prover(c, keys, local_provers, threads)
+        })?;
     }
     {
         let (c, l) = (core.clone(), l1.clone());

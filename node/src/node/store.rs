@@ -6,7 +6,7 @@
 //! | `txs` | transaction hash (32 bytes) | [`TxRecord`]: the signed transaction and its status |
 //! | `mempool` | arrival sequence number, u64 big-endian | transaction hash of a pending transaction |
 //! | `batches` | batch number, u64 big-endian | [`BatchRecord`]: transactions, public data, roots, stage |
-//! | `proof_jobs` | batch number, u64 big-endian | [`ProofJob`]: queued, or the proof and its timings |
+//! | `proof_jobs` | batch number, u64 big-endian | [`ProofJob`]: queued, or the proof, its timings and its prover |
 //! | `meta` | name | parameters, counters (see [`Meta`]) |
 //!
 //! Every change that belongs together is one [`WriteBatch`] written with `sync = true`: an
@@ -153,6 +153,10 @@ pub enum ProofJob {
         synthesis_s: f64,
         /// Groth16 proving seconds.
         prove_s: f64,
+        /// Who made it: `local` (a prover thread of the node) or a remote worker's name
+        /// (absent in databases written before remote provers existed).
+        #[serde(default)]
+        prover: Option<String>,
     },
 }
 

@@ -100,3 +100,52 @@ pub fn spawn(dir: &Path, args: &[&str]) -> Proc {
         }
     }
 }
+
+/// Starts `zkr ARGS` in `dir` like [`spawn`], with `envs` set and its stderr (the log) sent
+/// line by line to the returned receiver.
+#[allow(dead_code)] // not every test binary that includes this module needs it
+pub fn spawn_logged(
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Proc, std::sync::mpsc::Receiver<String>) {
+    let child = Command::new(ZKR)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut proc = Proc {
+        child,
+        addr: String::new(),
+    };
+    let err = BufReader::new(proc.child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in err.lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = BufReader::new(proc.child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "zkr {args:?} exited before it was ready"
+        );
+        if let Some(rest) = line.split("http://").nth(1) {
+            proc.addr = rest.split_whitespace().next().unwrap().to_string();
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                let _ = out.read_to_string(&mut sink);
+            });
+            return (proc, rx);
+        }
+    }
+}
