@@ -97,7 +97,7 @@ struct Worker {
 
 /// What to do after a lease request.
 enum Next {
-    Work(JobJson),
+    Work(Box<JobJson>),
     Wait(Duration),
     Exit(ExitCode),
 }
@@ -157,7 +157,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut failures = 0u32;
     while !stopping() {
         match w.lease(&mut failures) {
-            Next::Work(job) => w.work(job),
+            Next::Work(job) => w.work(*job),
             Next::Wait(d) => nap(d),
             Next::Exit(code) => return Ok(code),
         }
@@ -195,7 +195,7 @@ impl Worker {
                     return Next::Exit(ExitCode::from(2));
                 }
                 match ans.job {
-                    Some(job) => Next::Work(job),
+                    Some(job) => Next::Work(Box::new(job)),
                     None => Next::Wait(self.poll),
                 }
             }

@@ -1522,4 +1522,173 @@ mod tests {
         assert!(e.to_string().contains("never sealed"), "{e}");
         assert_eq!(core.heights(), (0, 0, 0));
     }
+
+    /// A core with two sealed batches (four deposits, two slots per batch).
+    fn two_batches(dir: &std::path::Path, vk: &VerifyingKey) -> Core {
+        let params = CircuitParams::new(4, 2).unwrap();
+        let mut core = Core::open(Store::open(dir).unwrap(), params, config(), vk).unwrap();
+        let keys: Vec<SecretKey> = (1..=4).map(|i| SecretKey::from_seed([i; 32])).collect();
+        let queue: Vec<QueuedDeposit> = (0..4)
+            .map(|i| queued(i, &keys[i as usize], 10 + i))
+            .collect();
+        core.observe_l1_deposits(&queue);
+        assert_eq!(core.seal_if_due(later()).unwrap().unwrap().number, 1);
+        assert_eq!(core.seal_if_due(later()).unwrap().unwrap().number, 2);
+        core
+    }
+
+    fn kind<T>(r: Result<T, LeaseError>) -> &'static str {
+        r.map(|_| "ok").unwrap_or_else(|e| e.status_and_kind().1)
+    }
+
+    fn states(core: &mut Core, now: Instant) -> Vec<(u64, &'static str)> {
+        core.jobs(now).iter().map(|j| (j.batch, j.state)).collect()
+    }
+
+    #[test]
+    fn leases_expire_renew_and_a_refused_upload_requeues_only_its_own_job() {
+        use ark_ec::AffineRepr;
+        let dir = tempfile::tempdir().unwrap();
+        let mut core = two_batches(dir.path(), &VerifyingKey::default());
+        let lease = config().lease;
+        let t0 = Instant::now();
+
+        // Other keys: refused before anything is leased.
+        assert_eq!(kind(core.lease_job("w", Some("00"), t0)), "wrong_keys");
+        let fp = core.key_fingerprint().to_string();
+        let a = core.lease_job("a", Some(&fp), t0).unwrap().unwrap();
+        let b = core.lease_job("b", None, t0).unwrap().unwrap();
+        assert_eq!((a.number, b.number), (1, 2), "oldest first");
+        assert_eq!(a.lease_id.len(), 32);
+        assert_ne!(a.lease_id, b.lease_id);
+        assert_eq!(a.public_input, a.witness.commitment());
+        assert!(core.lease_job("c", None, t0).unwrap().is_none());
+        assert!(
+            core.take_jobs(8, t0).is_empty(),
+            "local provers share the queue"
+        );
+
+        // a renews, b does not: at 1.2 leases only b's job is queued again.
+        core.renew_lease(&a.lease_id, t0 + lease / 2).unwrap();
+        let t1 = t0 + lease * 6 / 5;
+        assert_eq!(states(&mut core, t1), [(1, "leased"), (2, "queued")]);
+        assert_eq!(kind(core.renew_lease(&b.lease_id, t1)), "lease_expired");
+        let d = core.lease_job("d", None, t1).unwrap().unwrap();
+        assert_eq!(d.number, 2, "an expired job is leased again");
+
+        // The expired lease's bad upload is refused and does not touch d's lease.
+        let garbage = serde_json::json!({ "pi_a": ["1", "3", "1"] });
+        assert_eq!(
+            kind(core.upload_proof(&b.lease_id, 2, &garbage, 0.0, 0.0, t1)),
+            "malformed_proof"
+        );
+        assert_eq!(states(&mut core, t1), [(1, "leased"), (2, "leased")]);
+        assert_eq!(
+            kind(core.upload_proof(&b.lease_id, 2, &garbage, 0.0, 0.0, t1)),
+            "unknown_lease",
+            "a refused lease is forgotten"
+        );
+        // A proof for another job than the lease's: d's job is queued again.
+        assert_eq!(
+            kind(core.upload_proof(&d.lease_id, 1, &garbage, 0.0, 0.0, t1)),
+            "wrong_batch"
+        );
+        assert_eq!(states(&mut core, t1), [(1, "leased"), (2, "queued")]);
+        // Well-formed points that do not verify: a's job is queued again.
+        let wrong = ProofJson::from_proof(&zkr_verifier::Proof {
+            a: ark_bn254::G1Affine::generator(),
+            b: ark_bn254::G2Affine::generator(),
+            c: ark_bn254::G1Affine::generator(),
+        });
+        let wrong = serde_json::to_value(wrong).unwrap();
+        assert_eq!(
+            kind(core.upload_proof(&a.lease_id, 1, &wrong, 0.0, 0.0, t1)),
+            "invalid_proof"
+        );
+        assert_eq!(states(&mut core, t1), [(1, "queued"), (2, "queued")]);
+        assert_eq!(core.heights(), (2, 0, 0), "nothing was accepted");
+
+        // A worker gives its job back; unknown leases are refused.
+        let e = core.lease_job("e", None, t1).unwrap().unwrap();
+        assert_eq!(core.release_lease(&e.lease_id, t1).unwrap(), 1);
+        assert_eq!(kind(core.release_lease(&e.lease_id, t1)), "unknown_lease");
+        assert_eq!(
+            kind(core.renew_lease(&"ab".repeat(16), t1)),
+            "unknown_lease"
+        );
+        // Local provers take what is queued; a halted node leases nothing.
+        assert_eq!(core.take_jobs(8, t1).len(), 2);
+        assert_eq!(states(&mut core, t1), [(1, "local"), (2, "local")]);
+        core.release_job(1);
+        core.halt("test".into());
+        assert_eq!(kind(core.lease_job("f", None, t1)), "halted");
+        assert!(core.take_jobs(8, t1).is_empty());
+    }
+
+    #[test]
+    fn the_first_valid_proof_wins_even_under_an_expired_lease_and_is_stored_like_a_local_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = CircuitParams::new(4, 2).unwrap();
+        let keys = zkr_prover::KeySet::generate(params, Some(5)).unwrap();
+        let mut core = two_batches(dir.path(), keys.vk());
+        let lease = config().lease;
+        let t0 = Instant::now();
+        let slow = core.lease_job("slow", None, t0).unwrap().unwrap();
+        let (proof, public, _) = zkr_prover::prove(&keys, &slow.witness, &mut OsRng).unwrap();
+        assert_eq!(public, [slow.public_input]);
+        let proof = serde_json::to_value(ProofJson::from_proof(&proof)).unwrap();
+
+        // slow's lease expires and the job goes to fast; slow's valid proof still wins.
+        let t1 = t0 + lease * 2;
+        let fast = core.lease_job("fast", None, t1).unwrap().unwrap();
+        assert_eq!(fast.number, 1);
+        core.upload_proof(&slow.lease_id, 1, &proof, 0.5, 1.5, t1)
+            .unwrap();
+        assert_eq!(core.heights(), (2, 1, 0));
+        assert_eq!(
+            kind(core.upload_proof(&fast.lease_id, 1, &proof, 0.0, 0.0, t1)),
+            "already_proven"
+        );
+        assert_eq!(kind(core.renew_lease(&fast.lease_id, t1)), "already_proven");
+        assert_eq!(states(&mut core, t1), [(2, "queued")]);
+        // A local proof that arrives after it is ignored.
+        let pj: ProofJson = serde_json::from_value(proof.clone()).unwrap();
+        assert!(!core.store_proof(1, pj.clone(), 0.0, 0.0, "local").unwrap());
+
+        // Stored like a local proof: it survives a restart and is what the L1 receives.
+        drop(core);
+        let mut core = Core::open(
+            Store::open(dir.path()).unwrap(),
+            params,
+            config(),
+            keys.vk(),
+        )
+        .unwrap();
+        assert_eq!(core.heights(), (2, 1, 0));
+        match core
+            .store()
+            .get::<ProofJob>(cf::PROOF_JOBS, &be(1))
+            .unwrap()
+        {
+            Some(ProofJob::Proven {
+                proof,
+                prover,
+                prove_s,
+                ..
+            }) => {
+                assert_eq!(*proof, pj);
+                assert_eq!(prover.as_deref(), Some("slow"));
+                assert_eq!(prove_s, 1.5);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(core.next_submission().unwrap().unwrap().proof, pj);
+        let jobs = core.take_jobs(8, Instant::now());
+        assert_eq!(jobs.iter().map(|j| j.number).collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            kind(core.upload_proof(&fast.lease_id, 1, &proof, 0.0, 0.0, t1)),
+            "unknown_lease",
+            "leases do not survive a restart"
+        );
+    }
 }
