@@ -1,7 +1,7 @@
 //! EdDSA verification as constraints: the twin of [`super::verify_raw`].
 //!
 //! Cost (pinned by the `component_costs` test): Poseidon challenge 321, strict bit
-//! decomposition of `h` 640, three doublings of `A` 15, variable-base scalar multiplication
+//! decomposition of `h` 485 ([`to_bits_strict`]), three doublings of `A` 15, variable-base scalar multiplication
 //! `h·(8A)` 2,059 (Montgomery form, least significant digit first, 8 per bit: see
 //! [`crate::scalar_mul`]), `S` as 251 bits 251, `S < l` 252 (a range check of `S + 2^251 − l`),
 //! fixed-base multiplication `S·B` 505 (signed 2-bit windows in Montgomery form), plus two curve
@@ -10,7 +10,7 @@
 
 use super::{generator, SignatureWitness};
 use crate::poseidon::gadget::poseidon_var;
-use crate::range::gadget::enforce_bits;
+use crate::range::gadget::{enforce_bits, to_bits_strict};
 use crate::scalar_mul::gadget::{fixed_base_mul_var, variable_base_mul_var};
 use crate::scalar_mul::S_BITS;
 use crate::Fr;
@@ -20,7 +20,6 @@ use ark_ed_on_bn254::{EdwardsConfig, Fr as Scalar};
 use ark_ff::PrimeField;
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::boolean::Boolean;
-use ark_r1cs_std::convert::ToBitsGadget;
 use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::fields::FieldVar;
@@ -71,7 +70,7 @@ pub fn verify_var(
 
     // h = Poseidon(R, A, m), as its unique (strict) little-endian bits.
     let h = poseidon_var(&[r_x, r_y, a_x, a_y, msg.clone()])?;
-    let h_bits = h.to_bits_le()?;
+    let h_bits = to_bits_strict(&h)?;
 
     // Right side: R + h·(8·A).
     let mut a8 = a;
@@ -208,8 +207,8 @@ mod cost_probe {
         };
         let h = poseidon_var(&[x.clone(), y.clone(), x.clone(), y.clone(), x.clone()]).unwrap();
         step("challenge", 321);
-        let bits = h.to_bits_le().unwrap();
-        step("h strict bits", 640);
+        let bits = to_bits_strict(&h).unwrap();
+        step("h strict bits", 485);
         let mut a = EdwardsVar::new(x.clone(), y.clone());
         for _ in 0..3 {
             a.double_in_place().unwrap();

@@ -86,18 +86,20 @@ impl PathVar {
         Ok(Self { levels })
     }
 
-    /// The root reached by hashing `leaf` up this path (4 + 300 constraints per level).
+    /// The root reached by hashing `leaf` up this path (3 + 297 constraints per level).
+    ///
+    /// The children are `cur` and the three siblings in some order, so once the first three
+    /// are placed (one product each) the fourth is their sum's complement, a linear
+    /// combination: `c3 = cur + s0 + s1 + s2 − c0 − c1 − c2`.
     pub fn root(&self, leaf: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
         let mut cur = leaf.clone();
         for l in &self.levels {
             let [s0, s1, s2] = &l.siblings;
-            let c = [
-                s0 + &l.e[0] * (&cur - s0),
-                s1 + &l.e0_s0_minus_s1 + &l.e[1] * (&cur - s1),
-                s1 + &l.e[2] * (&cur - s1) + &l.e3_s2_minus_s1,
-                s2 + &l.e[3] * (&cur - s2),
-            ];
-            cur = poseidon_var(&c)?;
+            let c0 = s0 + &l.e[0] * (&cur - s0);
+            let c1 = s1 + &l.e0_s0_minus_s1 + &l.e[1] * (&cur - s1);
+            let c2 = s1 + &l.e[2] * (&cur - s1) + &l.e3_s2_minus_s1;
+            let c3 = &cur + s0 + s1 + s2 - &c0 - &c1 - &c2;
+            cur = poseidon_var(&[c0, c1, c2, c3])?;
         }
         Ok(cur)
     }
@@ -165,6 +167,21 @@ mod tests {
         assert!(!run(&tree, 6, &bad, Fr::from(11u64), Fr::from(1u64)).0);
         // Bits of index 6 claimed for index 7.
         assert!(!run(&tree, 7, &w, Fr::from(11u64), Fr::from(1u64)).0);
+    }
+
+    #[test]
+    fn each_level_costs_300_per_leaf() {
+        let tree = SparseMerkleTree::new(6);
+        let w = PathWitness::from_proof(&tree.proof(37).unwrap());
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let idx = FpVar::new_witness(cs.clone(), || Ok(Fr::from(37u64))).unwrap();
+        let path = PathVar::new(cs.clone(), &idx, &w).unwrap();
+        let leaf = FpVar::new_witness(cs.clone(), || Ok(Fr::from(0u64))).unwrap();
+        let n = cs.num_constraints();
+        let root = path.root(&leaf).unwrap();
+        assert_eq!(cs.num_constraints() - n, 3 * 300);
+        assert_eq!(root.value().unwrap(), tree.root());
+        assert!(cs.is_satisfied().unwrap());
     }
 
     #[test]
