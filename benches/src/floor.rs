@@ -15,8 +15,23 @@ use ark_relations::gr1cs::{
 };
 use ark_std::rand::SeedableRng;
 use std::time::{Duration, Instant};
+use zkr_prover::groth16::Groth16Error;
 use zkr_prover::keys::{ConstraintMatrices, KeyError};
 use zkr_prover::prove::{assignment, prove_assignment};
+
+/// Errors of the floor measurement.
+#[derive(Debug, thiserror::Error)]
+pub enum FloorError {
+    /// Setting up the synthetic circuit.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Proving it.
+    #[error(transparent)]
+    Prove(#[from] Groth16Error),
+    /// Synthesis.
+    #[error(transparent)]
+    Synthesis(#[from] SynthesisError),
+}
 
 /// A synthetic circuit with given sizes.
 #[derive(Clone, Copy)]
@@ -79,7 +94,7 @@ pub fn floor(
     public_inputs: usize,
     witness_variables: usize,
     runs: usize,
-) -> Result<Vec<Duration>, KeyError> {
+) -> Result<Vec<Duration>, FloorError> {
     let c = SyntheticCircuit {
         constraints,
         public_inputs,

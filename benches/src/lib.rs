@@ -8,6 +8,8 @@
 //!   memory, and the **Groth16 floor** ([`floor`]): the prove time of a synthetic circuit with the
 //!   same numbers of constraints and variables, so that `prove / floor` says how much the batch
 //!   circuit costs beyond what Groth16 itself must spend on a circuit of that size;
+//! * [`msm_inputs`]: bases and scalars (random, and a real batch's witness) for the MSM
+//!   benches (`cargo bench -p zkr-benches --bench msm`);
 //! * [`pool_throughput`]: batches per second when several batches queue up, for a pool
 //!   configuration.
 
@@ -16,6 +18,7 @@
 
 pub mod floor;
 pub mod machine;
+pub mod msm_inputs;
 pub mod row;
 
 pub use floor::floor;

@@ -13,6 +13,7 @@ use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::{Deposit, Transfer, Tx};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::CircuitParams;
+use zkr_prover::groth16::{MsmEngine, PhaseTimings};
 use zkr_prover::keys::{KeyError, KeySet, OsRng};
 use zkr_prover::pool::{prove_all, PoolConfig};
 use zkr_prover::ProveError;
@@ -49,6 +50,51 @@ impl Stats {
     }
 }
 
+/// The Groth16 prover's phases, milliseconds (see `zkr_prover::groth16::PhaseTimings`).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PhasesMs {
+    /// The QAP witness map (constraint evaluation and seven FFTs).
+    pub witness_map: f64,
+    /// Preparing the MSMs' scalars.
+    pub scalars: f64,
+    /// MSM A (G1, all variables).
+    pub msm_a: f64,
+    /// MSM B in G1 (all variables).
+    pub msm_b_g1: f64,
+    /// MSM B in G2 (all variables).
+    pub msm_b_g2: f64,
+    /// MSM C (G1, private inputs).
+    pub msm_c: f64,
+    /// MSM H (G1, the quotient's coefficients).
+    pub msm_h: f64,
+    /// Randomisation and final additions.
+    pub finish: f64,
+}
+
+impl PhasesMs {
+    /// The median of each phase over several proofs.
+    pub fn median(t: &[PhaseTimings]) -> Self {
+        let m = |f: fn(&PhaseTimings) -> Duration| {
+            Stats::of(&t.iter().map(f).collect::<Vec<_>>()).median * 1e3
+        };
+        Self {
+            witness_map: m(|t| t.witness_map),
+            scalars: m(|t| t.scalars),
+            msm_a: m(|t| t.msm_a),
+            msm_b_g1: m(|t| t.msm_b_g1),
+            msm_b_g2: m(|t| t.msm_b_g2),
+            msm_c: m(|t| t.msm_c),
+            msm_h: m(|t| t.msm_h),
+            finish: m(|t| t.finish),
+        }
+    }
+
+    /// The five MSMs together.
+    pub fn msm_total(&self) -> f64 {
+        self.msm_a + self.msm_b_g1 + self.msm_b_g2 + self.msm_c + self.msm_h
+    }
+}
+
 /// One measured configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchRow {
@@ -70,6 +116,14 @@ pub struct BenchRow {
     pub synthesis_ms: f64,
     /// Synthesis + Groth16 prover, s.
     pub prove_s: Stats,
+    /// zkr's Groth16 prover phase by phase (median over the runs), ms.
+    pub phases_ms: PhasesMs,
+    /// The same prover (matrices built once) with `ark-ec`'s MSM instead of zkr's, which is
+    /// what ark-groth16's `create_proof_with_reduction_and_matrices` computes: synthesis +
+    /// prover, one run, s.
+    pub arkworks_msm_prove_s: f64,
+    /// Its phases, ms.
+    pub arkworks_msm_phases_ms: PhasesMs,
     /// Verification with a prepared key (median), ms.
     pub verify_ms: f64,
     /// Proof size, compressed, bytes.
@@ -103,6 +157,9 @@ pub enum BenchError {
     /// Building the sample batches.
     #[error("building sample batches: {0}")]
     Sample(String),
+    /// The floor measurement.
+    #[error(transparent)]
+    Floor(#[from] crate::floor::FloorError),
     /// Thread pool.
     #[error("thread pool: {0}")]
     Pool(String),
@@ -198,12 +255,14 @@ pub fn measure_row(
     let mut prove_times = Vec::new();
     let mut synth = Vec::new();
     let mut verify = Vec::new();
+    let mut phases = Vec::new();
     let mut proof_bytes = 0;
     for (b, _) in &batches {
         let (proof, public, t) =
             pool.install(|| zkr_prover::prove(keys, &b.witness, &mut OsRng))?;
         prove_times.push(t.synthesis + t.proving);
         synth.push(t.synthesis);
+        phases.push(t.phases);
         proof_bytes = proof.compressed_size();
         for _ in 0..5 {
             let t = Instant::now();
@@ -213,6 +272,24 @@ pub fn measure_row(
         }
     }
     let peak = peak_memory().unwrap_or(0);
+
+    // The same prover with ark-ec's MSM: the speedup of zkr's MSM, phase by phase.
+    let circuit = zkr_circuits::circuit::BatchCircuit::new(batches[0].0.witness.clone())
+        .map_err(|e| BenchError::Sample(e.to_string()))?;
+    let (arkworks_msm_prove_s, arkworks_phases) = pool.install(|| {
+        let t = Instant::now();
+        let full = zkr_prover::prove::assignment(circuit, &keys.matrices)
+            .map_err(|e| BenchError::Sample(e.to_string()))?;
+        let (_, phases) = zkr_prover::prove::prove_assignment_with(
+            &keys.pk,
+            &keys.matrices,
+            &full,
+            &mut OsRng,
+            MsmEngine::Arkworks,
+        )
+        .map_err(|e| BenchError::Sample(e.to_string()))?;
+        Ok::<_, BenchError>((t.elapsed().as_secs_f64(), phases))
+    })?;
 
     // The same proof the standard way, rebuilding the matrices (what zkr avoids).
     reset_peak_memory();
@@ -250,6 +327,9 @@ pub fn measure_row(
         witness_ms: Stats::of(&witness).median * 1e3,
         synthesis_ms: Stats::of(&synth).median * 1e3,
         prove_s,
+        phases_ms: PhasesMs::median(&phases),
+        arkworks_msm_prove_s,
+        arkworks_msm_phases_ms: PhasesMs::median(&[arkworks_phases]),
         verify_ms: Stats::of(&verify).median * 1e3,
         proof_bytes,
         proving_key_bytes: keys.pk.uncompressed_size(),

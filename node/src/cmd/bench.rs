@@ -163,6 +163,34 @@ fn print_table(r: &Report) {
         );
     }
     println!();
+    println!("where the prove time goes (ms, median): zkr's Groth16 prover phase by phase, and the same prover with ark-ec's MSM (one run)");
+    println!(
+        "{:>5} {:>3} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9} {:>9} {:>6}",
+        "batch", "thr", "QAP/FFT", "scalars", "A", "B G1", "B G2", "C", "H", "MSMs zkr", "MSMs ark", "×", "ark s", "zkr s", "×"
+    );
+    for x in &r.rows {
+        let p = &x.phases_ms;
+        let a = &x.arkworks_msm_phases_ms;
+        println!(
+            "{:>5} {:>3} {:>8.0} {:>7.0} {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>9.0} {:>6.2} {:>9.2} {:>9.2} {:>6.2}",
+            x.batch_size,
+            x.threads,
+            p.witness_map,
+            p.scalars,
+            p.msm_a,
+            p.msm_b_g1,
+            p.msm_b_g2,
+            p.msm_c,
+            p.msm_h,
+            p.msm_total(),
+            a.msm_total(),
+            a.msm_total() / p.msm_total(),
+            x.arkworks_msm_prove_s,
+            x.prove_s.median,
+            x.arkworks_msm_prove_s / x.prove_s.median
+        );
+    }
+    println!();
     println!("matrix reuse: arkworks' standard prove rebuilds the R1CS matrices for every proof; zkr builds them once.");
     println!(
         "{:>5} {:>3} {:>12} {:>12} {:>8} {:>12} {:>12} {:>8}",
@@ -191,10 +219,10 @@ fn print_table(r: &Report) {
 }
 
 fn csv(rows: &[BenchRow]) -> String {
-    let mut s = String::from("depth,batch_size,threads,constraints,variables,setup_s,witness_ms,synthesis_ms,prove_s,prove_min_s,prove_max_s,floor_prove_s,prove_over_floor,proven_tx_per_s,verify_ms,proof_bytes,proving_key_bytes,peak_memory_bytes,standard_prove_s,standard_peak_memory_bytes\n");
+    let mut s = String::from("depth,batch_size,threads,constraints,variables,setup_s,witness_ms,synthesis_ms,prove_s,prove_min_s,prove_max_s,floor_prove_s,prove_over_floor,proven_tx_per_s,verify_ms,proof_bytes,proving_key_bytes,peak_memory_bytes,standard_prove_s,standard_peak_memory_bytes,arkworks_msm_prove_s,witness_map_ms,scalars_ms,msm_a_ms,msm_b_g1_ms,msm_b_g2_ms,msm_c_ms,msm_h_ms,finish_ms,ark_witness_map_ms,ark_msm_a_ms,ark_msm_b_g1_ms,ark_msm_b_g2_ms,ark_msm_c_ms,ark_msm_h_ms\n");
     for x in rows {
         s.push_str(&format!(
-            "{},{},{},{},{},{:.4},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{}\n",
+            "{},{},{},{},{},{:.4},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{},{:.4},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1}\n",
             x.depth,
             x.batch_size,
             x.threads,
@@ -214,7 +242,22 @@ fn csv(rows: &[BenchRow]) -> String {
             x.proving_key_bytes,
             x.peak_memory_bytes,
             x.standard_prove_s,
-            x.standard_peak_memory_bytes
+            x.standard_peak_memory_bytes,
+            x.arkworks_msm_prove_s,
+            x.phases_ms.witness_map,
+            x.phases_ms.scalars,
+            x.phases_ms.msm_a,
+            x.phases_ms.msm_b_g1,
+            x.phases_ms.msm_b_g2,
+            x.phases_ms.msm_c,
+            x.phases_ms.msm_h,
+            x.phases_ms.finish,
+            x.arkworks_msm_phases_ms.witness_map,
+            x.arkworks_msm_phases_ms.msm_a,
+            x.arkworks_msm_phases_ms.msm_b_g1,
+            x.arkworks_msm_phases_ms.msm_b_g2,
+            x.arkworks_msm_phases_ms.msm_c,
+            x.arkworks_msm_phases_ms.msm_h
         ));
     }
     s
