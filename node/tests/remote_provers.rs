@@ -287,9 +287,13 @@ fn two_workers_share_the_jobs_and_every_batch_becomes_final() {
         "the node proves nothing itself"
     );
 
-    // A worker proves one batch at a time, so while one proves, the other leases the next.
-    let (mut w1, _log1) = rollup.worker(d, "w1");
-    let (mut w2, _log2) = rollup.worker(d, "w2");
+    // Both workers start at once (each loads its keys); a worker proves one batch at a time,
+    // so while one proves, the other leases the next.
+    let ((mut w1, _log1), (mut w2, _log2)) = std::thread::scope(|s| {
+        let w1 = s.spawn(|| rollup.worker(d, "w1"));
+        let w2 = s.spawn(|| rollup.worker(d, "w2"));
+        (w1.join().unwrap(), w2.join().unwrap())
+    });
     rollup.wait_all_final(4, 120);
     let provers: BTreeSet<String> = (1..=4)
         .map(|n| {
@@ -374,7 +378,8 @@ fn a_worker_killed_mid_proof_loses_its_lease_and_the_batch_becomes_final() {
 fn wrong_proofs_and_proofs_for_another_job_are_refused_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let rollup = Rollup::start(d, 3000, &["operator", "alice", "bob", "carol"]);
+    // Leases long enough that none expires here (expiry is the other tests' subject).
+    let rollup = Rollup::start(d, 20_000, &["operator", "alice", "bob", "carol"]);
     rollup.deposit(
         d,
         &[
@@ -406,7 +411,7 @@ fn wrong_proofs_and_proofs_for_another_job_are_refused_and_nothing_is_lost() {
     assert_eq!(job["batch"], 1, "oldest first");
     let l1 = job["lease_id"].as_str().unwrap().to_string();
     assert_eq!(l1.len(), 32, "128 random bits");
-    assert_eq!(job["lease_ms"], 3000);
+    assert_eq!(job["lease_ms"], 20_000);
     assert!(job["deadline_unix_ms"].as_u64().unwrap() > 0);
     assert_eq!(v["params"]["depth"], 4);
     assert_eq!(v["params"]["batch_size"], 2);

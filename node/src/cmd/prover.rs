@@ -266,7 +266,7 @@ impl Worker {
             s.spawn(|| self.keep_lease(&job, &done));
             let r = self
                 .pool
-                .install(|| zkr_prover::prove(&self.keys, &witness, &mut OsRng));
+                .install(|| zkr_prover::prove::prove(&self.keys, &witness, &mut OsRng));
             done.store(true, Ordering::SeqCst);
             r
         });

@@ -1130,14 +1130,14 @@ impl Core {
                 let (state, worker, expires_in_ms) = match self.holders.get(&batch) {
                     None => ("queued", None, None),
                     Some(Holder::Local) => ("local", None, None),
-                    Some(Holder::Remote(id)) => {
-                        let l = &self.leases[id];
-                        (
+                    Some(Holder::Remote(id)) => match self.leases.get(id) {
+                        Some(l) => (
                             "leased",
                             Some(l.worker.clone()),
                             Some(l.deadline.saturating_duration_since(now).as_millis() as u64),
-                        )
-                    }
+                        ),
+                        None => ("leased", None, None),
+                    },
                 };
                 JobView {
                     batch,
