@@ -280,6 +280,25 @@ fn deposits_fill_gaps_and_overflowing_deposits_open_a_new_account() {
 }
 
 #[test]
+fn setup_mode_synthesizes_the_same_shape_without_values() {
+    // Groth16's setup synthesizes without witness values: no gadget may need one outside its
+    // witness closures (the Montgomery-form gadgets compute every value lazily).
+    use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
+    let p = params();
+    let state = funded(p, &[10, 100, 100]);
+    let out = state
+        .apply_batch(&[Tx::Transfer(transfer(&state, 1, 2, 5, 1))], &[])
+        .unwrap();
+    let circuit = BatchCircuit::new(out.witness).unwrap();
+    let prove = circuit.check().unwrap();
+    let cs = ConstraintSystem::<zkr_circuits::Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone()).unwrap();
+    assert_eq!(cs.num_constraints(), prove.num_constraints);
+    assert_eq!(cs.num_witness_variables(), prove.num_witness_variables);
+}
+
+#[test]
 fn witnesses_with_paths_of_the_wrong_depth_are_refused() {
     let p = params();
     let state = funded(p, &[10, 100]);

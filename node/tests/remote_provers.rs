@@ -3,7 +3,7 @@
 //! with SIGKILL in the middle of a proof loses its lease and the batch becomes final anyway; a
 //! worker that uploads a wrong proof, a proof for another job or a malformed one is refused and
 //! nothing is lost; a worker that leases a job and never answers loses it when its lease
-//! expires.
+//! expires; a worker outlives a node that is killed and restarted under it.
 
 mod common;
 
@@ -80,28 +80,7 @@ impl Rollup {
                 "127.0.0.1:0",
             ],
         );
-        let l1_url = format!("http://{}", l1.addr);
-        let lease = lease_ms.to_string();
-        let node = spawn(
-            d,
-            &[
-                "node",
-                "--data-dir",
-                "node",
-                "--keys",
-                "keys",
-                "--l1",
-                &l1_url,
-                "--listen",
-                "127.0.0.1:0",
-                "--batch-timeout-ms",
-                "300",
-                "--local-provers",
-                "0",
-                "--lease-ms",
-                &lease,
-            ],
-        );
+        let node = start_node(d, &l1, lease_ms, "127.0.0.1:0");
         Self { l1, node }
     }
 
@@ -239,6 +218,32 @@ impl Rollup {
             &[("RUST_LOG", "zkr=info"), ("NO_COLOR", "1")],
         )
     }
+}
+
+/// `zkr node` on `DIR/node` that proves nothing itself, against `l1`.
+fn start_node(d: &Path, l1: &Proc, lease_ms: u64, listen: &str) -> Proc {
+    let l1_url = format!("http://{}", l1.addr);
+    let lease = lease_ms.to_string();
+    spawn(
+        d,
+        &[
+            "node",
+            "--data-dir",
+            "node",
+            "--keys",
+            "keys",
+            "--l1",
+            &l1_url,
+            "--listen",
+            listen,
+            "--batch-timeout-ms",
+            "300",
+            "--local-provers",
+            "0",
+            "--lease-ms",
+            &lease,
+        ],
+    )
 }
 
 /// Sends SIGTERM and waits for a clean exit.
@@ -527,5 +532,65 @@ fn a_worker_that_never_answers_loses_its_job_when_the_lease_expires() {
     assert_eq!(
         rollup.upload(&silent, 1, &proof),
         (409, "already_proven".into())
+    );
+}
+
+#[test]
+fn a_worker_outlives_a_node_killed_and_restarted_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rollup = Rollup::start(d, 5000, &["operator", "alice", "bob", "carol"]);
+    rollup.deposit(
+        d,
+        &[
+            ("operator", 1),
+            ("alice", 100),
+            ("bob", 200),
+            ("carol", 300),
+        ],
+    );
+    rollup.wait_sealed(2);
+    // The node must come back on the same address: move it to a known free port first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    drop(std::mem::replace(
+        &mut rollup.node,
+        start_node(d, &rollup.l1, 5000, &listen),
+    ));
+    assert_eq!(rollup.node.addr, listen);
+
+    let (mut worker, log) = rollup.worker(d, "steady");
+    loop {
+        let line = log
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the worker starts proving");
+        if line.contains("proving") {
+            break;
+        }
+    }
+    // SIGKILL the node while the worker proves; its lease dies with the node.
+    rollup.node.child.kill().unwrap();
+    rollup.node.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500)); // the worker finds nobody there
+    assert!(worker.child.try_wait().unwrap().is_none());
+    rollup.node = start_node(d, &rollup.l1, 5000, &listen);
+
+    rollup.wait_all_final(2, 120);
+    for n in 1..=2 {
+        assert_eq!(rollup.batch(n)["prover"], "steady");
+    }
+    assert!(
+        worker.child.try_wait().unwrap().is_none(),
+        "the worker keeps working"
+    );
+    // Its first proof was for a lease the restarted node never issued: dropped, then redone.
+    let said: Vec<String> = log.try_iter().collect();
+    assert!(
+        said.iter().any(|l| l.contains("does not know this lease")),
+        "{said:?}"
     );
 }

@@ -1,12 +1,13 @@
 //! EdDSA verification as constraints: the twin of [`super::verify_raw`].
 //!
 //! Cost (pinned by the `component_costs` test): Poseidon challenge 321, strict bit
-//! decomposition of `h` 485 ([`to_bits_strict`]), three doublings of `A` 15, variable-base scalar multiplication
-//! `h·(8A)` 2,059 (Montgomery form, least significant digit first, 8 per bit: see
-//! [`crate::scalar_mul`]), `S` as 251 bits 251, `S < l` 252 (a range check of `S + 2^251 − l`),
-//! fixed-base multiplication `S·B` 505 (signed 2-bit windows in Montgomery form), plus two curve
-//! checks (6), the key selection (2), the small-order check `8A ≠ O` (2), `R + h·8A` (6) and the
-//! final equality (2).
+//! decomposition of `h` 485 ([`to_bits_strict`]), three doublings of `A` 15, variable-base
+//! scalar multiplication `h·(8A)` 2,059 (Montgomery form, least significant digit first, 8 per
+//! bit: see [`crate::scalar_mul`]), `S` as 251 bits 251, `S < l` 252 (a range check of
+//! `S + 2^251 − l`), fixed-base multiplication `S·B` 505 (signed 2-bit windows in Montgomery
+//! form), plus two curve checks (6), the key selection (2), the small-order check `8A ≠ O` (1),
+//! `R + h·8A` (6) and the final equality (2). With the message hash (294: its chain id is a
+//! constant) that is the 4,199 of `zkr circuit`.
 
 use super::{generator, SignatureWitness};
 use crate::poseidon::gadget::poseidon_var;
