@@ -557,10 +557,9 @@ fn a_worker_outlives_a_node_killed_and_restarted_under_it() {
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
-    drop(std::mem::replace(
-        &mut rollup.node,
-        start_node(d, &rollup.l1, 5000, &listen),
-    ));
+    rollup.node.child.kill().unwrap();
+    rollup.node.child.wait().unwrap(); // it holds the database's lock until it is gone
+    rollup.node = start_node(d, &rollup.l1, 5000, &listen);
     assert_eq!(rollup.node.addr, listen);
 
     let (mut worker, log) = rollup.worker(d, "steady");
