@@ -2,8 +2,8 @@
 //!
 //! * random scalars: uniform field elements, the worst case (Groth16's H query sees these);
 //! * witness scalars: the full assignment of a real batch circuit (depth 16, 4 slots: signed
-//!   transfers), repeated to the requested length. Most values are bits and small integers,
-//!   which is what Groth16's A, B and C queries see.
+//!   transfers), repeated to the requested length: what Groth16's A, B and C queries see. Most
+//!   of it is Poseidon's state, full-size field elements (91%); 7% are zero, 2% are ±1.
 
 use crate::row::{sample_batches, BenchError};
 use ark_bn254::Fr;
