@@ -2,7 +2,7 @@
 //! nothing itself (`zkr node --local-provers 0`): two workers share the jobs; a worker killed
 //! with SIGKILL in the middle of a proof loses its lease and the batch becomes final anyway; a
 //! worker that uploads a wrong proof, a proof for another job or a malformed one is refused and
-//! nothing is lost; a worker that leases a job and never answers loses it when its lease
+//! nothing is lost, and one with other keys refuses to work; a worker that leases a job and never answers loses it when its lease
 //! expires; a worker outlives a node that is killed and restarted under it.
 
 mod common;
@@ -399,7 +399,51 @@ fn wrong_proofs_and_proofs_for_another_job_are_refused_and_nothing_is_lost() {
     let queued = |n: u64| (n, "queued".to_string());
     let leased = |n: u64| (n, "leased".to_string());
 
-    // A worker with other keys is refused before it leases anything.
+    // A worker with other keys (another setup of the same circuit) refuses to work: exit 2.
+    let out = Command::new(ZKR)
+        .args([
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "other",
+        ])
+        .args(["--seed", "99"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let node_url = format!("http://{a}");
+    let mut stranger = Command::new(ZKR)
+        .args([
+            "prover",
+            "--node",
+            &node_url,
+            "--keys",
+            "other",
+            "--poll-ms",
+            "100",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(status) = stranger.try_wait().unwrap() {
+            break status;
+        }
+        if t.elapsed() > Duration::from_secs(60) {
+            let _ = stranger.kill();
+            panic!("a worker with other keys kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(2));
+    // The same, as a raw request: refused before anything is leased.
     let (status, v) = http(
         &a,
         "POST",
