@@ -4,9 +4,9 @@
 //!
 //! * **natively**, as plain Rust over BN254's scalar field: the account state ([`state`]), the
 //!   transaction types and their fixed-size public data ([`tx`]), Poseidon ([`poseidon`]), the
-//!   4-ary sparse Merkle tree ([`merkle`]), EdDSA on Baby Jubjub ([`eddsa`]) with its scalar
-//!   multiplications in Montgomery form ([`montgomery`], [`scalar_mul`]), and the pure state
-//!   transition [`state::State::apply_batch`];
+//!   sparse Merkle tree, 8-ary where the depth allows ([`merkle`]), EdDSA on Baby Jubjub
+//!   ([`eddsa`]) with its scalar multiplications in Montgomery form ([`montgomery`],
+//!   [`scalar_mul`]), and the pure state transition [`state::State::apply_batch`];
 //! * **as R1CS constraints** (feature `r1cs`, on by default): one gadget beside each native
 //!   type, and the [`circuit::BatchCircuit`] that enforces every rule for every slot of a batch.
 //!

@@ -15,7 +15,7 @@ pub const MAX_DEPTH: u32 = 32;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamsError {
     /// The depth is zero, odd, or too large.
-    #[error("depth must be an even number between 2 and {MAX_DEPTH} (the tree is 4-ary: two address bits per level), got {0}")]
+    #[error("depth must be an even number between 2 and {MAX_DEPTH}, got {0}")]
     BadDepth(u32),
     /// The batch size is zero or unreasonably large.
     #[error("batch size must be between 1 and 4096, got {0}")]
@@ -25,7 +25,8 @@ pub enum ParamsError {
 /// The shape of a batch circuit. A Groth16 setup is specific to one `CircuitParams`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CircuitParams {
-    /// Address bits: the tree holds `2^depth` accounts (4-ary, so `depth / 2` levels).
+    /// Address bits: the tree holds `2^depth` accounts (8-ary levels of 3 bits, and one or two
+    /// 4-ary levels of 2 bits when `depth` is not a multiple of 3: [`crate::merkle::level_bits`]).
     pub depth: u32,
     /// Number of transaction slots per batch.
     pub batch_size: usize,
@@ -63,9 +64,9 @@ impl CircuitParams {
         Self::with_chain_id(self.depth, self.batch_size, self.chain_id).map(|_| ())
     }
 
-    /// Number of 4-ary levels of the account tree.
+    /// Number of levels of the account tree.
     pub fn levels(&self) -> usize {
-        (self.depth / 2) as usize
+        crate::merkle::level_bits(self.depth).len()
     }
 
     /// Number of account slots, `2^depth`.
@@ -85,6 +86,7 @@ mod tests {
         assert_eq!(CircuitParams::new(0, 2), Err(ParamsError::BadDepth(0)));
         assert_eq!(CircuitParams::new(34, 2), Err(ParamsError::BadDepth(34)));
         assert_eq!(CircuitParams::new(4, 0), Err(ParamsError::BadBatchSize(0)));
-        assert_eq!(CircuitParams::new(24, 1).unwrap().levels(), 12);
+        assert_eq!(CircuitParams::new(24, 1).unwrap().levels(), 8);
+        assert_eq!(CircuitParams::new(16, 1).unwrap().levels(), 6);
     }
 }

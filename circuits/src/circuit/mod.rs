@@ -88,10 +88,9 @@ impl BatchCircuit {
     /// A circuit for `witness`, checking its shape.
     pub fn new(witness: BatchWitness) -> Result<Self, CircuitError> {
         let expected = witness.params.batch_size;
-        let levels = witness.params.levels();
-        let path_ok = |p: &crate::merkle::PathWitness| {
-            p.siblings.len() == levels && p.bits.len() == 2 * levels
-        };
+        let depth = witness.params.depth;
+        let path_ok =
+            |p: &crate::merkle::PathWitness| witness.params.validate().is_ok() && p.fits(depth);
         let paths_ok = path_ok(&witness.operator.path)
             && witness
                 .slots

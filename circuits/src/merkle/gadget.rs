@@ -3,8 +3,17 @@
 //! A [`PathVar`] holds the position bits of one leaf index and the siblings of its path. The bits
 //! are constrained boolean and tied to the index (`Σ bit_i · 2^i = index`), so the path can only
 //! be the path of that index. [`PathVar::root`] hashes a leaf up the path; calling it for the old
-//! and the new leaf with the same `PathVar` is a verify-and-update: the siblings and the
-//! position selectors are shared between the two.
+//! and the new leaf with the same `PathVar` is a verify-and-update: the siblings, the position
+//! selectors and the sibling-only products are shared between the two.
+//!
+//! Placing the node among its `n − 1` siblings (`n` = 4 or 8 children, `k` = 2 or 3 bits): the
+//! one-hot selectors `e_j` are polynomials in the level's bits (`2^k − k − 1` products: 1 or 4);
+//! with `g_j = [j < position] = Σ_{i > j} e_i`, child `j` is
+//! `s_(j−1) + g_j·(s_j − s_(j−1)) + e_j·(cur − s_(j−1))` (child 0: `s_0 + e_0·(cur − s_0)`),
+//! where `g_j·(s_j − s_(j−1))` involves siblings only (`n − 2` products per path) and
+//! `e_j·(cur − s_(j−1))` is one product per child and leaf; the last child is the
+//! complement of the others in `cur + Σ s`, a linear combination. Per level and leaf hashed:
+//! 3 + 297 (4-ary) or 7 + 402 (8-ary) constraints.
 
 use super::PathWitness;
 use crate::poseidon::gadget::poseidon_var;
@@ -16,15 +25,67 @@ use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::fields::FieldVar;
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
-/// One level of a path: the position selectors and the three siblings.
+/// One level of a path: the position selectors, the siblings, and the sibling-only products.
 #[derive(Clone)]
 struct LevelVar {
-    /// `e[p]` is 1 exactly when the node sits at position `p` (0..4).
-    e: [FpVar<Fr>; 4],
-    siblings: [FpVar<Fr>; 3],
-    /// Sibling-only products, shared by every leaf hashed up this path.
-    e0_s0_minus_s1: FpVar<Fr>,
-    e3_s2_minus_s1: FpVar<Fr>,
+    /// `e[p]` is 1 exactly when the node sits at position `p`.
+    e: Vec<FpVar<Fr>>,
+    siblings: Vec<FpVar<Fr>>,
+    /// `shift[j − 1] = g_j·(s_j − s_(j−1))` for `j = 1 .. n − 2`.
+    shift: Vec<FpVar<Fr>>,
+}
+
+impl LevelVar {
+    fn new(bits: &[FpVar<Fr>], siblings: Vec<FpVar<Fr>>) -> Result<Self, SynthesisError> {
+        let n = 1usize << bits.len();
+        // mono[mask] = Π_{t ∈ mask} bit_t.
+        let mut mono: Vec<FpVar<Fr>> = vec![FpVar::one(); n];
+        for mask in 1..n {
+            let low = mask.trailing_zeros() as usize;
+            let rest = mask & (mask - 1);
+            mono[mask] = if rest == 0 {
+                bits[low].clone()
+            } else {
+                &mono[rest] * &bits[low]
+            };
+        }
+        // e_j = Π_t (bit_t if t ∈ j else 1 − bit_t) = Σ_{mask ⊇ j} (−1)^{|mask \ j|} mono[mask].
+        let e: Vec<FpVar<Fr>> = (0..n)
+            .map(|j| {
+                (0..n)
+                    .filter(|mask| mask & j == j)
+                    .fold(FpVar::zero(), |acc, mask| {
+                        if (mask ^ j).count_ones() % 2 == 0 {
+                            acc + &mono[mask]
+                        } else {
+                            acc - &mono[mask]
+                        }
+                    })
+            })
+            .collect();
+        let shift = (1..n - 1)
+            .map(|j| {
+                let g_j = e[j + 1..].iter().fold(FpVar::zero(), |a, x| a + x);
+                g_j * (&siblings[j] - &siblings[j - 1])
+            })
+            .collect();
+        Ok(Self { e, siblings, shift })
+    }
+
+    /// The children of this level's node, with `cur` at the position.
+    fn children(&self, cur: &FpVar<Fr>) -> Vec<FpVar<Fr>> {
+        let s = &self.siblings;
+        let n = self.e.len();
+        let mut c = Vec::with_capacity(n);
+        c.push(&s[0] + &self.e[0] * (cur - &s[0]));
+        for j in 1..n - 1 {
+            c.push(&s[j - 1] + &self.shift[j - 1] + &self.e[j] * (cur - &s[j - 1]));
+        }
+        let total = s.iter().fold(cur.clone(), |a, x| a + x);
+        let last = c.iter().fold(total, |a, x| a - x);
+        c.push(last);
+        c
+    }
 }
 
 /// The authentication path of one leaf index, allocated as witnesses.
@@ -35,6 +96,9 @@ pub struct PathVar {
 
 impl PathVar {
     /// Allocates the path and constrains its bits to be boolean and to spell `index`.
+    ///
+    /// The shape (bits per level) is read from the witness's siblings (3 or 7 per level); the
+    /// circuit checks it against its depth before synthesis ([`PathWitness::fits`]).
     pub fn new(
         cs: ConstraintSystemRef<Fr>,
         index: &FpVar<Fr>,
@@ -58,48 +122,33 @@ impl PathVar {
         }
         sum.enforce_equal(index)?;
 
-        let levels = w
-            .siblings
-            .iter()
-            .zip(bits.chunks(2))
-            .map(|(sib, b)| {
-                let siblings = [0, 1, 2].map(|k| FpVar::new_witness(cs.clone(), || Ok(sib[k])));
-                let [s0, s1, s2] = siblings;
-                let siblings = [s0?, s1?, s2?];
-                let b01 = &b[0] * &b[1];
-                let e = [
-                    FpVar::one() - &b[0] - &b[1] + &b01,
-                    &b[0] - &b01,
-                    &b[1] - &b01,
-                    b01,
-                ];
-                let e0_s0_minus_s1 = &e[0] * (&siblings[0] - &siblings[1]);
-                let e3_s2_minus_s1 = &e[3] * (&siblings[2] - &siblings[1]);
-                Ok(LevelVar {
-                    e,
-                    siblings,
-                    e0_s0_minus_s1,
-                    e3_s2_minus_s1,
-                })
-            })
-            .collect::<Result<Vec<_>, SynthesisError>>()?;
+        let mut rest = &bits[..];
+        let mut levels = Vec::with_capacity(w.siblings.len());
+        for sib in &w.siblings {
+            let k = (sib.len() + 1).trailing_zeros() as usize;
+            if !matches!(sib.len(), 3 | 7) || rest.len() < k {
+                return Err(SynthesisError::Unsatisfiable);
+            }
+            let (level_bits, tail) = rest.split_at(k);
+            rest = tail;
+            let siblings = sib
+                .iter()
+                .map(|s| FpVar::new_witness(cs.clone(), || Ok(*s)))
+                .collect::<Result<Vec<_>, _>>()?;
+            levels.push(LevelVar::new(level_bits, siblings)?);
+        }
+        if !rest.is_empty() {
+            return Err(SynthesisError::Unsatisfiable);
+        }
         Ok(Self { levels })
     }
 
-    /// The root reached by hashing `leaf` up this path (3 + 297 constraints per level).
-    ///
-    /// The children are `cur` and the three siblings in some order, so once the first three
-    /// are placed (one product each) the fourth is their sum's complement, a linear
-    /// combination: `c3 = cur + s0 + s1 + s2 − c0 − c1 − c2`.
+    /// The root reached by hashing `leaf` up this path (per level 3 + 297 constraints when
+    /// 4-ary, 7 + 402 when 8-ary).
     pub fn root(&self, leaf: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
         let mut cur = leaf.clone();
         for l in &self.levels {
-            let [s0, s1, s2] = &l.siblings;
-            let c0 = s0 + &l.e[0] * (&cur - s0);
-            let c1 = s1 + &l.e0_s0_minus_s1 + &l.e[1] * (&cur - s1);
-            let c2 = s1 + &l.e[2] * (&cur - s1) + &l.e3_s2_minus_s1;
-            let c3 = &cur + s0 + s1 + s2 - &c0 - &c1 - &c2;
-            cur = poseidon_var(&[c0, c1, c2, c3])?;
+            cur = poseidon_var(&l.children(&cur))?;
         }
         Ok(cur)
     }
@@ -139,8 +188,10 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(12))]
         /// gadget == native: verify-and-update gives the native tree's new root.
         #[test]
-        fn update_matches_native(fill in prop::collection::vec((0u64..64, 1u64..1000), 0..6), index in 0u64..64, v in 1u64..1000) {
-            let mut tree = SparseMerkleTree::new(6);
+        fn update_matches_native(depth in prop::sample::select(vec![2u32, 4, 6, 8]), fill in prop::collection::vec((0u64..256, 1u64..1000), 0..6), index in 0u64..256, v in 1u64..1000) {
+            let index = index % (1 << depth);
+            let mut tree = SparseMerkleTree::new(depth);
+            let fill: Vec<(u64, u64)> = fill.into_iter().map(|(i, x)| (i % (1 << depth), x)).collect();
             for (i, x) in fill { tree.set(i, Fr::from(x)).unwrap(); }
             let old = tree.leaf(index).unwrap();
             let w = PathWitness::from_proof(&tree.proof(index).unwrap());
@@ -170,18 +221,45 @@ mod tests {
     }
 
     #[test]
-    fn each_level_costs_300_per_leaf() {
-        let tree = SparseMerkleTree::new(6);
-        let w = PathWitness::from_proof(&tree.proof(37).unwrap());
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        let idx = FpVar::new_witness(cs.clone(), || Ok(Fr::from(37u64))).unwrap();
-        let path = PathVar::new(cs.clone(), &idx, &w).unwrap();
-        let leaf = FpVar::new_witness(cs.clone(), || Ok(Fr::from(0u64))).unwrap();
-        let n = cs.num_constraints();
-        let root = path.root(&leaf).unwrap();
-        assert_eq!(cs.num_constraints() - n, 3 * 300);
-        assert_eq!(root.value().unwrap(), tree.root());
-        assert!(cs.is_satisfied().unwrap());
+    fn constraint_costs_per_level() {
+        // depth 4: two 4-ary levels; depth 6: two 8-ary levels; depth 8: two 8-ary, one 4-ary.
+        for (depth, index, path_cost, root_cost) in [
+            (4u32, 9u64, 5 + 2 * 3, 2 * 300),
+            (6, 37, 7 + 2 * 10, 2 * 409),
+            (8, 200, 9 + 2 * 10 + 3, 2 * 409 + 300),
+        ] {
+            let tree = SparseMerkleTree::new(depth);
+            let w = PathWitness::from_proof(&tree.proof(index).unwrap());
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let idx = FpVar::new_witness(cs.clone(), || Ok(Fr::from(index))).unwrap();
+            let n = cs.num_constraints();
+            let path = PathVar::new(cs.clone(), &idx, &w).unwrap();
+            assert_eq!(cs.num_constraints() - n, path_cost, "depth {depth} path");
+            let leaf = FpVar::new_witness(cs.clone(), || Ok(Fr::from(0u64))).unwrap();
+            let n = cs.num_constraints();
+            let root = path.root(&leaf).unwrap();
+            assert_eq!(cs.num_constraints() - n, root_cost, "depth {depth} root");
+            assert_eq!(root.value().unwrap(), tree.root());
+            assert!(cs.is_satisfied().unwrap());
+        }
+    }
+
+    #[test]
+    fn wrong_sibling_or_index_at_8_ary_levels_is_unsatisfied() {
+        let mut tree = SparseMerkleTree::new(8);
+        tree.set(200, Fr::from(11u64)).unwrap();
+        tree.set(13, Fr::from(12u64)).unwrap();
+        let w = PathWitness::from_proof(&tree.proof(200).unwrap());
+        assert!(run(&tree, 200, &w, Fr::from(11u64), Fr::from(1u64)).0);
+        for (level, k) in [(0usize, 0usize), (0, 6), (1, 3), (2, 2)] {
+            let mut bad = w.clone();
+            bad.siblings[level][k] += Fr::from(1u64);
+            assert!(
+                !run(&tree, 200, &bad, Fr::from(11u64), Fr::from(1u64)).0,
+                "{level} {k}"
+            );
+        }
+        assert!(!run(&tree, 201, &w, Fr::from(11u64), Fr::from(1u64)).0);
     }
 
     #[test]

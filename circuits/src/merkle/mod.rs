@@ -1,17 +1,21 @@
-//! The account tree: a sparse 4-ary Merkle tree of Poseidon hashes.
+//! The account tree: a sparse Merkle tree of Poseidon hashes, 8-ary where the depth allows.
 //!
-//! A tree of depth `d` (address bits) has `d / 2` levels; each internal node is
-//! `Poseidon(child0, child1, child2, child3)`, and an empty leaf is `0`. Only non-empty subtrees
-//! are stored; an empty subtree of height `h` hashes to the precomputed `empty[h]`.
+//! A tree of depth `d` (address bits) has levels of 3 address bits (8 children) and, when `d` is
+//! not a multiple of 3, one or two levels of 2 bits (4 children) at the top: `d = 3q` gives `q`
+//! 8-ary levels, `d = 3q + 2` adds one 4-ary level, `d = 3q + 1` uses `q − 1` 8-ary and two
+//! 4-ary levels ([`level_bits`]). Each internal node is `Poseidon(children)`, and an empty leaf
+//! is `0`. Only non-empty subtrees are stored; an empty subtree of height `h` hashes to the
+//! precomputed `empty[h]`.
 //!
-//! Why 4-ary: a binary path of depth 24 costs 24 Poseidon(2) hashes (24 × 240 = 5,760
-//! constraints); a 4-ary path costs 12 Poseidon(4) hashes (12 × 297 = 3,564) plus a few
-//! constraints per level to place the node among its siblings (`zkr circuit` prints the counts).
+//! Why 8-ary: a binary path of depth 24 costs 24 Poseidon(2) hashes (24 × 240 = 5,760
+//! constraints), a 4-ary path 12 Poseidon(4) hashes (12 × 297 = 3,564), an 8-ary path 8
+//! Poseidon(8) hashes (8 × 402 = 3,216), plus a few constraints per level to place the node
+//! among its siblings (`zkr circuit` prints the counts).
 
 #[cfg(feature = "r1cs")]
 pub mod gadget;
 
-use crate::poseidon::hash;
+use crate::poseidon::poseidon;
 use crate::Fr;
 use ark_ff::Zero;
 use std::collections::HashMap;
@@ -37,43 +41,51 @@ pub enum MerkleError {
     },
 }
 
-/// Hash of four children.
-pub fn node_hash(children: [Fr; 4]) -> Fr {
-    hash(children)
+/// Address bits per level, leaf level first: 3 (8-ary) for as many levels as the depth allows,
+/// then one or two levels of 2 (4-ary) for the rest. `depth` is at least 2.
+pub fn level_bits(depth: u32) -> Vec<u32> {
+    assert!(depth >= 2, "a tree has at least 2 address bits");
+    let (eights, fours) = match depth % 3 {
+        0 => (depth / 3, 0),
+        1 => (depth / 3 - 1, 2),
+        _ => (depth / 3, 1),
+    };
+    let mut bits = vec![3; eights as usize];
+    bits.extend(std::iter::repeat_n(2, fours));
+    bits
 }
 
-/// Places `current` at `position` (0..4) among its three `siblings` (in tree order).
-pub fn children(current: Fr, position: usize, siblings: &[Fr; 3]) -> [Fr; 4] {
-    let mut out = [Fr::zero(); 4];
-    let mut s = siblings.iter();
-    for (i, c) in out.iter_mut().enumerate() {
-        *c = if i == position {
-            current
-        } else {
-            *s.next().expect("three siblings")
-        };
-    }
+/// Hash of a node's children (4 or 8 of them).
+pub fn node_hash(children: &[Fr]) -> Fr {
+    poseidon(children).expect("4 or 8 children")
+}
+
+/// Places `current` at `position` among its `siblings` (in tree order).
+pub fn children(current: Fr, position: usize, siblings: &[Fr]) -> Vec<Fr> {
+    let mut out = siblings.to_vec();
+    out.insert(position, current);
     out
 }
 
-/// An authentication path: the three siblings at each level, leaf level first.
+/// An authentication path: the siblings at each level (3 or 7), leaf level first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerkleProof {
     /// The leaf index the path belongs to.
     pub index: u64,
     /// Siblings per level, from the leaves up.
-    pub siblings: Vec<[Fr; 3]>,
+    pub siblings: Vec<Vec<Fr>>,
 }
 
 impl MerkleProof {
     /// The root obtained by hashing `leaf` up this path.
     pub fn root(&self, leaf: Fr) -> Fr {
-        self.siblings
-            .iter()
-            .enumerate()
-            .fold(leaf, |cur, (level, sib)| {
-                node_hash(children(cur, position(self.index, level), sib))
-            })
+        let mut shift = 0;
+        self.siblings.iter().fold(leaf, |cur, sib| {
+            let bits = arity_bits(sib.len());
+            let position = ((self.index >> shift) & ((1u64 << bits) - 1)) as usize;
+            shift += bits;
+            node_hash(&children(cur, position, sib))
+        })
     }
 
     /// Does `leaf` sit at `self.index` under `root`?
@@ -82,40 +94,55 @@ impl MerkleProof {
     }
 }
 
-/// The position (0..4) of `index`'s ancestor at `level` among its siblings.
-pub fn position(index: u64, level: usize) -> usize {
-    ((index >> (2 * level)) & 3) as usize
+/// Address bits of a level with `siblings` siblings (3 → 2, 7 → 3).
+fn arity_bits(siblings: usize) -> u32 {
+    (siblings + 1).trailing_zeros()
 }
 
-/// Raw witness values of a path: position bits (little-endian, two per level) and siblings.
+/// Raw witness values of a path: position bits (little-endian, one per address bit) and
+/// siblings.
 ///
 /// Bits are field elements, not `bool`s, so that tests can feed non-boolean values and watch
 /// the booleanity constraints refuse them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathWitness {
-    /// Little-endian index bits, `2 * levels` of them.
+    /// Little-endian index bits, one per address bit of the tree.
     pub bits: Vec<Fr>,
-    /// Siblings per level, leaf level first.
-    pub siblings: Vec<[Fr; 3]>,
+    /// Siblings per level (3 or 7), leaf level first.
+    pub siblings: Vec<Vec<Fr>>,
 }
 
 impl PathWitness {
     /// The honest witness for a native proof.
     pub fn from_proof(proof: &MerkleProof) -> Self {
-        let levels = proof.siblings.len();
+        let depth: u32 = proof.siblings.iter().map(|s| arity_bits(s.len())).sum();
         Self {
-            bits: (0..2 * levels)
+            bits: (0..depth)
                 .map(|i| Fr::from((proof.index >> i) & 1))
                 .collect(),
             siblings: proof.siblings.clone(),
         }
     }
+
+    /// Whether the path has the shape of a tree of `depth` address bits.
+    pub fn fits(&self, depth: u32) -> bool {
+        let levels = level_bits(depth);
+        self.bits.len() == depth as usize
+            && self.siblings.len() == levels.len()
+            && self
+                .siblings
+                .iter()
+                .zip(&levels)
+                .all(|(s, &b)| s.len() + 1 == 1 << b)
+    }
 }
 
-/// Sparse 4-ary Merkle tree over `2^depth` leaves.
+/// Sparse Merkle tree over `2^depth` leaves (8-ary levels, and 4-ary ones: see [`level_bits`]).
 #[derive(Debug, Clone)]
 pub struct SparseMerkleTree {
     depth: u32,
+    /// Address bits of each level, leaf level first.
+    levels: Vec<u32>,
     /// `empty[h]`: the hash of an empty subtree of height `h` (`empty[0] = 0`).
     empty: Vec<Fr>,
     /// Non-empty nodes, keyed by (height, index at that height).
@@ -123,16 +150,20 @@ pub struct SparseMerkleTree {
 }
 
 impl SparseMerkleTree {
-    /// An empty tree of `depth` address bits (`depth` even).
+    /// An empty tree of `depth` address bits (`depth` even, at most 62).
     pub fn new(depth: u32) -> Self {
-        assert!(depth.is_multiple_of(2) && depth <= 62, "depth must be even");
-        let levels = (depth / 2) as usize;
+        assert!(
+            depth.is_multiple_of(2) && (2..=62).contains(&depth),
+            "depth must be even"
+        );
+        let levels = level_bits(depth);
         let mut empty = vec![Fr::zero()];
-        for h in 0..levels {
-            empty.push(node_hash([empty[h]; 4]));
+        for (h, bits) in levels.iter().enumerate() {
+            empty.push(node_hash(&vec![empty[h]; 1 << bits]));
         }
         Self {
             depth,
+            levels,
             empty,
             nodes: HashMap::new(),
         }
@@ -141,10 +172,6 @@ impl SparseMerkleTree {
     /// Address bits.
     pub fn depth(&self) -> u32 {
         self.depth
-    }
-
-    fn levels(&self) -> usize {
-        (self.depth / 2) as usize
     }
 
     fn check(&self, index: u64) -> Result<(), MerkleError> {
@@ -166,12 +193,12 @@ impl SparseMerkleTree {
 
     /// The root hash.
     pub fn root(&self) -> Fr {
-        self.node(self.levels(), 0)
+        self.node(self.levels.len(), 0)
     }
 
     /// The root of an empty tree of this depth.
     pub fn empty_root(&self) -> Fr {
-        self.empty[self.levels()]
+        self.empty[self.levels.len()]
     }
 
     /// The leaf at `index`.
@@ -183,19 +210,19 @@ impl SparseMerkleTree {
     /// The authentication path of `index`.
     pub fn proof(&self, index: u64) -> Result<MerkleProof, MerkleError> {
         self.check(index)?;
-        let siblings = (0..self.levels())
-            .map(|h| {
-                let idx = index >> (2 * h);
-                let first = idx & !3;
-                let pos = idx & 3;
-                let mut sib = [Fr::zero(); 3];
-                let mut k = 0;
-                for j in 0..4u64 {
-                    if j != pos {
-                        sib[k] = self.node(h, first + j);
-                        k += 1;
-                    }
-                }
+        let mut idx = index;
+        let siblings = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(h, &bits)| {
+                let arity = 1u64 << bits;
+                let first = idx & !(arity - 1);
+                let sib = (0..arity)
+                    .filter(|&j| first + j != idx)
+                    .map(|j| self.node(h, first + j))
+                    .collect();
+                idx >>= bits;
                 sib
             })
             .collect();
@@ -207,10 +234,14 @@ impl SparseMerkleTree {
         self.check(index)?;
         let mut idx = index;
         self.store(0, idx, leaf);
-        for h in 1..=self.levels() {
-            idx >>= 2;
-            let first = idx * 4;
-            let hash = node_hash(std::array::from_fn(|j| self.node(h - 1, first + j as u64)));
+        for h in 1..=self.levels.len() {
+            let bits = self.levels[h - 1];
+            idx >>= bits;
+            let first = idx << bits;
+            let children: Vec<Fr> = (0..1u64 << bits)
+                .map(|j| self.node(h - 1, first + j))
+                .collect();
+            let hash = node_hash(&children);
             self.store(h, idx, hash);
         }
         Ok(())
@@ -263,18 +294,35 @@ mod tests {
 
     #[test]
     fn proof_root_matches_recomputation_from_scratch() {
-        let mut t = SparseMerkleTree::new(6);
-        for i in [0u64, 1, 17, 63, 42] {
-            t.set(i, Fr::from(i * 1000 + 1)).unwrap();
+        for depth in [2u32, 4, 6, 8, 10] {
+            let mut t = SparseMerkleTree::new(depth);
+            let n = 1u64 << depth;
+            for i in [0u64, 1, 17, 63, 42, n - 1] {
+                t.set(i % n, Fr::from(i * 1000 + 1)).unwrap();
+            }
+            // Recompute the root densely, level by level.
+            let mut layer: Vec<Fr> = (0..n).map(|i| t.leaf(i).unwrap()).collect();
+            for bits in level_bits(depth) {
+                layer = layer.chunks(1 << bits).map(node_hash).collect();
+            }
+            assert_eq!(layer, vec![t.root()], "depth {depth}");
+            for i in [0u64, 5 % n, n - 1] {
+                let p = t.proof(i).unwrap();
+                assert!(p.verify(t.root(), t.leaf(i).unwrap()));
+                assert!(PathWitness::from_proof(&p).fits(depth));
+            }
         }
-        // Recompute the root densely.
-        let mut layer: Vec<Fr> = (0..64u64).map(|i| t.leaf(i).unwrap()).collect();
-        while layer.len() > 1 {
-            layer = layer
-                .chunks(4)
-                .map(|c| node_hash([c[0], c[1], c[2], c[3]]))
-                .collect();
+    }
+
+    #[test]
+    fn levels_are_8_ary_where_the_depth_allows() {
+        assert_eq!(level_bits(2), vec![2]);
+        assert_eq!(level_bits(4), vec![2, 2]);
+        assert_eq!(level_bits(6), vec![3, 3]);
+        assert_eq!(level_bits(16), vec![3, 3, 3, 3, 2, 2]);
+        assert_eq!(level_bits(24), vec![3; 8]);
+        for d in (2..=62).step_by(2) {
+            assert_eq!(level_bits(d).iter().sum::<u32>(), d);
         }
-        assert_eq!(layer[0], t.root());
     }
 }

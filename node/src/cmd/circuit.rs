@@ -41,10 +41,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let c = &r.constraints;
     println!(
-        "Batch circuit: depth {} (2^{} accounts, {} levels of a 4-ary tree), {} slots",
+        "Batch circuit: depth {} (2^{} accounts, tree levels of {:?} address bits), {} slots",
         r.depth,
         r.depth,
-        r.depth / 2,
+        zkr_circuits::merkle::level_bits(r.depth),
         r.batch_size
     );
     println!();

@@ -48,8 +48,8 @@ pub struct LeafJson {
     pub nonce: Dec,
     /// Little-endian index bits.
     pub bits: Vec<Dec>,
-    /// Siblings per level, leaf level first.
-    pub siblings: Vec<[Dec; 3]>,
+    /// Siblings per level (3 or 7), leaf level first.
+    pub siblings: Vec<Vec<Dec>>,
 }
 
 /// One slot.
@@ -112,7 +112,12 @@ fn leaf_to_json(l: &LeafWitness) -> LeafJson {
         balance: Dec(l.leaf.balance),
         nonce: Dec(l.leaf.nonce),
         bits: l.path.bits.iter().copied().map(Dec).collect(),
-        siblings: l.path.siblings.iter().map(|s| s.map(Dec)).collect(),
+        siblings: l
+            .path
+            .siblings
+            .iter()
+            .map(|s| s.iter().copied().map(Dec).collect())
+            .collect(),
     }
 }
 
@@ -126,7 +131,11 @@ fn leaf_from_json(l: &LeafJson) -> LeafWitness {
         },
         path: PathWitness {
             bits: l.bits.iter().map(|b| b.0).collect(),
-            siblings: l.siblings.iter().map(|s| s.map(|d| d.0)).collect(),
+            siblings: l
+                .siblings
+                .iter()
+                .map(|s| s.iter().map(|d| d.0).collect())
+                .collect(),
         },
     }
 }
