@@ -166,7 +166,21 @@ fn print_table(r: &Report) {
     println!("where the prove time goes (ms, median): zkr's Groth16 prover phase by phase, and the same prover with ark-ec's MSM (one run)");
     println!(
         "{:>5} {:>3} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9} {:>9} {:>6}",
-        "batch", "thr", "QAP/FFT", "scalars", "A", "B G1", "B G2", "C", "H", "MSMs zkr", "MSMs ark", "×", "ark s", "zkr s", "×"
+        "batch",
+        "thr",
+        "QAP/FFT",
+        "scalars",
+        "A",
+        "B G1",
+        "B G2",
+        "C",
+        "H",
+        "MSMs zkr",
+        "MSMs ark",
+        "×",
+        "ark s",
+        "zkr s",
+        "×"
     );
     for x in &r.rows {
         let p = &x.phases_ms;
