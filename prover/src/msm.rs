@@ -75,8 +75,9 @@ pub enum MsmError {
 #[derive(Debug, Clone, Default)]
 pub struct PreparedScalars {
     len: usize,
-    /// `±1`: packed base index (top bit: negate).
-    units: Vec<u32>,
+    /// `±1`: packed base index (top bit: negate) and magnitude 1, in the form the bucket
+    /// method takes, so the MSMs sharing these scalars do not rebuild it.
+    units: Vec<(u32, u64)>,
     /// Magnitudes of 2 to 64 bits.
     small: Vec<(u32, u64)>,
     /// Magnitudes of 65 bits and more.
@@ -127,7 +128,7 @@ impl PreparedScalars {
                         packed |= NEG;
                     }
                     match s.num_bits() {
-                        1 => part.units.push(packed),
+                        1 => part.units.push((packed, 1)),
                         2..=64 => part.small.push((packed, s.0[0])),
                         _ => part.large.push((packed, s.0)),
                     }
@@ -173,8 +174,7 @@ pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr>>(
             scalars: scalars.len,
         });
     }
-    let units: Vec<(u32, u64)> = scalars.units.iter().map(|&p| (p, 1)).collect();
-    Ok(in_parallel(bases, &units)
+    Ok(in_parallel(bases, &scalars.units)
         + in_parallel(bases, &scalars.small)
         + in_parallel(bases, &scalars.large))
 }
