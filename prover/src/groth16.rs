@@ -2,10 +2,10 @@
 //!
 //! [`create_proof`] computes exactly the proof that ark-groth16 0.6's
 //! `create_proof_with_reduction_and_matrices` computes for the same proving key, matrices,
-//! assignment and randomness `(r, s)`: the same libsnark QAP reduction (arkworks' own
-//! [`LibsnarkReduction::witness_map_from_matrices`]), the same five multi-scalar
-//! multiplications and the same combination. Only the MSM algorithm differs
-//! ([`MsmEngine`]); the test `zkr_prover_equals_ark_groth16` compares the two proofs point by
+//! assignment and randomness `(r, s)`: the same libsnark QAP reduction (computed by
+//! [`crate::fft::witness_map`], equal to arkworks' `LibsnarkReduction::witness_map_from_matrices`
+//! and faster), the same five multi-scalar multiplications and the same combination. The MSM
+//! algorithm is selectable ([`MsmEngine`]); the test `zkr_prover_equals_ark_groth16` compares the two proofs point by
 //! point. Each phase is timed separately ([`PhaseTimings`]) so a benchmark shows where a proof's
 //! time goes.
 //!
@@ -19,14 +19,13 @@
 //! C = s·A + r·B₁ − r·s·δ + Σ wᵢ·lᵢ + Σ hᵢ·Hᵢ        (MSMs "C" over the private inputs w, and "H")
 //! ```
 
+use crate::fft;
 use crate::keys::ConstraintMatrices;
 use crate::msm::{self, MsmError, PreparedScalars};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::Zero;
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
-use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::SynthesisError;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -167,12 +166,7 @@ pub fn create_proof(
     let mut t = PhaseTimings::default();
 
     let h = timed(&mut t.witness_map, || {
-        LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-            &m.matrices,
-            num_inputs,
-            m.num_constraints,
-            full,
-        )
+        fft::witness_map(&m.matrices, num_inputs, m.num_constraints, full)
     })?;
 
     // The query lengths are fixed by the setup: `a`, `b` have one entry per variable, `l` one

@@ -14,6 +14,8 @@
 //! * [`groth16`]: the Groth16 prover phase by phase: exactly ark-groth16's proof (same QAP
 //!   reduction, same randomisation; a test compares the two), with zkr's MSM and a timing per
 //!   phase (witness map, each of the five MSMs).
+//! * [`fft`]: the QAP witness map (`h` from the constraint evaluations) with radix-2 FFTs
+//!   that skip bit reversals and recurse depth first; equal to ark-groth16's.
 //! * [`msm`]: multi-scalar multiplication for BN254's G1 and G2 (signed digits, batch-affine
 //!   bucket accumulation, scalars classified by size), equal to `ark-ec`'s on random and
 //!   adversarial inputs.
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fft;
 pub mod groth16;
 pub mod keys;
 pub mod msm;

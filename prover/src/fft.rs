@@ -1,0 +1,285 @@
+//! Radix-2 FFTs over BN254's scalar field, and the QAP witness map built on them.
+//!
+//! Groth16's prover turns the constraint evaluations `a`, `b`, `c` (one value per constraint,
+//! on the domain `H = {ωⁱ}` of size `n = 2^k`) into the coefficients of
+//! `h(x) = (A(x)·B(x) − C(x)) / Z(x)`. ark-groth16 does it with seven in-order FFTs of size `n`
+//! (three inverse, three on the coset `gH`, one inverse on the coset), each with a
+//! bit-reversal permutation. [`witness_map`] computes the same `h`, coefficient for
+//! coefficient (a test compares the two), with less work and better use of the caches:
+//!
+//! 1. **No bit reversals.** An inverse transform by decimation in frequency takes values in
+//!    natural order and leaves coefficients in bit-reversed order; a forward transform by
+//!    decimation in time takes them in that order and returns values in natural order. Paired
+//!    like this, the six transforms of `a`, `b`, `c` need no permutation, and the last one
+//!    needs a single permutation to put `h`'s coefficients in order.
+//! 2. **Scalings folded.** The inverse transform's `1/n` and the coset shift (coefficient `i`
+//!    times `gⁱ`) are one multiplication per coefficient, applied in bit-reversed order.
+//! 3. **Depth first.** The transforms recurse into halves, so once a sub-transform fits in the
+//!    cache all its levels run there, instead of every level streaming the whole vector from
+//!    memory; each level's twiddle factors are stored contiguously for the same reason.
+//! 4. **Both threads busy.** The largest levels split their butterflies across rayon's
+//!    threads, and the two halves of a large transform run in parallel.
+//!
+//! The twiddle tables (`2n` field elements) are kept for the last domain size used, since a
+//! prover proves the same circuit again and again.
+
+use ark_bn254::Fr;
+use ark_ff::{FftField, Field, One, Zero};
+use ark_groth16::r1cs_to_qap::evaluate_constraint;
+use ark_relations::gr1cs::{Matrix, SynthesisError};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// Sub-transforms at least this long are split across threads.
+const PARALLEL_LEN: usize = 1 << 12;
+
+/// The twiddle factors of one domain size.
+#[derive(Debug)]
+pub struct Twiddles {
+    log_n: u32,
+    /// Level tables of `ω`: entries `h .. 2h` hold `ω_{2h}^j` for `j < h` (`h` = 1, 2, 4, …,
+    /// n/2), where `ω_{2h}` is the primitive `2h`-th root of unity of the domain.
+    forward: Vec<Fr>,
+    /// The same for `ω⁻¹`.
+    inverse: Vec<Fr>,
+}
+
+impl Twiddles {
+    /// The tables for the domain of size `2^log_n`, the one ark-poly's radix-2 domain uses
+    /// (`ω = Fr::get_root_of_unity(n)`). `None` beyond the field's two-adicity.
+    pub fn new(log_n: u32) -> Option<Self> {
+        if log_n > Fr::TWO_ADICITY {
+            return None;
+        }
+        let n = 1usize << log_n;
+        let omega = Fr::get_root_of_unity(n as u64)?;
+        let omega_inv = omega.inverse()?;
+        Some(Self {
+            log_n,
+            forward: level_tables(omega, n),
+            inverse: level_tables(omega_inv, n),
+        })
+    }
+
+    /// The domain's size `n`.
+    pub fn size(&self) -> usize {
+        1 << self.log_n
+    }
+
+    /// The tables for `2^log_n`, reusing the last ones built if they have that size.
+    pub fn cached(log_n: u32) -> Option<Arc<Self>> {
+        static LAST: Mutex<Option<Arc<Twiddles>>> = Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = last.as_ref().filter(|t| t.log_n == log_n) {
+            return Some(Arc::clone(t));
+        }
+        let t = Arc::new(Self::new(log_n)?);
+        *last = Some(Arc::clone(&t));
+        Some(t)
+    }
+
+    /// Values `v` (natural order) to coefficients times `n` (bit-reversed order): the
+    /// unscaled inverse transform.
+    pub fn inverse_unscaled_to_bitrev(&self, v: &mut [Fr]) {
+        assert_eq!(v.len(), self.size(), "vector length is not the domain size");
+        dif(v, &self.inverse);
+    }
+
+    /// Coefficients (bit-reversed order) to values on the domain (natural order).
+    pub fn forward_from_bitrev(&self, v: &mut [Fr]) {
+        assert_eq!(v.len(), self.size(), "vector length is not the domain size");
+        dit(v, &self.forward);
+    }
+}
+
+/// `[_, ω_2^0, ω_4^0, ω_4^1, ω_8^0 …]`: the level tables described at [`Twiddles`], of length
+/// `n` (entry 0 unused).
+fn level_tables(omega: Fr, n: usize) -> Vec<Fr> {
+    let mut t = vec![Fr::zero(); n.max(2)];
+    if n < 2 {
+        return t;
+    }
+    // Top level: ω^j for j < n/2, by chunks that each start from a power.
+    let half = n / 2;
+    t[half..]
+        .par_chunks_mut(1 << 12)
+        .enumerate()
+        .for_each(|(k, chunk)| {
+            let mut w = omega.pow([(k << 12) as u64]);
+            for x in chunk {
+                *x = w;
+                w *= omega;
+            }
+        });
+    // Each lower level takes every other entry of the one above: ω_{2h}^j = ω_{4h}^{2j}.
+    let mut h = half / 2;
+    while h >= 1 {
+        let (low, high) = t.split_at_mut(2 * h);
+        for j in 0..h {
+            low[h + j] = high[2 * j];
+        }
+        h /= 2;
+    }
+    t
+}
+
+/// Decimation in frequency, natural order in, bit-reversed order out: `v ← DFT(v)` with the
+/// roots in `tw` (level tables).
+fn dif(v: &mut [Fr], tw: &[Fr]) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let h = n / 2;
+    let (lo, hi) = v.split_at_mut(h);
+    let w = &tw[h..n];
+    let butterfly = |(lo, hi): (&mut [Fr], &mut [Fr]), w: &[Fr]| {
+        for ((x, y), w) in lo.iter_mut().zip(hi.iter_mut()).zip(w) {
+            let d = *x - *y;
+            *x += *y;
+            *y = d * w;
+        }
+    };
+    if n >= PARALLEL_LEN {
+        lo.par_chunks_mut(PARALLEL_LEN / 2)
+            .zip(hi.par_chunks_mut(PARALLEL_LEN / 2))
+            .zip(w.par_chunks(PARALLEL_LEN / 2))
+            .for_each(|(pair, w)| butterfly(pair, w));
+        rayon::join(|| dif(lo, tw), || dif(hi, tw));
+    } else {
+        butterfly((lo, hi), w);
+        dif(lo, tw);
+        dif(hi, tw);
+    }
+}
+
+/// Decimation in time, bit-reversed order in, natural order out: the transpose of [`dif`].
+fn dit(v: &mut [Fr], tw: &[Fr]) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let h = n / 2;
+    let (lo, hi) = v.split_at_mut(h);
+    let w = &tw[h..n];
+    let butterfly = |(lo, hi): (&mut [Fr], &mut [Fr]), w: &[Fr]| {
+        for ((x, y), w) in lo.iter_mut().zip(hi.iter_mut()).zip(w) {
+            let t = *y * w;
+            *y = *x - t;
+            *x += t;
+        }
+    };
+    if n >= PARALLEL_LEN {
+        rayon::join(|| dit(lo, tw), || dit(hi, tw));
+        lo.par_chunks_mut(PARALLEL_LEN / 2)
+            .zip(hi.par_chunks_mut(PARALLEL_LEN / 2))
+            .zip(w.par_chunks(PARALLEL_LEN / 2))
+            .for_each(|(pair, w)| butterfly(pair, w));
+    } else {
+        dit(lo, tw);
+        dit(hi, tw);
+        butterfly((lo, hi), w);
+    }
+}
+
+/// Index `i` with its lowest `bits` bits reversed.
+fn bitrev(i: usize, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        i.reverse_bits() >> (usize::BITS - bits)
+    }
+}
+
+/// Multiplies the coefficient at each bit-reversed position `p` (coefficient `i = bitrev(p)`)
+/// by `scale · shiftⁱ`. Positions are taken in blocks of `L`: for `p = q·L + t`,
+/// `bitrev(p) = bitrev(t)·(n/L) + bitrev(q)`, so each block needs one power and a table of `L`.
+fn scale_bitrev(v: &mut [Fr], log_n: u32, shift: Fr, scale: Fr) {
+    let log_l = log_n.min(10);
+    let l = 1usize << log_l;
+    let stride = shift.pow([1u64 << (log_n - log_l)]);
+    let table: Vec<Fr> = (0..l)
+        .map(|t| scale * stride.pow([bitrev(t, log_l) as u64]))
+        .collect();
+    v.par_chunks_mut(l).enumerate().for_each(|(q, block)| {
+        let base = shift.pow([bitrev(q, log_n - log_l) as u64]);
+        for (x, s) in block.iter_mut().zip(&table) {
+            *x *= base * s;
+        }
+    });
+}
+
+/// Puts a vector in bit-reversed order into natural order (an involution).
+fn permute_bitrev(v: &mut [Fr], log_n: u32) {
+    for i in 0..v.len() {
+        let j = bitrev(i, log_n);
+        if i < j {
+            v.swap(i, j);
+        }
+    }
+}
+
+/// The coefficients of `h(x) = (A(x)·B(x) − C(x)) / Z(x)` for the full assignment
+/// `full = [1, public inputs…, witnesses…]`: exactly ark-groth16 0.6's
+/// `LibsnarkReduction::witness_map_from_matrices` (the same domain, the same coset generator,
+/// the input rows appended to A), computed as the module docs describe.
+pub fn witness_map(
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    full: &[Fr],
+) -> Result<Vec<Fr>, SynthesisError> {
+    let rows = num_constraints + num_inputs;
+    let log_n = rows.next_power_of_two().trailing_zeros();
+    let tw = Twiddles::cached(log_n).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let n = tw.size();
+    let [ma, mb, mc] = matrices else {
+        return Err(SynthesisError::Unsatisfiable);
+    };
+
+    let evaluate = |m: &Matrix<Fr>| -> Vec<Fr> {
+        let mut v = vec![Fr::zero(); n];
+        v[..num_constraints]
+            .par_iter_mut()
+            .zip(m)
+            .for_each(|(v, row)| *v = evaluate_constraint(row, full));
+        v
+    };
+
+    let g = Fr::GENERATOR;
+    let n_inv = Fr::from(n as u64)
+        .inverse()
+        .expect("n is a power of two below r");
+    // Values on H → coefficients (bit-reversed, times n) → divided by n and shifted by g →
+    // values on the coset gH (natural order).
+    let to_coset = |v: &mut Vec<Fr>| {
+        tw.inverse_unscaled_to_bitrev(v);
+        scale_bitrev(v, log_n, g, n_inv);
+        tw.forward_from_bitrev(v);
+    };
+
+    let mut a = evaluate(ma);
+    a[num_constraints..rows].copy_from_slice(&full[..num_inputs]);
+    to_coset(&mut a);
+    let mut b = evaluate(mb);
+    to_coset(&mut b);
+    a.par_iter_mut().zip(&b).for_each(|(a, b)| *a *= b);
+    drop(b);
+    let mut c = evaluate(mc);
+    to_coset(&mut c);
+
+    // Z(x) = xⁿ − 1 is the constant gⁿ − 1 on the coset.
+    let z_inv = (g.pow([n as u64]) - Fr::one())
+        .inverse()
+        .expect("g is not in H");
+    a.par_iter_mut()
+        .zip(&c)
+        .for_each(|(ab, c)| *ab = (*ab - c) * z_inv);
+    drop(c);
+
+    // Values on gH → coefficients of h: inverse transform, divide by n, unshift by g⁻¹.
+    tw.inverse_unscaled_to_bitrev(&mut a);
+    scale_bitrev(&mut a, log_n, g.inverse().expect("g is not zero"), n_inv);
+    permute_bitrev(&mut a, log_n);
+    Ok(a)
+}
