@@ -104,7 +104,7 @@ fn adversarial_scalars_and_points() {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let minus_one = Fr::from(Fr::MODULUS_MINUS_ONE_DIV_TWO) * Fr::from(2u64); // r − 1
     assert_eq!(minus_one, -Fr::one());
-    for n in [0usize, 1, 2, 3, 7, 100, 3_000] {
+    for n in [0usize, 1, 2, 3, 7, 100, 3_000, 20_000] {
         let bases = points::<ark_bn254::g1::Config>(n, &mut rng);
         // all zero, all one, all r − 1, all (r − 1)/2 and (r + 1)/2 (the sign boundary)
         check(&bases, &vec![Fr::zero(); n]);
