@@ -44,9 +44,10 @@ contract Rollup {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// The BN254 base field modulus (proof coordinates).
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    /// Baby Jubjub (twisted Edwards a x^2 + y^2 = 1 + d x^2 y^2 over the scalar field).
-    uint256 internal constant BJJ_A = 168700;
-    uint256 internal constant BJJ_D = 168696;
+    /// Baby Jubjub in arkworks' model (ark-ed-on-bn254, the one zkr's keys use): the twisted
+    /// Edwards curve x^2 + y^2 = 1 + d x^2 y^2 over the scalar field, d = 168696 / 168700
+    /// (circomlib's a = 168700, d = 168696 curve, scaled to a = 1).
+    uint256 internal constant BJJ_D = 9706598848417545097372247223557719406784115219466060233080913168975159366771;
     /// The order of Baby Jubjub's prime-order subgroup.
     uint256 internal constant BJJ_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041;
 
@@ -345,18 +346,18 @@ contract Rollup {
         if (x == 0 && y == 1) return false;
         uint256 xx = mulmod(x, x, R);
         uint256 yy = mulmod(y, y, R);
-        if (addmod(mulmod(BJJ_A, xx, R), yy, R) != addmod(1, mulmod(mulmod(BJJ_D, xx, R), yy, R), R)) {
+        if (addmod(xx, yy, R) != addmod(1, mulmod(mulmod(BJJ_D, xx, R), yy, R), R)) {
             return false;
         }
         assembly {
             // Projective twisted Edwards formulas (dbl-2008-bbjlp, madd-2008-bbjlp) over the
-            // scalar field; Baby Jubjub's addition law is complete (a is a square, d is not).
+            // scalar field with a = 1; the addition law is complete (a is a square, d is not).
             function dbl(x1, y1, z1) -> x3, y3, z3 {
                 let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
                 let b := mulmod(addmod(x1, y1, p), addmod(x1, y1, p), p)
                 let c := mulmod(x1, x1, p)
                 let d := mulmod(y1, y1, p)
-                let e := mulmod(168700, c, p)
+                let e := c // a·C with a = 1
                 let f := addmod(e, d, p)
                 let j := addmod(f, sub(p, mulmod(2, mulmod(z1, z1, p), p)), p)
                 x3 := mulmod(addmod(b, sub(p, addmod(c, d, p)), p), j, p)
@@ -369,11 +370,11 @@ contract Rollup {
                 y3 := mulmod(y1, y2, p) // D
                 let t := mulmod(addmod(x1, y1, p), addmod(x2, y2, p), p)
                 t := addmod(t, sub(p, addmod(x3, y3, p)), p)
-                let e := mulmod(mulmod(168696, x3, p), y3, p)
+                let e := mulmod(mulmod(9706598848417545097372247223557719406784115219466060233080913168975159366771, x3, p), y3, p)
                 let f := mulmod(z1, z1, p) // B
                 let g := addmod(f, e, p)
                 f := addmod(f, sub(p, e), p)
-                let u := addmod(y3, sub(p, mulmod(168700, x3, p)), p)
+                let u := addmod(y3, sub(p, x3), p) // D - a·C with a = 1
                 x3 := mulmod(mulmod(z1, f, p), t, p)
                 y3 := mulmod(mulmod(z1, g, p), u, p)
                 z3 := mulmod(f, g, p)

@@ -1,0 +1,69 @@
+//! Helpers shared by the contract tests: the tests' key, proofs, and a deployed rollup.
+
+#![allow(dead_code)]
+
+use revm::primitives::{Address, U256};
+use std::sync::OnceLock;
+use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::state::BatchOutput;
+use zkr_circuits::tx::L1Address;
+use zkr_circuits::CircuitParams;
+use zkr_l1_evm::artifacts::{
+    Artifact, TEST_KEY_BATCH_SIZE, TEST_KEY_DEPTH, TEST_KEY_SEED, TEST_VERIFIER,
+};
+use zkr_l1_evm::rollup::{field_word, UNIT_WEI};
+use zkr_l1_evm::EvmRollup;
+use zkr_prover::keys::{KeySet, OsRng};
+use zkr_verifier::BatchSubmission;
+
+/// The circuit of `contracts/test/Verifier.sol`.
+pub fn params() -> CircuitParams {
+    CircuitParams::new(TEST_KEY_DEPTH, TEST_KEY_BATCH_SIZE).unwrap()
+}
+
+/// The tests' key: the seeded setup `contracts/test/Verifier.sol` was rendered from.
+pub fn keys() -> &'static KeySet {
+    static K: OnceLock<KeySet> = OnceLock::new();
+    K.get_or_init(|| KeySet::generate(params(), Some(TEST_KEY_SEED)).unwrap())
+}
+
+/// A fresh chain with the rollup deployed for the tests' key.
+pub fn deploy() -> EvmRollup {
+    let verifier = Artifact::parse(TEST_VERIFIER).unwrap();
+    EvmRollup::deploy(params(), &verifier).unwrap()
+}
+
+pub fn alice() -> SecretKey {
+    SecretKey::from_seed([1; 32])
+}
+pub fn bob() -> SecretKey {
+    SecretKey::from_seed([2; 32])
+}
+pub const ALICE_L1: L1Address = L1Address([0xa1; 20]);
+pub const BOB_L1: L1Address = L1Address([0xb0; 20]);
+
+/// `units` circuit units in wei.
+pub fn wei(units: u64) -> U256 {
+    U256::from(units) * U256::from(UNIT_WEI)
+}
+
+/// Deposits `units` for `key` from `from` on the EVM rollup (funding `from` first).
+pub fn evm_deposit(r: &mut EvmRollup, from: Address, key: &SecretKey, units: u64) {
+    let bal = r.chain.balance(from);
+    r.chain.fund(from, bal + wei(units));
+    let pk = key.public_key();
+    r.deposit(from, field_word(&pk.x()), field_word(&pk.y()), wei(units))
+        .unwrap();
+}
+
+/// Proves `out` as batch `number`.
+pub fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
+    let (proof, _, _) = zkr_prover::prove(keys(), &out.witness, &mut OsRng).unwrap();
+    BatchSubmission::new(
+        number,
+        out.public.old_root,
+        out.public.new_root,
+        &out.public_data,
+        &proof,
+    )
+}
