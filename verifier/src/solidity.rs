@@ -38,9 +38,8 @@ pub fn g1_words(p: &G1Affine) -> [Fq; 2] {
 /// `[[x.c1, x.c0], [y.c1, y.c0]]` of a G2 point as the pairing precompile takes it (imaginary
 /// part first); the identity is all zeros.
 pub fn g2_words(p: &G2Affine) -> [[Fq; 2]; 2] {
-    p.xy().map_or([[Fq::zero(); 2]; 2], |(x, y)| {
-        [[x.c1, x.c0], [y.c1, y.c0]]
-    })
+    p.xy()
+        .map_or([[Fq::zero(); 2]; 2], |(x, y)| [[x.c1, x.c0], [y.c1, y.c0]])
 }
 
 /// A proof as `verifyProof`'s `(_pA, _pB, _pC)`.
@@ -70,15 +69,21 @@ pub fn render_verifier(vk: &VerifyingKey) -> String {
     line(w, "");
     line(w, "contract Groth16Verifier {");
     line(w, "    // Scalar field size");
-    line(w, &format!("    uint256 constant r    = {};", {
-        let n: BigUint = zkr_circuits::Fr::MODULUS.into();
-        n
-    }));
+    line(
+        w,
+        &format!("    uint256 constant r    = {};", {
+            let n: BigUint = zkr_circuits::Fr::MODULUS.into();
+            n
+        }),
+    );
     line(w, "    // Base field size");
-    line(w, &format!("    uint256 constant q   = {};", {
-        let n: BigUint = Fq::MODULUS.into();
-        n
-    }));
+    line(
+        w,
+        &format!("    uint256 constant q   = {};", {
+            let n: BigUint = Fq::MODULUS.into();
+            n
+        }),
+    );
     line(w, "");
     line(w, "    // Verification Key data");
     let g1 = |w: &mut String, name: &str, p: &G1Affine| {
