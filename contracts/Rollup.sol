@@ -48,8 +48,6 @@ contract Rollup {
     /// Edwards curve x^2 + y^2 = 1 + d x^2 y^2 over the scalar field, d = 168696 / 168700
     /// (circomlib's a = 168700, d = 168696 curve, scaled to a = 1).
     uint256 internal constant BJJ_D = 9706598848417545097372247223557719406784115219466060233080913168975159366771;
-    /// The order of Baby Jubjub's prime-order subgroup.
-    uint256 internal constant BJJ_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041;
 
     /// Wei per circuit unit.
     uint256 public constant UNIT_WEI = 1 gwei;
@@ -146,13 +144,15 @@ contract Rollup {
         stateRoot = genesisRoot;
     }
 
-    /// Queues a deposit of `msg.value` (a whole number of gwei) for the L2 key (pkX, pkY).
+    /// Queues a deposit of `msg.value` (a whole number of gwei) for the L2 key (pkX, pkY), a
+    /// point of Baby Jubjub's prime-order subgroup; (hintX, hintY) is (8^-1 mod l)·(pkX, pkY),
+    /// which makes that check cheap (see `isSubgroupPoint`).
     /// @return id the deposit's queue id
-    function deposit(uint256 pkX, uint256 pkY) external payable returns (uint64 id) {
+    function deposit(uint256 pkX, uint256 pkY, uint256 hintX, uint256 hintY) external payable returns (uint64 id) {
         if (msg.value == 0 || msg.value % UNIT_WEI != 0 || msg.value / UNIT_WEI > type(uint64).max) {
             revert BadDepositAmount(msg.value);
         }
-        if (!isSubgroupPoint(pkX, pkY)) revert InvalidPublicKey();
+        if (!isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
         uint64 amount = uint64(msg.value / UNIT_WEI);
         id = depositTail;
         deposits[id] = QueuedDeposit(pkX, pkY, amount, msg.sender);
@@ -338,56 +338,43 @@ contract Rollup {
         v = (v >> 128) | (v << 128);
     }
 
-    /// True when (x, y) is a point of Baby Jubjub's prime-order subgroup other than the identity:
-    /// canonical coordinates, on the curve, and `order * P` is the identity. The same test as
-    /// `PublicKey::from_coordinates` in zkr-circuits.
-    function isSubgroupPoint(uint256 x, uint256 y) public pure returns (bool ok) {
+    /// True when (x, y) is on Baby Jubjub with canonical coordinates.
+    function onBabyJubjub(uint256 x, uint256 y) internal pure returns (bool) {
         if (x >= R || y >= R) return false;
-        if (x == 0 && y == 1) return false;
         uint256 xx = mulmod(x, x, R);
         uint256 yy = mulmod(y, y, R);
-        if (addmod(xx, yy, R) != addmod(1, mulmod(mulmod(BJJ_D, xx, R), yy, R), R)) {
-            return false;
-        }
+        return addmod(xx, yy, R) == addmod(1, mulmod(mulmod(BJJ_D, xx, R), yy, R), R);
+    }
+
+    /// True when (x, y) is a point of Baby Jubjub's prime-order subgroup other than the identity
+    /// (the test of `PublicKey::from_coordinates` in zkr-circuits), given a `hint`: a curve point
+    /// with 8·hint = (x, y), i.e. (8^-1 mod l)·P, computed off-chain.
+    ///
+    /// Why this is the subgroup test: the curve's group has order 8·l, so 8·Q lies in the
+    /// order-l subgroup for every curve point Q; conversely every P of the subgroup is 8·Q for
+    /// Q = (8^-1 mod l)·P. Three doublings cost a few thousand gas, where l·P costs ~175,000.
+    function isSubgroupPoint(uint256 x, uint256 y, uint256 hintX, uint256 hintY) public pure returns (bool ok) {
+        if (x == 0 && y == 1) return false;
+        if (!onBabyJubjub(x, y) || !onBabyJubjub(hintX, hintY)) return false;
         assembly {
-            // Projective twisted Edwards formulas (dbl-2008-bbjlp, madd-2008-bbjlp) over the
-            // scalar field with a = 1; the addition law is complete (a is a square, d is not).
+            // Projective doubling (dbl-2008-bbjlp) on the twisted Edwards curve with a = 1.
             function dbl(x1, y1, z1) -> x3, y3, z3 {
                 let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
                 let b := mulmod(addmod(x1, y1, p), addmod(x1, y1, p), p)
                 let c := mulmod(x1, x1, p)
                 let d := mulmod(y1, y1, p)
-                let e := c // a·C with a = 1
-                let f := addmod(e, d, p)
+                let f := addmod(c, d, p)
                 let j := addmod(f, sub(p, mulmod(2, mulmod(z1, z1, p), p)), p)
-                x3 := mulmod(addmod(b, sub(p, addmod(c, d, p)), p), j, p)
-                y3 := mulmod(f, addmod(e, sub(p, d), p), p)
+                x3 := mulmod(addmod(b, sub(p, f), p), j, p)
+                y3 := mulmod(f, addmod(c, sub(p, d), p), p)
                 z3 := mulmod(f, j, p)
             }
-            function madd(x1, y1, z1, x2, y2) -> x3, y3, z3 {
-                let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
-                x3 := mulmod(x1, x2, p) // C
-                y3 := mulmod(y1, y2, p) // D
-                let t := mulmod(addmod(x1, y1, p), addmod(x2, y2, p), p)
-                t := addmod(t, sub(p, addmod(x3, y3, p)), p)
-                let e := mulmod(mulmod(9706598848417545097372247223557719406784115219466060233080913168975159366771, x3, p), y3, p)
-                let f := mulmod(z1, z1, p) // B
-                let g := addmod(f, e, p)
-                f := addmod(f, sub(p, e), p)
-                let u := addmod(y3, sub(p, x3), p) // D - a·C with a = 1
-                x3 := mulmod(mulmod(z1, f, p), t, p)
-                y3 := mulmod(mulmod(z1, g, p), u, p)
-                z3 := mulmod(f, g, p)
-            }
-            let n := 2736030358979909402780800718157159386076813972158567259200215660948447373041
-            let ax := 0
-            let ay := 1
-            let az := 1
-            for { let i := 252 } gt(i, 0) { i := sub(i, 1) } {
-                ax, ay, az := dbl(ax, ay, az)
-                if and(shr(sub(i, 1), n), 1) { ax, ay, az := madd(ax, ay, az, x, y) }
-            }
-            ok := and(iszero(ax), eq(ay, az))
+            let ax, ay, az := dbl(hintX, hintY, 1)
+            ax, ay, az := dbl(ax, ay, az)
+            ax, ay, az := dbl(ax, ay, az)
+            // 8·hint == (x, y): X == x·Z and Y == y·Z (Z is never 0: the law is complete).
+            let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
+            ok := and(eq(ax, mulmod(x, az, p)), eq(ay, mulmod(y, az, p)))
         }
     }
 }

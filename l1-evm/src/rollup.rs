@@ -2,15 +2,29 @@
 
 use crate::artifacts::{Artifact, ArtifactError, POSEIDON_T5, ROLLUP};
 use crate::chain::{Chain, ChainError, Outcome};
-use ark_ff::{BigInteger, PrimeField};
+use ark_ec::CurveGroup;
+use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
+use ark_ff::{BigInteger, Field, PrimeField};
 use revm::primitives::{keccak256, Address, Log, U256};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::tx::L1Address;
 use zkr_circuits::{CircuitParams, Fr};
 use zkr_verifier::snarkjs::{G1Json, G2Json};
 use zkr_verifier::{BatchSubmission, Rejection};
+
+/// `deposit`'s signature.
+pub const DEPOSIT: &str = "deposit(uint256,uint256,uint256,uint256)";
+
+/// The hint `Rollup.deposit` takes with a key P: the point Q = (8^-1 mod l)·P, so that the
+/// contract checks P's subgroup membership as 8·Q = P (three doublings) instead of l·P = O.
+pub fn deposit_hint(p: &EdwardsAffine) -> (Fr, Fr) {
+    let inv8 = EdFr::from(8u64).inverse().expect("8 is invertible mod l");
+    let q = (*p * inv8).into_affine();
+    (q.x, q.y)
+}
 
 /// Wei per circuit unit (`Rollup.UNIT_WEI`: 1 unit = 1 gwei).
 pub const UNIT_WEI: u64 = 1_000_000_000;
@@ -565,15 +579,32 @@ impl EvmRollup {
         Ok(Accepted { outcome, events })
     }
 
-    /// `deposit(pkX, pkY)` with `wei` from `from` (which needs the funds on the chain).
+    /// `deposit(pkX, pkY, hintX, hintY)` of `wei` from `from` (which needs the funds on the
+    /// chain) for the L2 key `pubkey`, with the subgroup hint of [`deposit_hint`].
     pub fn deposit(
         &mut self,
         from: Address,
-        pk_x: U256,
-        pk_y: U256,
+        pubkey: &PublicKey,
         wei: U256,
     ) -> Result<Accepted, EvmL1Error> {
-        self.send(from, call("deposit(uint256,uint256)", &[pk_x, pk_y]), wei)
+        let (hx, hy) = deposit_hint(&pubkey.point());
+        let words = [
+            field_word(&pubkey.x()),
+            field_word(&pubkey.y()),
+            field_word(&hx),
+            field_word(&hy),
+        ];
+        self.deposit_raw(from, words, wei)
+    }
+
+    /// `deposit(words[0], words[1], words[2], words[3])`: any key and hint, valid or not.
+    pub fn deposit_raw(
+        &mut self,
+        from: Address,
+        words: [U256; 4],
+        wei: U256,
+    ) -> Result<Accepted, EvmL1Error> {
+        self.send(from, call(DEPOSIT, &words), wei)
     }
 
     /// `submitBatch(...)` from the operator.

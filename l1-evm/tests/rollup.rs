@@ -4,11 +4,15 @@
 
 mod common;
 
+use ark_ed_on_bn254::EdwardsAffine;
 use common::*;
+use proptest::prelude::*;
 use revm::primitives::{Address, U256};
-use zkr_circuits::state::{BatchOutput, State};
-use zkr_circuits::tx::{encode_public_data, Deposit, Transfer, Tx, Withdraw};
-use zkr_l1_evm::rollup::{evm_address, field_word, fr_from_word};
+use zkr_circuits::eddsa::PublicKey;
+use zkr_circuits::state::State;
+use zkr_circuits::tx::{encode_public_data, Deposit, Tx};
+use zkr_circuits::Fr;
+use zkr_l1_evm::rollup::{deposit_hint, evm_address, field_word, fr_from_word};
 use zkr_l1_evm::{
     rejection_kind, EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, Outcome, RollupEvent,
 };
@@ -36,7 +40,7 @@ fn queue_of(r: &EvmRollup) -> Vec<Deposit> {
             RollupEvent::DepositQueued {
                 pk_x, pk_y, amount, ..
             } => Some(Deposit {
-                pubkey: zkr_circuits::eddsa::PublicKey::from_coordinates(
+                pubkey: PublicKey::from_coordinates(
                     fr_from_word(*pk_x).unwrap(),
                     fr_from_word(*pk_y).unwrap(),
                 )
@@ -46,37 +50,6 @@ fn queue_of(r: &EvmRollup) -> Vec<Deposit> {
             _ => None,
         })
         .collect()
-}
-
-/// Batch 1: both queued deposits. Batch 2: alice pays bob 10 (fee 2), bob withdraws 30 (fee 1)
-/// to BOB_L1. Batch 3: two transfers.
-fn three_batches() -> Vec<BatchOutput> {
-    let queue = [
-        Deposit {
-            pubkey: alice().public_key(),
-            amount: 100,
-        },
-        Deposit {
-            pubkey: bob().public_key(),
-            amount: 50,
-        },
-    ];
-    let out1 = State::new(params())
-        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
-        .unwrap();
-    let t = Transfer::signed(&alice(), 1, 0, 1, 10, 2, 0);
-    let w = Withdraw::signed(&bob(), 1, 1, 30, 1, 0, BOB_L1);
-    let out2 = out1
-        .state
-        .apply_batch(&[Tx::Transfer(t), Tx::Withdraw(w)], &[])
-        .unwrap();
-    let t1 = Transfer::signed(&alice(), 1, 0, 1, 5, 1, 1);
-    let t2 = Transfer::signed(&bob(), 1, 1, 0, 3, 1, 1);
-    let out3 = out2
-        .state
-        .apply_batch(&[Tx::Transfer(t1), Tx::Transfer(t2)], &[])
-        .unwrap();
-    vec![out1, out2, out3]
 }
 
 fn report_gas(label: &str, o: &Outcome, slots: usize) {
@@ -210,7 +183,7 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
         *e == EvmRejection::NonCanonicalInput { field: 1 }
     });
     let mut s = honest.clone();
-    s.old_root = s.old_root + U256::from_str_radix(R, 10).unwrap();
+    s.old_root += U256::from_str_radix(R, 10).unwrap();
     check(&mut r, &s, &|e| {
         *e == EvmRejection::NonCanonicalInput { field: 0 }
     });
@@ -260,7 +233,7 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     s.pc[1] = U256::from_str_radix(Q, 10).unwrap();
     check(&mut r, &s, &|e| *e == EvmRejection::MalformedProof);
     let mut s = honest.clone();
-    s.pb[0][0] = s.pb[0][0] + U256::from_str_radix(Q, 10).unwrap();
+    s.pb[0][0] += U256::from_str_radix(Q, 10).unwrap();
     check(&mut r, &s, &|e| *e == EvmRejection::MalformedProof);
     let mut s = honest.clone();
     std::mem::swap(&mut s.pa, &mut s.pc);
@@ -320,13 +293,18 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     r.submit_batch(&sub2).unwrap();
 }
 
+/// `[x, y, hint.x, hint.y]` for a point, with the hint computed as for a real key.
+fn key_words(x: Fr, y: Fr) -> [U256; 4] {
+    let (hx, hy) = deposit_hint(&EdwardsAffine::new_unchecked(x, y));
+    [x, y, hx, hy].map(|v| field_word(&v))
+}
+
 #[test]
 fn deposits_take_positive_whole_gwei_and_subgroup_keys_only() {
     let mut r = deploy();
     let from = Address::new([0xa1; 20]);
     r.chain.fund(from, U256::from(10u64).pow(U256::from(30u64)));
     let pk = alice().public_key();
-    let (x, y) = (field_word(&pk.x()), field_word(&pk.y()));
     let before = r.snapshot().unwrap();
     for value in [
         U256::ZERO,
@@ -335,33 +313,51 @@ fn deposits_take_positive_whole_gwei_and_subgroup_keys_only() {
         U256::from(u64::MAX) * wei(1) + wei(1),
     ] {
         assert_eq!(
-            refusal(r.deposit(from, x, y, value)),
+            refusal(r.deposit(from, &pk, value)),
             EvmRejection::BadDepositAmount(value)
         );
     }
     let r_word = U256::from_str_radix(R, 10).unwrap();
-    let bad_keys = [
-        (U256::from(1u64), U256::from(2u64)), // off the curve
-        (U256::ZERO, U256::from(1u64)),       // the identity
-        (r_word - x, r_word - y),             // on the curve, plus a point of order 2
-        (x + r_word, y),                      // non-canonical x
+    let good = key_words(pk.x(), pk.y());
+    let mut bad: Vec<(&str, [U256; 4])> = vec![
+        ("off the curve", key_words(Fr::from(1u64), Fr::from(2u64))),
+        ("the identity", key_words(Fr::from(0u64), Fr::from(1u64))),
+        // On the curve, but plus the point (0, -1) of order 2: outside the subgroup.
+        ("outside the subgroup", key_words(-pk.x(), -pk.y())),
+        ("hint of another key", {
+            let mut w = good;
+            w[2..].copy_from_slice(&key_words(bob().public_key().x(), bob().public_key().y())[2..]);
+            w
+        }),
+        (
+            "the key as its own hint",
+            [good[0], good[1], good[0], good[1]],
+        ),
     ];
-    for (bx, by) in bad_keys {
+    let mut w = good;
+    w[0] += r_word;
+    bad.push(("non-canonical x", w));
+    let mut w = good;
+    w[3] += r_word;
+    bad.push(("non-canonical hint", w));
+    for (label, words) in &bad {
         assert_eq!(
-            refusal(r.deposit(from, bx, by, wei(5))),
-            EvmRejection::InvalidPublicKey
+            refusal(r.deposit_raw(from, *words, wei(5))),
+            EvmRejection::InvalidPublicKey,
+            "{label}"
         );
     }
-    // The Rust side refuses the same keys (the in-field ones).
-    for (bx, by) in &bad_keys[..3] {
-        assert!(zkr_circuits::eddsa::PublicKey::from_coordinates(
-            fr_from_word(*bx).unwrap(),
-            fr_from_word(*by).unwrap()
-        )
-        .is_err());
+    // The Rust side refuses the same keys.
+    for (label, words) in &bad[..3] {
+        let (x, y) = (
+            fr_from_word(words[0]).unwrap(),
+            fr_from_word(words[1]).unwrap(),
+        );
+        assert!(PublicKey::from_coordinates(x, y).is_err(), "{label}");
     }
     assert_eq!(r.snapshot().unwrap(), before);
-    let acc = r.deposit(from, x, y, wei(u64::MAX)).unwrap();
+
+    let acc = r.deposit(from, &pk, wei(u64::MAX)).unwrap();
     println!(
         "gas deposit: {} paid ({} execution)",
         acc.outcome.gas_used, acc.outcome.execution_gas
@@ -371,18 +367,27 @@ fn deposits_take_positive_whole_gwei_and_subgroup_keys_only() {
         vec![RollupEvent::DepositQueued {
             id: 0,
             from,
-            pk_x: x,
-            pk_y: y,
+            pk_x: good[0],
+            pk_y: good[1],
             amount: u64::MAX
         }]
     );
-    // Many keys: the contract's subgroup test agrees with zkr's.
-    for seed in 3u8..8 {
-        let pk = zkr_circuits::eddsa::SecretKey::from_seed([seed; 32]).public_key();
-        let (x, y) = (field_word(&pk.x()), field_word(&pk.y()));
-        r.deposit(from, x, y, wei(1)).unwrap();
-        assert_eq!(
-            refusal(r.deposit(from, r_word - x, r_word - y, wei(1))),
+    assert_eq!(r.chain.balance(r.deployment.rollup), wei(u64::MAX));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    /// The contract's subgroup test agrees with zkr's on random keys and their order-2 shifts.
+    #[test]
+    fn the_key_check_agrees_with_zkrs(seed in any::<[u8; 32]>()) {
+        let mut r = deploy();
+        let from = Address::new([0xa1; 20]);
+        r.chain.fund(from, wei(10));
+        let pk = zkr_circuits::eddsa::SecretKey::from_seed(seed).public_key();
+        prop_assert!(r.deposit(from, &pk, wei(1)).is_ok());
+        prop_assert!(PublicKey::from_coordinates(-pk.x(), -pk.y()).is_err());
+        prop_assert_eq!(
+            refusal(r.deposit_raw(from, key_words(-pk.x(), -pk.y()), wei(1))),
             EvmRejection::InvalidPublicKey
         );
     }

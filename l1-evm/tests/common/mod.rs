@@ -5,13 +5,14 @@
 use revm::primitives::{Address, U256};
 use std::sync::OnceLock;
 use zkr_circuits::eddsa::SecretKey;
-use zkr_circuits::state::BatchOutput;
+use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::L1Address;
+use zkr_circuits::tx::{Deposit, Transfer, Tx, Withdraw};
 use zkr_circuits::CircuitParams;
 use zkr_l1_evm::artifacts::{
     Artifact, TEST_KEY_BATCH_SIZE, TEST_KEY_DEPTH, TEST_KEY_SEED, TEST_VERIFIER,
 };
-use zkr_l1_evm::rollup::{field_word, UNIT_WEI};
+use zkr_l1_evm::rollup::UNIT_WEI;
 use zkr_l1_evm::EvmRollup;
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::BatchSubmission;
@@ -51,9 +52,7 @@ pub fn wei(units: u64) -> U256 {
 pub fn evm_deposit(r: &mut EvmRollup, from: Address, key: &SecretKey, units: u64) {
     let bal = r.chain.balance(from);
     r.chain.fund(from, bal + wei(units));
-    let pk = key.public_key();
-    r.deposit(from, field_word(&pk.x()), field_word(&pk.y()), wei(units))
-        .unwrap();
+    r.deposit(from, &key.public_key(), wei(units)).unwrap();
 }
 
 /// Proves `out` as batch `number`.
@@ -66,4 +65,35 @@ pub fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
         &out.public_data,
         &proof,
     )
+}
+
+/// Batch 1: both queued deposits. Batch 2: alice pays bob 10 (fee 2), bob withdraws 30 (fee 1)
+/// to BOB_L1. Batch 3: two transfers.
+pub fn three_batches() -> Vec<BatchOutput> {
+    let queue = [
+        Deposit {
+            pubkey: alice().public_key(),
+            amount: 100,
+        },
+        Deposit {
+            pubkey: bob().public_key(),
+            amount: 50,
+        },
+    ];
+    let out1 = State::new(params())
+        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .unwrap();
+    let t = Transfer::signed(&alice(), 1, 0, 1, 10, 2, 0);
+    let w = Withdraw::signed(&bob(), 1, 1, 30, 1, 0, BOB_L1);
+    let out2 = out1
+        .state
+        .apply_batch(&[Tx::Transfer(t), Tx::Withdraw(w)], &[])
+        .unwrap();
+    let t1 = Transfer::signed(&alice(), 1, 0, 1, 5, 1, 1);
+    let t2 = Transfer::signed(&bob(), 1, 1, 0, 3, 1, 1);
+    let out3 = out2
+        .state
+        .apply_batch(&[Tx::Transfer(t1), Tx::Transfer(t2)], &[])
+        .unwrap();
+    vec![out1, out2, out3]
 }
