@@ -7,7 +7,6 @@ use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
 use ark_ff::{BigInteger, Field, PrimeField};
 use revm::primitives::{keccak256, Address, Log, U256};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::tx::L1Address;
@@ -676,11 +675,6 @@ impl EvmRollup {
             self.chain.balance(self.deployment.rollup),
         ])
     }
-}
-
-/// Parses a decimal into a word (for tests and tools).
-pub fn word_from_decimal(s: &str) -> Option<U256> {
-    U256::from_str(s).ok()
 }
 
 /// A field element of the scalar field from a word, if canonical.

@@ -52,6 +52,18 @@ fn queue_of(r: &EvmRollup) -> Vec<Deposit> {
         .collect()
 }
 
+/// A point of the G2 twist outside the prime-order subgroup.
+fn non_subgroup_g2() -> ark_bn254::G2Affine {
+    use ark_ff::Field;
+    (1u64..)
+        .find_map(|i| {
+            let x = ark_bn254::Fq2::new(ark_bn254::Fq::from(i), ark_bn254::Fq::ONE);
+            ark_bn254::G2Affine::get_point_from_x_unchecked(x, false)
+                .filter(|p| !p.is_in_correct_subgroup_assuming_on_curve())
+        })
+        .unwrap()
+}
+
 fn report_gas(label: &str, o: &Outcome, slots: usize) {
     println!(
         "gas {label}: {} paid ({} execution + {} intrinsic - {} refund), {} execution per slot, {} paid per slot",
@@ -235,6 +247,18 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     let mut s = honest.clone();
     s.pb[0][0] += U256::from_str_radix(Q, 10).unwrap();
     check(&mut r, &s, &|e| *e == EvmRejection::MalformedProof);
+    // B on the twist but outside G2's prime-order subgroup: the Rust L1 calls it malformed, the
+    // pairing precompile refuses it (so the contract says BadProof: the documented difference).
+    let b = non_subgroup_g2();
+    let mut rust_sub = sub1.clone();
+    rust_sub.proof.pi_b = zkr_verifier::snarkjs::g2_to_json(&b);
+    assert!(matches!(
+        rust_sub.proof.to_proof(),
+        Err(zkr_verifier::snarkjs::FormatError::NotInSubgroup(_))
+    ));
+    let mut s = honest.clone();
+    s.pb = zkr_verifier::solidity::g2_words(&b).map(|c| c.map(|v| field_word(&v)));
+    check(&mut r, &s, &|e| *e == EvmRejection::BadProof);
     let mut s = honest.clone();
     std::mem::swap(&mut s.pa, &mut s.pc);
     check(&mut r, &s, &|e| *e == EvmRejection::BadProof);
