@@ -293,6 +293,8 @@ contract Rollup {
         if (!onG1(pA[0], pA[1]) || !onG1(pC[0], pC[1])) revert MalformedProof();
     }
 
+    /// True when (x, y) is on y^2 = x^3 + 3 over the base field, or is (0, 0), the precompiles'
+    /// encoding of the identity (the Rust L1 accepts the identity, `z = 0`, too).
     function onG1(uint256 x, uint256 y) internal pure returns (bool) {
         if (x == 0 && y == 0) return true;
         return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
