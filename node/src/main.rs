@@ -51,6 +51,8 @@ enum Command {
     Prove(cmd::prove::Args),
     /// Verify a proof: exit 0 valid, 1 invalid, 2 malformed input.
     Verify(cmd::verify::Args),
+    /// Write the Solidity Groth16 verifier for a key directory (snarkjs's layout).
+    ExportVerifier(cmd::export_verifier::Args),
     /// Measure setup / witness / synthesis / prove / verify per batch size and thread count,
     /// against the Groth16 floor.
     Bench(cmd::bench::Args),
@@ -94,6 +96,7 @@ fn main() -> std::process::ExitCode {
         Command::ExampleBatch(a) => cmd::example::run(a),
         Command::Prove(a) => cmd::prove::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::ExportVerifier(a) => cmd::export_verifier::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchPool(a) => cmd::bench::run_pool(a),
     };

@@ -141,3 +141,43 @@ fn setup_prove_verify_and_exit_codes() {
     assert_eq!(c, 2);
     assert!(err.contains("even"), "{err}");
 }
+
+#[test]
+fn export_verifier_renders_the_committed_test_verifier_for_its_key() {
+    // contracts/test/Verifier.sol is the verifier of the seeded setup at depth 4, 2 slots,
+    // seed 11 (the contract tests' key): the command must write exactly that file.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let setup = [
+        "setup",
+        "--depth",
+        "4",
+        "--batch-size",
+        "2",
+        "--keys",
+        "keys",
+        "--seed",
+        "11",
+    ];
+    assert_eq!(zkr(&setup, d).0, 0);
+    let (c, out, err) = zkr(
+        &["export-verifier", "--keys", "keys", "--out", "Verifier.sol"],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains("depth 4, batch size 2"), "{out}");
+    let written = std::fs::read_to_string(d.join("Verifier.sol")).unwrap();
+    let committed = include_str!("../../contracts/test/Verifier.sol");
+    assert!(
+        written == committed,
+        "export-verifier differs from contracts/test/Verifier.sol"
+    );
+    // A directory without keys: exit 2 with the reason, nothing written.
+    let (c, _, err) = zkr(
+        &["export-verifier", "--keys", "nowhere", "--out", "V2.sol"],
+        d,
+    );
+    assert_eq!(c, 2);
+    assert!(err.contains("nowhere"), "{err}");
+    assert!(!d.join("V2.sol").exists());
+}

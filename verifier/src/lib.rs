@@ -24,6 +24,7 @@
 
 pub mod contract;
 pub mod snarkjs;
+pub mod solidity;
 
 pub use contract::{
     AcceptedBatch, BatchReceipt, BatchSubmission, DepositError, L1Contract, L1Error, L1State,

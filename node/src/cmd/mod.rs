@@ -4,6 +4,7 @@ pub mod bench;
 pub mod circuit;
 pub mod demo;
 pub mod example;
+pub mod export_verifier;
 pub mod l1;
 pub mod plot;
 pub mod prove;

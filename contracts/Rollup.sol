@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.28;
+
+import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+
+/// The Groth16 verifier that `zkr export-verifier` renders from a verifying key (one public input:
+/// the batch commitment).
+interface IGroth16Verifier {
+    /// True when the proof verifies for the public signals.
+    function verifyProof(
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[1] calldata pubSignals
+    ) external view returns (bool);
+}
+
+/// @title zkr's L1 contract on an EVM chain
+/// @notice The Solidity twin of the Rust L1 (`zkr_verifier::contract::L1Contract`): it holds the
+/// current state root, the deposit queue and the withdrawals owed to L1 addresses, and accepts
+/// batch n + 1 only under the same rule, in the same order of checks:
+///   1. the number is the next one (`Replayed` below it, `OutOfOrder` above it);
+///   2. both roots are canonical field elements (< r), refused, never reduced;
+///   3. the old root is the current root;
+///   4. the public data is `batchSize` canonical 89-byte slots (the encoding of
+///      `zkr_circuits::tx`);
+///   5. the deposit slots are exactly the next deposits of the queue, in order;
+///   6. the proof's coordinates are canonical (< q) and its G1 points are on the curve;
+///   7. the Groth16 proof verifies for the commitment recomputed here:
+///        pubdata_hash  = fold(0, slot    => Poseidon(acc, packed, aux_x, aux_y))
+///        deposit_chain = fold(0, deposit => Poseidon(acc, pk.x, pk.y, amount))
+///        commitment    = Poseidon(old_root, new_root, pubdata_hash, deposit_chain)
+/// Then, in one transaction, it sets the new root, pops the deposits, credits the withdrawals and
+/// emits the public data. A refused batch reverts with a typed error and changes nothing.
+///
+/// Units: the circuit's amounts are u64 in gwei (1 unit = 1 gwei = 1e9 wei). A deposit must send
+/// a positive whole number of gwei (at most 2^64 - 1 gwei); a withdrawal of `amount` units is
+/// claimable as `amount * 1 gwei` wei.
+///
+/// Data availability: `DepositQueued` and `BatchAccepted` (with the whole public data) are enough
+/// to rebuild the L2 state without reading storage.
+contract Rollup {
+    /// The BN254 scalar field modulus (public inputs, Poseidon, Baby Jubjub coordinates).
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// The BN254 base field modulus (proof coordinates).
+    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    /// Baby Jubjub in arkworks' model (ark-ed-on-bn254, the one zkr's keys use): the twisted
+    /// Edwards curve x^2 + y^2 = 1 + d x^2 y^2 over the scalar field, d = 168696 / 168700
+    /// (circomlib's a = 168700, d = 168696 curve, scaled to a = 1).
+    uint256 internal constant BJJ_D = 9706598848417545097372247223557719406784115219466060233080913168975159366771;
+
+    /// Wei per circuit unit.
+    uint256 public constant UNIT_WEI = 1 gwei;
+    /// Bytes of one slot of public data.
+    uint256 public constant SLOT_BYTES = 89;
+
+    /// Slot type codes.
+    uint256 internal constant NOOP = 0;
+    uint256 internal constant TRANSFER = 1;
+    uint256 internal constant DEPOSIT = 2;
+    uint256 internal constant WITHDRAW = 3;
+
+    /// Reasons of `MalformedPublicData`.
+    uint8 internal constant BAD_LENGTH = 0;
+    uint8 internal constant BAD_TYPE = 1;
+    uint8 internal constant NON_CANONICAL_FIELD = 2;
+    uint8 internal constant NON_CANONICAL_SLOT = 3;
+
+    /// A deposit waiting in the queue.
+    struct QueuedDeposit {
+        uint256 pkX;
+        uint256 pkY;
+        uint64 amount;
+        address from;
+    }
+
+    /// The verifier of the batch circuit's proofs.
+    IGroth16Verifier public immutable verifier;
+    /// Slots per batch (the circuit's fixed batch size).
+    uint256 public immutable batchSize;
+    /// The current state root.
+    uint256 public stateRoot;
+    /// Batches accepted so far; the next batch is `batchCount + 1`.
+    uint64 public batchCount;
+    /// Id of the oldest deposit not yet consumed.
+    uint64 public depositHead;
+    /// Id the next deposit gets.
+    uint64 public depositTail;
+    /// Deposits not yet consumed, by id (consumed ones are deleted).
+    mapping(uint64 => QueuedDeposit) public deposits;
+    /// Wei each L1 address can claim.
+    mapping(address => uint256) public withdrawable;
+
+    /// A deposit joined the queue: credit `amount` units to the L2 account of (pkX, pkY).
+    event DepositQueued(uint64 indexed id, address indexed from, uint256 pkX, uint256 pkY, uint64 amount);
+    /// Batch `number` moved the root from `oldRoot` to `newRoot`, consuming the deposits
+    /// `firstDeposit .. firstDeposit + depositCount` in order; `publicData` is its slots.
+    event BatchAccepted(
+        uint64 indexed number,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 firstDeposit,
+        uint64 depositCount,
+        bytes publicData
+    );
+    /// Batch `number` credited `amount` units to `to` (claimable as `amount * UNIT_WEI` wei).
+    event WithdrawalCredited(uint64 indexed number, address indexed to, uint64 amount);
+    /// `to` claimed `weiAmount`.
+    event Claimed(address indexed to, uint256 weiAmount);
+
+    /// The batch number was already accepted.
+    error Replayed(uint64 expected, uint64 got);
+    /// The batch skips ahead.
+    error OutOfOrder(uint64 expected, uint64 got);
+    /// A root is not below r (field: 0 = old root, 1 = new root).
+    error NonCanonicalInput(uint8 field);
+    /// The old root is not the current root.
+    error WrongOldRoot(uint256 expected, uint256 got);
+    /// The public data does not decode (slot = type(uint256).max for the whole buffer).
+    error MalformedPublicData(uint256 slot, uint8 reason);
+    /// The deposit slots are not the next deposits of the queue (index = the batch's k-th
+    /// deposit, or type(uint256).max when the batch claims more than the queue holds).
+    error DepositsMismatch(uint256 index);
+    /// A proof coordinate is not below q, or a G1 point is off the curve.
+    error MalformedProof();
+    /// The proof does not verify for the recomputed commitment.
+    error BadProof();
+    /// A deposit of zero, of a fraction of a gwei, or of more than 2^64 - 1 gwei.
+    error BadDepositAmount(uint256 weiAmount);
+    /// The deposit key is not a point of Baby Jubjub's prime-order subgroup (or is the identity).
+    error InvalidPublicKey();
+    /// Nothing to claim.
+    error NothingToClaim();
+    /// The ETH transfer of a claim failed.
+    error ClaimFailed();
+
+    /// A rollup at `genesisRoot` (the empty tree's root for the circuit's depth) whose batches of
+    /// `batchSize_` slots are checked by `verifier_`.
+    constructor(IGroth16Verifier verifier_, uint256 batchSize_, uint256 genesisRoot) {
+        require(genesisRoot < R, "genesis root is not canonical");
+        require(batchSize_ > 0, "batch size is zero");
+        verifier = verifier_;
+        batchSize = batchSize_;
+        stateRoot = genesisRoot;
+    }
+
+    /// Queues a deposit of `msg.value` (a whole number of gwei) for the L2 key (pkX, pkY), a
+    /// point of Baby Jubjub's prime-order subgroup; (hintX, hintY) is (8^-1 mod l)·(pkX, pkY),
+    /// which makes that check cheap (see `isSubgroupPoint`).
+    /// @return id the deposit's queue id
+    function deposit(uint256 pkX, uint256 pkY, uint256 hintX, uint256 hintY) external payable returns (uint64 id) {
+        if (msg.value == 0 || msg.value % UNIT_WEI != 0 || msg.value / UNIT_WEI > type(uint64).max) {
+            revert BadDepositAmount(msg.value);
+        }
+        if (!isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
+        uint64 amount = uint64(msg.value / UNIT_WEI);
+        id = depositTail;
+        deposits[id] = QueuedDeposit(pkX, pkY, amount, msg.sender);
+        depositTail = id + 1;
+        emit DepositQueued(id, msg.sender, pkX, pkY, amount);
+    }
+
+    /// Deposits waiting in the queue.
+    function pendingDeposits() external view returns (uint64) {
+        return depositTail - depositHead;
+    }
+
+    /// Submits batch `number`: the transition `oldRoot -> newRoot` with its public data and
+    /// Groth16 proof (pB with the imaginary part of each coordinate first). Reverts with a typed
+    /// error, changing nothing, unless the batch passes the acceptance rule.
+    function submitBatch(
+        uint64 number,
+        uint256 oldRoot,
+        uint256 newRoot,
+        bytes calldata publicData,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC
+    ) external {
+        uint64 head = depositHead;
+        (uint256 commitment, uint256 depositCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
+        checkProofPoints(pA, pB, pC);
+        if (!verifier.verifyProof(pA, pB, pC, [commitment])) revert BadProof();
+        applyBatch(number, oldRoot, newRoot, publicData, head, depositCount);
+    }
+
+    /// Rules 1 to 5; returns the commitment the proof must verify for, and the deposits consumed.
+    function checkBatch(uint64 number, uint256 oldRoot, uint256 newRoot, bytes calldata publicData, uint64 head)
+        internal
+        view
+        returns (uint256 commitment, uint256 depositCount)
+    {
+        uint64 expected = batchCount + 1;
+        if (number < expected) revert Replayed(expected, number);
+        if (number > expected) revert OutOfOrder(expected, number);
+        if (oldRoot >= R) revert NonCanonicalInput(0);
+        if (newRoot >= R) revert NonCanonicalInput(1);
+        if (oldRoot != stateRoot) revert WrongOldRoot(stateRoot, oldRoot);
+        uint256 pubdataHash;
+        (pubdataHash, depositCount) = hashPublicData(publicData);
+        uint256 depositChain = checkDeposits(publicData, head, depositCount);
+        commitment = PoseidonT5.hash([oldRoot, newRoot, pubdataHash, depositChain]);
+    }
+
+    /// The effects of an accepted batch: root, count, queue, withdrawals, events.
+    function applyBatch(
+        uint64 number,
+        uint256 oldRoot,
+        uint256 newRoot,
+        bytes calldata publicData,
+        uint64 head,
+        uint256 depositCount
+    ) internal {
+        stateRoot = newRoot;
+        batchCount = number;
+        for (uint64 k = 0; k < depositCount; k++) {
+            delete deposits[head + k];
+        }
+        depositHead = head + uint64(depositCount);
+        emit BatchAccepted(number, oldRoot, newRoot, head, uint64(depositCount), publicData);
+        for (uint256 i = 0; i < publicData.length; i += SLOT_BYTES) {
+            (uint256 txType, , , uint64 amount, , uint256 auxX, ) = readSlot(publicData, i);
+            if (txType == WITHDRAW) {
+                address to = address(uint160(auxX));
+                withdrawable[to] += uint256(amount) * UNIT_WEI;
+                emit WithdrawalCredited(number, to, amount);
+            }
+        }
+    }
+
+    /// Sends the caller everything credited to it (checks, effects, then the transfer).
+    function claim() external {
+        uint256 amount = withdrawable[msg.sender];
+        if (amount == 0) revert NothingToClaim();
+        withdrawable[msg.sender] = 0;
+        emit Claimed(msg.sender, amount);
+        (bool ok, ) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert ClaimFailed();
+    }
+
+    /// Validates every slot (as `SlotData::from_bytes` does) and folds the public-data hash.
+    function hashPublicData(bytes calldata data) internal view returns (uint256 acc, uint256 depositCount) {
+        if (data.length != batchSize * SLOT_BYTES) {
+            revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
+        }
+        for (uint256 off = 0; off < data.length; off += SLOT_BYTES) {
+            uint256 slot = off / SLOT_BYTES;
+            uint256 txType = uint8(data[off]);
+            if (txType > WITHDRAW) revert MalformedPublicData(slot, BAD_TYPE);
+            (, uint256 from, uint256 to, , uint256 fee, uint256 auxX, uint256 auxY) = readSlot(data, off);
+            if (auxX >= R || auxY >= R) revert MalformedPublicData(slot, NON_CANONICAL_FIELD);
+            uint256 packed = packedAt(data, off);
+            bool canonical;
+            if (txType == NOOP) canonical = packed == 0 && auxX == 0 && auxY == 0;
+            else if (txType == TRANSFER) canonical = auxX == 0 && auxY == 0;
+            else if (txType == DEPOSIT) canonical = from == 0 && fee == 0;
+            else canonical = to == 0 && auxY == 0 && auxX < (1 << 160);
+            if (!canonical) revert MalformedPublicData(slot, NON_CANONICAL_SLOT);
+            if (txType == DEPOSIT) depositCount++;
+            acc = PoseidonT5.hash([acc, packed, auxX, auxY]);
+        }
+    }
+
+    /// Checks the deposit slots against the queue from `head`, in order, and folds the deposit
+    /// chain over the queued deposits.
+    function checkDeposits(bytes calldata data, uint64 head, uint256 depositCount)
+        internal
+        view
+        returns (uint256 acc)
+    {
+        if (depositCount > depositTail - head) revert DepositsMismatch(type(uint256).max);
+        uint256 k = 0;
+        for (uint256 off = 0; off < data.length; off += SLOT_BYTES) {
+            (uint256 txType, , , uint64 amount, , uint256 auxX, uint256 auxY) = readSlot(data, off);
+            if (txType != DEPOSIT) continue;
+            QueuedDeposit storage q = deposits[head + uint64(k)];
+            if (auxX != q.pkX || auxY != q.pkY || amount != q.amount) revert DepositsMismatch(k);
+            acc = PoseidonT5.hash([acc, q.pkX, q.pkY, uint256(q.amount)]);
+            k++;
+        }
+    }
+
+    /// Proof coordinates below q, and A and C on the G1 curve y^2 = x^3 + 3 (or the identity
+    /// (0, 0)). B's curve and subgroup membership are checked by the pairing precompile.
+    function checkProofPoints(uint256[2] calldata pA, uint256[2][2] calldata pB, uint256[2] calldata pC)
+        internal
+        pure
+    {
+        if (
+            pA[0] >= Q || pA[1] >= Q || pC[0] >= Q || pC[1] >= Q || pB[0][0] >= Q || pB[0][1] >= Q
+                || pB[1][0] >= Q || pB[1][1] >= Q
+        ) revert MalformedProof();
+        if (!onG1(pA[0], pA[1]) || !onG1(pC[0], pC[1])) revert MalformedProof();
+    }
+
+    /// True when (x, y) is on y^2 = x^3 + 3 over the base field, or is (0, 0), the precompiles'
+    /// encoding of the identity (the Rust L1 accepts the identity, `z = 0`, too).
+    function onG1(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x == 0 && y == 0) return true;
+        return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
+    }
+
+    /// The fields of the slot at byte `off`: the 25-byte little-endian head
+    /// (type, from u32, to u32, amount u64, fee u64) and the little-endian aux_x, aux_y.
+    function readSlot(bytes calldata data, uint256 off)
+        internal
+        pure
+        returns (uint256 txType, uint256 from, uint256 to, uint64 amount, uint256 fee, uint256 auxX, uint256 auxY)
+    {
+        uint256 packed = packedAt(data, off);
+        txType = packed & 0xff;
+        from = (packed >> 8) & 0xffffffff;
+        to = (packed >> 40) & 0xffffffff;
+        amount = uint64(packed >> 72);
+        fee = (packed >> 136) & 0xffffffffffffffff;
+        auxX = le256(data, off + 25);
+        auxY = le256(data, off + 57);
+    }
+
+    /// `type + from 2^8 + to 2^40 + amount 2^72 + fee 2^136`: the slot's first 25 bytes read as a
+    /// little-endian integer.
+    function packedAt(bytes calldata data, uint256 off) internal pure returns (uint256) {
+        return le256(data, off) & ((1 << 200) - 1);
+    }
+
+    /// The 32 bytes at `off` read as a little-endian integer (bytes past the end read as zero
+    /// only when they are masked off by the caller; every read here ends inside the data).
+    function le256(bytes calldata data, uint256 off) internal pure returns (uint256 v) {
+        assembly {
+            v := calldataload(add(data.offset, off))
+        }
+        v = ((v & 0xFF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00) >> 8)
+            | ((v & 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF) << 8);
+        v = ((v & 0xFFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000) >> 16)
+            | ((v & 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF) << 16);
+        v = ((v & 0xFFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000) >> 32)
+            | ((v & 0x00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF) << 32);
+        v = ((v & 0xFFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF0000000000000000) >> 64)
+            | ((v & 0x0000000000000000FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF) << 64);
+        v = (v >> 128) | (v << 128);
+    }
+
+    /// True when (x, y) is on Baby Jubjub with canonical coordinates.
+    function onBabyJubjub(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x >= R || y >= R) return false;
+        uint256 xx = mulmod(x, x, R);
+        uint256 yy = mulmod(y, y, R);
+        return addmod(xx, yy, R) == addmod(1, mulmod(mulmod(BJJ_D, xx, R), yy, R), R);
+    }
+
+    /// True when (x, y) is a point of Baby Jubjub's prime-order subgroup other than the identity
+    /// (the test of `PublicKey::from_coordinates` in zkr-circuits), given a `hint`: a curve point
+    /// with 8·hint = (x, y), i.e. (8^-1 mod l)·P, computed off-chain.
+    ///
+    /// Why this is the subgroup test: the curve's group has order 8·l, so 8·Q lies in the
+    /// order-l subgroup for every curve point Q; conversely every P of the subgroup is 8·Q for
+    /// Q = (8^-1 mod l)·P. Three doublings cost a few thousand gas, where l·P costs ~175,000.
+    function isSubgroupPoint(uint256 x, uint256 y, uint256 hintX, uint256 hintY) public pure returns (bool ok) {
+        if (x == 0 && y == 1) return false;
+        if (!onBabyJubjub(x, y) || !onBabyJubjub(hintX, hintY)) return false;
+        assembly {
+            // Projective doubling (dbl-2008-bbjlp) on the twisted Edwards curve with a = 1.
+            function dbl(x1, y1, z1) -> x3, y3, z3 {
+                let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
+                let b := mulmod(addmod(x1, y1, p), addmod(x1, y1, p), p)
+                let c := mulmod(x1, x1, p)
+                let d := mulmod(y1, y1, p)
+                let f := addmod(c, d, p)
+                let j := addmod(f, sub(p, mulmod(2, mulmod(z1, z1, p), p)), p)
+                x3 := mulmod(addmod(b, sub(p, f), p), j, p)
+                y3 := mulmod(f, addmod(c, sub(p, d), p), p)
+                z3 := mulmod(f, j, p)
+            }
+            let ax, ay, az := dbl(hintX, hintY, 1)
+            ax, ay, az := dbl(ax, ay, az)
+            ax, ay, az := dbl(ax, ay, az)
+            // 8·hint == (x, y): X == x·Z and Y == y·Z (Z is never 0: the law is complete).
+            let p := 21888242871839275222246405745257275088548364400416034343698204186575808495617
+            ok := and(eq(ax, mulmod(x, az, p)), eq(ay, mulmod(y, az, p)))
+        }
+    }
+}

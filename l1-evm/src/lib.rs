@@ -1,0 +1,29 @@
+//! # zkr-l1-evm: the Solidity L1 in an embedded EVM
+//!
+//! `contracts/Rollup.sol` is the EVM twin of the Rust L1 ([`zkr_verifier::L1Contract`]): the same
+//! acceptance rule, in the same order of checks, over the same commitment. This crate runs the
+//! committed compiler output (`contracts/out/*.json`, built by `contracts/build.mjs` with the
+//! pinned solc) in revm, so that `cargo test` checks the contracts without a node, a network or
+//! a Solidity compiler:
+//!
+//! - [`chain`]: an in-memory chain (revm at Cancun, no fees) that deploys, calls and meters gas;
+//! - [`artifacts`]: the embedded artifacts and library linking;
+//! - [`rollup`]: the rollup's calls, its typed refusals ([`rollup::EvmRejection`], mirroring
+//!   [`zkr_verifier::Rejection`]) and its events ([`rollup::RollupEvent`]).
+//!
+//! revm is built without default features: its BN254 precompiles (`ecAdd`, `ecMul`, pairing)
+//! run on ark-bn254 0.6, the curve crate of the rest of the workspace, and no C library is
+//! linked.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod artifacts;
+pub mod chain;
+pub mod rollup;
+
+pub use chain::{Chain, ChainError, Outcome};
+pub use rollup::{
+    rejection_kind, Accepted, Deployment, EvmL1Error, EvmRejection, EvmRollup, EvmSubmission,
+    RollupEvent,
+};

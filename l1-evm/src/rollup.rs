@@ -1,0 +1,684 @@
+//! `contracts/Rollup.sol` on a [`Chain`]: deployment, typed calls, typed refusals and events.
+
+use crate::artifacts::{Artifact, ArtifactError, POSEIDON_T5, ROLLUP};
+use crate::chain::{Chain, ChainError, Outcome};
+use ark_ec::CurveGroup;
+use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
+use ark_ff::{BigInteger, Field, PrimeField};
+use revm::primitives::{keccak256, Address, Log, U256};
+use std::collections::BTreeMap;
+use zkr_circuits::eddsa::PublicKey;
+use zkr_circuits::merkle::SparseMerkleTree;
+use zkr_circuits::tx::L1Address;
+use zkr_circuits::{CircuitParams, Fr};
+use zkr_verifier::snarkjs::{G1Json, G2Json};
+use zkr_verifier::{BatchSubmission, Rejection};
+
+/// `deposit`'s signature.
+pub const DEPOSIT: &str = "deposit(uint256,uint256,uint256,uint256)";
+
+/// The hint `Rollup.deposit` takes with a key P: the point Q = (8^-1 mod l)·P, so that the
+/// contract checks P's subgroup membership as 8·Q = P (three doublings) instead of l·P = O.
+pub fn deposit_hint(p: &EdwardsAffine) -> (Fr, Fr) {
+    let inv8 = EdFr::from(8u64).inverse().expect("8 is invertible mod l");
+    let q = (*p * inv8).into_affine();
+    (q.x, q.y)
+}
+
+/// Wei per circuit unit (`Rollup.UNIT_WEI`: 1 unit = 1 gwei).
+pub const UNIT_WEI: u64 = 1_000_000_000;
+
+/// The 4-byte selector of a function or error signature.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let h = keccak256(signature.as_bytes());
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// A field element as an EVM word.
+pub fn field_word<F: PrimeField>(x: &F) -> U256 {
+    U256::from_be_slice(&x.into_bigint().to_bytes_be())
+}
+
+/// An L1 address as an EVM address.
+pub fn evm_address(a: &L1Address) -> Address {
+    Address::from(a.0)
+}
+
+fn word(v: U256) -> [u8; 32] {
+    v.to_be_bytes::<32>()
+}
+
+/// Calldata: a selector and static words.
+fn call(signature: &str, words: &[U256]) -> Vec<u8> {
+    let mut out = selector(signature).to_vec();
+    for w in words {
+        out.extend_from_slice(&word(*w));
+    }
+    out
+}
+
+/// A [`BatchSubmission`] that cannot be written as `submitBatch` calldata at all. The Rust L1
+/// refuses each of these too (they are text that is not a number, or hex that is not hex).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// A root or coordinate is not a decimal integer below 2^256.
+    #[error("{what}: not a decimal integer below 2^256: {value:?}")]
+    NotAWord {
+        /// Which value.
+        what: &'static str,
+        /// The text.
+        value: String,
+    },
+    /// The public data is not hex.
+    #[error("public data is not hex: {0}")]
+    NotHex(String),
+    /// A projective `z` other than 0 (the identity) or 1: the EVM encoding has no `z`.
+    #[error("{0}: z must be 0 or 1")]
+    BadZ(&'static str),
+}
+
+fn parse_word(what: &'static str, s: &str) -> Result<U256, EncodeError> {
+    let bad = || EncodeError::NotAWord {
+        what,
+        value: s.to_string(),
+    };
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    U256::from_str_radix(s, 10).map_err(|_| bad())
+}
+
+fn g1_words(what: &'static str, p: &G1Json) -> Result<[U256; 2], EncodeError> {
+    match p[2].as_str() {
+        "0" => Ok([U256::ZERO; 2]),
+        "1" => Ok([parse_word(what, &p[0])?, parse_word(what, &p[1])?]),
+        _ => Err(EncodeError::BadZ(what)),
+    }
+}
+
+fn g2_words(what: &'static str, p: &G2Json) -> Result<[[U256; 2]; 2], EncodeError> {
+    match (p[2][0].as_str(), p[2][1].as_str()) {
+        ("0", "0") => Ok([[U256::ZERO; 2]; 2]),
+        ("1", "0") => Ok([
+            [parse_word(what, &p[0][1])?, parse_word(what, &p[0][0])?],
+            [parse_word(what, &p[1][1])?, parse_word(what, &p[1][0])?],
+        ]),
+        _ => Err(EncodeError::BadZ(what)),
+    }
+}
+
+/// The arguments of `Rollup.submitBatch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvmSubmission {
+    /// Batch number.
+    pub number: u64,
+    /// Old root (any word: the contract refuses values `>= r`).
+    pub old_root: U256,
+    /// New root.
+    pub new_root: U256,
+    /// The public data bytes.
+    pub public_data: Vec<u8>,
+    /// A as `(x, y)`.
+    pub pa: [U256; 2],
+    /// B as `[[x.c1, x.c0], [y.c1, y.c0]]` (imaginary part first).
+    pub pb: [[U256; 2]; 2],
+    /// C as `(x, y)`.
+    pub pc: [U256; 2],
+}
+
+/// `submitBatch`'s signature.
+pub const SUBMIT_BATCH: &str =
+    "submitBatch(uint64,uint256,uint256,bytes,uint256[2],uint256[2][2],uint256[2])";
+
+impl EvmSubmission {
+    /// The EVM form of a submission to the Rust L1, value for value (no validation: the
+    /// contract does that).
+    pub fn from_submission(s: &BatchSubmission) -> Result<Self, EncodeError> {
+        Ok(Self {
+            number: s.number,
+            old_root: parse_word("old_root", &s.old_root)?,
+            new_root: parse_word("new_root", &s.new_root)?,
+            public_data: hex::decode(&s.public_data)
+                .map_err(|e| EncodeError::NotHex(e.to_string()))?,
+            pa: g1_words("pi_a", &s.proof.pi_a)?,
+            pb: g2_words("pi_b", &s.proof.pi_b)?,
+            pc: g1_words("pi_c", &s.proof.pi_c)?,
+        })
+    }
+
+    /// ABI-encoded calldata of `submitBatch`.
+    pub fn calldata(&self) -> Vec<u8> {
+        let head = [
+            U256::from(self.number),
+            self.old_root,
+            self.new_root,
+            U256::from(12 * 32), // offset of the bytes, after the 12 head words
+            self.pa[0],
+            self.pa[1],
+            self.pb[0][0],
+            self.pb[0][1],
+            self.pb[1][0],
+            self.pb[1][1],
+            self.pc[0],
+            self.pc[1],
+        ];
+        let mut out = call(SUBMIT_BATCH, &head);
+        out.extend_from_slice(&word(U256::from(self.public_data.len())));
+        out.extend_from_slice(&self.public_data);
+        out.resize(out.len() + (32 - self.public_data.len() % 32) % 32, 0);
+        out
+    }
+}
+
+/// Why the contract refused a call: its custom errors, decoded. A refused call changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvmRejection {
+    /// `Replayed(expected, got)`.
+    #[error("batch {got} was already accepted (next is {expected})")]
+    Replayed {
+        /// Next expected number.
+        expected: u64,
+        /// Submitted number.
+        got: u64,
+    },
+    /// `OutOfOrder(expected, got)`.
+    #[error("batch {got} is out of order (next is {expected})")]
+    OutOfOrder {
+        /// Next expected number.
+        expected: u64,
+        /// Submitted number.
+        got: u64,
+    },
+    /// `NonCanonicalInput(field)`: 0 is the old root, 1 the new root.
+    #[error("non-canonical public input ({})", if *field == 0 { "old_root" } else { "new_root" })]
+    NonCanonicalInput {
+        /// Which root.
+        field: u8,
+    },
+    /// `WrongOldRoot(expected, got)`.
+    #[error("old root {got} is not the contract's current root {expected}")]
+    WrongOldRoot {
+        /// Current root.
+        expected: U256,
+        /// Submitted.
+        got: U256,
+    },
+    /// `MalformedPublicData(slot, reason)`: reason 0 length, 1 type, 2 non-canonical field,
+    /// 3 non-canonical slot; slot `u64::MAX` for the whole buffer.
+    #[error("malformed public data (slot {slot}, reason {reason})")]
+    MalformedPublicData {
+        /// Slot.
+        slot: u64,
+        /// Reason code.
+        reason: u8,
+    },
+    /// `DepositsMismatch(index)`.
+    #[error("deposits do not match the queue (batch deposit {index})")]
+    DepositsMismatch {
+        /// The batch's k-th deposit (`u64::MAX`: more deposits than queued).
+        index: u64,
+    },
+    /// `MalformedProof()`.
+    #[error("malformed proof")]
+    MalformedProof,
+    /// `BadProof()`.
+    #[error("the Groth16 proof does not verify for this transition")]
+    BadProof,
+    /// `BadDepositAmount(wei)`.
+    #[error("deposit of {0} wei is not a positive whole number of gwei below 2^64")]
+    BadDepositAmount(U256),
+    /// `InvalidPublicKey()`.
+    #[error("the deposit key is not a Baby Jubjub subgroup point")]
+    InvalidPublicKey,
+    /// `NothingToClaim()`.
+    #[error("nothing to claim")]
+    NothingToClaim,
+    /// `ClaimFailed()`.
+    #[error("the claim's ETH transfer failed")]
+    ClaimFailed,
+    /// A revert that is none of the contract's errors (e.g. the ABI decoder refusing truncated
+    /// calldata, which reverts with no data).
+    #[error("reverted without a rollup error: 0x{}", hex::encode(.0))]
+    Other(Vec<u8>),
+}
+
+fn arg(data: &[u8], i: usize) -> Option<U256> {
+    data.get(4 + 32 * i..4 + 32 * (i + 1))
+        .map(U256::from_be_slice)
+}
+
+fn small<T: TryFrom<U256>>(v: U256) -> Option<T> {
+    T::try_from(v).ok()
+}
+
+impl EvmRejection {
+    /// Decodes revert data.
+    pub fn decode(data: &[u8]) -> Self {
+        let other = || EvmRejection::Other(data.to_vec());
+        let Some(sel) = data.get(..4) else {
+            return other();
+        };
+        let is = |sig: &str| sel == selector(sig);
+        let a = |i| arg(data, i);
+        let decoded = if is("Replayed(uint64,uint64)") {
+            (|| {
+                Some(EvmRejection::Replayed {
+                    expected: small(a(0)?)?,
+                    got: small(a(1)?)?,
+                })
+            })()
+        } else if is("OutOfOrder(uint64,uint64)") {
+            (|| {
+                Some(EvmRejection::OutOfOrder {
+                    expected: small(a(0)?)?,
+                    got: small(a(1)?)?,
+                })
+            })()
+        } else if is("NonCanonicalInput(uint8)") {
+            (|| {
+                Some(EvmRejection::NonCanonicalInput {
+                    field: small(a(0)?)?,
+                })
+            })()
+        } else if is("WrongOldRoot(uint256,uint256)") {
+            (|| {
+                Some(EvmRejection::WrongOldRoot {
+                    expected: a(0)?,
+                    got: a(1)?,
+                })
+            })()
+        } else if is("MalformedPublicData(uint256,uint8)") {
+            (|| {
+                Some(EvmRejection::MalformedPublicData {
+                    slot: small(a(0)?).unwrap_or(u64::MAX),
+                    reason: small(a(1)?)?,
+                })
+            })()
+        } else if is("DepositsMismatch(uint256)") {
+            (|| {
+                Some(EvmRejection::DepositsMismatch {
+                    index: small(a(0)?).unwrap_or(u64::MAX),
+                })
+            })()
+        } else if is("MalformedProof()") {
+            Some(EvmRejection::MalformedProof)
+        } else if is("BadProof()") {
+            Some(EvmRejection::BadProof)
+        } else if is("BadDepositAmount(uint256)") {
+            a(0).map(EvmRejection::BadDepositAmount)
+        } else if is("InvalidPublicKey()") {
+            Some(EvmRejection::InvalidPublicKey)
+        } else if is("NothingToClaim()") {
+            Some(EvmRejection::NothingToClaim)
+        } else if is("ClaimFailed()") {
+            Some(EvmRejection::ClaimFailed)
+        } else {
+            None
+        };
+        decoded.unwrap_or_else(other)
+    }
+
+    /// The kind of refusal, named as [`rejection_kind`] names the Rust L1's.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EvmRejection::Replayed { .. } => "replayed",
+            EvmRejection::OutOfOrder { .. } => "out_of_order",
+            EvmRejection::NonCanonicalInput { .. } => "non_canonical_input",
+            EvmRejection::WrongOldRoot { .. } => "wrong_old_root",
+            EvmRejection::MalformedPublicData { .. } => "malformed_public_data",
+            EvmRejection::DepositsMismatch { .. } => "deposits_mismatch",
+            EvmRejection::MalformedProof => "malformed_proof",
+            EvmRejection::BadProof => "bad_proof",
+            EvmRejection::BadDepositAmount(_) => "bad_deposit_amount",
+            EvmRejection::InvalidPublicKey => "invalid_public_key",
+            EvmRejection::NothingToClaim => "nothing_to_claim",
+            EvmRejection::ClaimFailed => "claim_failed",
+            EvmRejection::Other(_) => "other",
+        }
+    }
+}
+
+/// The kind of a Rust L1 refusal, in [`EvmRejection::kind`]'s names.
+pub fn rejection_kind(r: &Rejection) -> &'static str {
+    match r {
+        Rejection::Replayed { .. } => "replayed",
+        Rejection::OutOfOrder { .. } => "out_of_order",
+        Rejection::NonCanonicalInput { .. } => "non_canonical_input",
+        Rejection::WrongOldRoot { .. } => "wrong_old_root",
+        Rejection::MalformedPublicData(_) => "malformed_public_data",
+        Rejection::DepositsMismatch(_) => "deposits_mismatch",
+        Rejection::MalformedProof(_) => "malformed_proof",
+        Rejection::BadProof => "bad_proof",
+        Rejection::Storage(_) => "storage",
+    }
+}
+
+/// An event of the rollup contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollupEvent {
+    /// `DepositQueued(id, from, pkX, pkY, amount)`.
+    DepositQueued {
+        /// Queue id.
+        id: u64,
+        /// Payer.
+        from: Address,
+        /// Key x.
+        pk_x: U256,
+        /// Key y.
+        pk_y: U256,
+        /// Amount in units (gwei).
+        amount: u64,
+    },
+    /// `BatchAccepted(number, oldRoot, newRoot, firstDeposit, depositCount, publicData)`.
+    BatchAccepted {
+        /// Batch number.
+        number: u64,
+        /// Root before.
+        old_root: U256,
+        /// Root after.
+        new_root: U256,
+        /// First deposit id consumed.
+        first_deposit: u64,
+        /// Deposits consumed.
+        deposit_count: u64,
+        /// The public data.
+        public_data: Vec<u8>,
+    },
+    /// `WithdrawalCredited(number, to, amount)`.
+    WithdrawalCredited {
+        /// Batch number.
+        number: u64,
+        /// Credited address.
+        to: Address,
+        /// Amount in units (gwei).
+        amount: u64,
+    },
+    /// `Claimed(to, weiAmount)`.
+    Claimed {
+        /// Claimer.
+        to: Address,
+        /// Wei sent.
+        wei: U256,
+    },
+}
+
+/// Event signatures, for topic 0.
+pub const EVENTS: [&str; 4] = [
+    "DepositQueued(uint64,address,uint256,uint256,uint64)",
+    "BatchAccepted(uint64,uint256,uint256,uint64,uint64,bytes)",
+    "WithdrawalCredited(uint64,address,uint64)",
+    "Claimed(address,uint256)",
+];
+
+/// Error signatures of the contract.
+pub const ERRORS: [&str; 12] = [
+    "Replayed(uint64,uint64)",
+    "OutOfOrder(uint64,uint64)",
+    "NonCanonicalInput(uint8)",
+    "WrongOldRoot(uint256,uint256)",
+    "MalformedPublicData(uint256,uint8)",
+    "DepositsMismatch(uint256)",
+    "MalformedProof()",
+    "BadProof()",
+    "BadDepositAmount(uint256)",
+    "InvalidPublicKey()",
+    "NothingToClaim()",
+    "ClaimFailed()",
+];
+
+fn topic_word(t: &revm::primitives::B256) -> U256 {
+    U256::from_be_slice(t.as_slice())
+}
+
+fn low_address(v: U256) -> Address {
+    Address::from_slice(&v.to_be_bytes::<32>()[12..])
+}
+
+impl RollupEvent {
+    /// Decodes a log of the rollup contract; `None` for any other log.
+    pub fn decode(log: &Log) -> Option<Self> {
+        let topics = log.data.topics();
+        let data = log.data.data.as_ref();
+        let w = |i: usize| data.get(32 * i..32 * (i + 1)).map(U256::from_be_slice);
+        let t0 = topics.first()?;
+        let t = |i: usize| topics.get(i).map(topic_word);
+        let ev = |i: usize| keccak256(EVENTS[i].as_bytes());
+        if *t0 == ev(0) {
+            Some(RollupEvent::DepositQueued {
+                id: small(t(1)?)?,
+                from: low_address(t(2)?),
+                pk_x: w(0)?,
+                pk_y: w(1)?,
+                amount: small(w(2)?)?,
+            })
+        } else if *t0 == ev(1) {
+            let off: usize = small(w(4)?)?;
+            let len: usize = small(U256::from_be_slice(data.get(off..off + 32)?))?;
+            Some(RollupEvent::BatchAccepted {
+                number: small(t(1)?)?,
+                old_root: w(0)?,
+                new_root: w(1)?,
+                first_deposit: small(w(2)?)?,
+                deposit_count: small(w(3)?)?,
+                public_data: data.get(off + 32..off + 32 + len)?.to_vec(),
+            })
+        } else if *t0 == ev(2) {
+            Some(RollupEvent::WithdrawalCredited {
+                number: small(t(1)?)?,
+                to: low_address(t(2)?),
+                amount: small(w(0)?)?,
+            })
+        } else if *t0 == ev(3) {
+            Some(RollupEvent::Claimed {
+                to: low_address(t(1)?),
+                wei: w(0)?,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Anything that stops a rollup call from giving a verdict, or the contract's refusal.
+#[derive(Debug, thiserror::Error)]
+pub enum EvmL1Error {
+    /// The contract refused the call (it reverted; nothing changed).
+    #[error("refused: {0}")]
+    Rejected(#[from] EvmRejection),
+    /// The EVM refused the transaction.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A committed artifact is unusable.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// A view returned something that is not the expected word.
+    #[error("{0} returned malformed data")]
+    BadReturn(&'static str),
+}
+
+/// Addresses of one deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deployment {
+    /// The PoseidonT5 library the rollup is linked against.
+    pub poseidon_t5: Address,
+    /// The Groth16 verifier.
+    pub verifier: Address,
+    /// The rollup.
+    pub rollup: Address,
+}
+
+/// A submitted batch the contract accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The transaction's gas and logs.
+    pub outcome: Outcome,
+    /// Its events, decoded.
+    pub events: Vec<RollupEvent>,
+}
+
+/// The rollup contract deployed on an in-memory chain, with every event it emitted.
+pub struct EvmRollup {
+    /// The chain.
+    pub chain: Chain,
+    /// The contracts' addresses.
+    pub deployment: Deployment,
+    /// Every rollup event so far, in order (the chain's log of this contract).
+    pub events: Vec<RollupEvent>,
+    /// The account that deployed and submits batches.
+    pub operator: Address,
+}
+
+/// The deployer and operator of [`EvmRollup::deploy`].
+pub const OPERATOR: Address = Address::new([0x0b; 20]);
+
+impl EvmRollup {
+    /// Deploys PoseidonT5, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
+    /// output) and the rollup at the empty tree's root for `params`, on a fresh chain.
+    pub fn deploy(params: CircuitParams, verifier: &Artifact) -> Result<Self, EvmL1Error> {
+        let mut chain = Chain::new();
+        chain.fund(OPERATOR, U256::from(10u64).pow(U256::from(24u64)));
+        let poseidon = Artifact::parse(POSEIDON_T5)?;
+        let poseidon_t5 = chain.deploy(OPERATOR, poseidon.linked_bytecode(&BTreeMap::new())?)?;
+        let verifier = chain.deploy(OPERATOR, verifier.linked_bytecode(&BTreeMap::new())?)?;
+        let rollup = Artifact::parse(ROLLUP)?;
+        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT5", poseidon_t5)]))?;
+        let genesis = SparseMerkleTree::new(params.depth).empty_root();
+        for w in [
+            U256::from_be_slice(verifier.as_slice()),
+            U256::from(params.batch_size),
+            field_word(&genesis),
+        ] {
+            code.extend_from_slice(&word(w));
+        }
+        let rollup = chain.deploy(OPERATOR, code)?;
+        Ok(Self {
+            chain,
+            deployment: Deployment {
+                poseidon_t5,
+                verifier,
+                rollup,
+            },
+            events: Vec::new(),
+            operator: OPERATOR,
+        })
+    }
+
+    fn send(&mut self, from: Address, data: Vec<u8>, value: U256) -> Result<Accepted, EvmL1Error> {
+        let outcome = self.chain.send(from, self.deployment.rollup, data, value)?;
+        if !outcome.success {
+            return Err(EvmRejection::decode(&outcome.output).into());
+        }
+        let events: Vec<RollupEvent> = outcome
+            .logs
+            .iter()
+            .filter(|l| l.address == self.deployment.rollup)
+            .filter_map(RollupEvent::decode)
+            .collect();
+        self.events.extend(events.iter().cloned());
+        Ok(Accepted { outcome, events })
+    }
+
+    /// `deposit(pkX, pkY, hintX, hintY)` of `wei` from `from` (which needs the funds on the
+    /// chain) for the L2 key `pubkey`, with the subgroup hint of [`deposit_hint`].
+    pub fn deposit(
+        &mut self,
+        from: Address,
+        pubkey: &PublicKey,
+        wei: U256,
+    ) -> Result<Accepted, EvmL1Error> {
+        let (hx, hy) = deposit_hint(&pubkey.point());
+        let words = [
+            field_word(&pubkey.x()),
+            field_word(&pubkey.y()),
+            field_word(&hx),
+            field_word(&hy),
+        ];
+        self.deposit_raw(from, words, wei)
+    }
+
+    /// `deposit(words[0], words[1], words[2], words[3])`: any key and hint, valid or not.
+    pub fn deposit_raw(
+        &mut self,
+        from: Address,
+        words: [U256; 4],
+        wei: U256,
+    ) -> Result<Accepted, EvmL1Error> {
+        self.send(from, call(DEPOSIT, &words), wei)
+    }
+
+    /// `submitBatch(...)` from the operator.
+    pub fn submit_batch(&mut self, s: &EvmSubmission) -> Result<Accepted, EvmL1Error> {
+        self.submit_calldata(s.calldata())
+    }
+
+    /// `submitBatch` with raw calldata (e.g. truncated).
+    pub fn submit_calldata(&mut self, data: Vec<u8>) -> Result<Accepted, EvmL1Error> {
+        self.send(self.operator, data, U256::ZERO)
+    }
+
+    /// `claim()` from `who`.
+    pub fn claim(&mut self, who: Address) -> Result<Accepted, EvmL1Error> {
+        self.send(who, call("claim()", &[]), U256::ZERO)
+    }
+
+    /// A view of the rollup returning one word.
+    pub fn view_word(
+        &mut self,
+        signature: &'static str,
+        args: &[U256],
+    ) -> Result<U256, EvmL1Error> {
+        let out = self
+            .chain
+            .view(self.deployment.rollup, call(signature, args))?;
+        if !out.success {
+            return Err(EvmRejection::decode(&out.output).into());
+        }
+        out.output
+            .get(..32)
+            .map(U256::from_be_slice)
+            .ok_or(EvmL1Error::BadReturn(signature))
+    }
+
+    /// `stateRoot()`.
+    pub fn state_root(&mut self) -> Result<U256, EvmL1Error> {
+        self.view_word("stateRoot()", &[])
+    }
+
+    /// `batchCount()`.
+    pub fn batch_count(&mut self) -> Result<u64, EvmL1Error> {
+        let v = self.view_word("batchCount()", &[])?;
+        small(v).ok_or(EvmL1Error::BadReturn("batchCount()"))
+    }
+
+    /// `pendingDeposits()`.
+    pub fn pending_deposits(&mut self) -> Result<u64, EvmL1Error> {
+        let v = self.view_word("pendingDeposits()", &[])?;
+        small(v).ok_or(EvmL1Error::BadReturn("pendingDeposits()"))
+    }
+
+    /// `withdrawable(who)` in wei.
+    pub fn withdrawable(&mut self, who: Address) -> Result<U256, EvmL1Error> {
+        self.view_word(
+            "withdrawable(address)",
+            &[U256::from_be_slice(who.as_slice())],
+        )
+    }
+
+    /// A snapshot of everything the contract stores that a batch may change, for "nothing
+    /// changed" checks: root, batch count, queue bounds, the rollup's ETH balance.
+    pub fn snapshot(&mut self) -> Result<[U256; 5], EvmL1Error> {
+        Ok([
+            self.state_root()?,
+            self.view_word("batchCount()", &[])?,
+            self.view_word("depositHead()", &[])?,
+            self.view_word("depositTail()", &[])?,
+            self.chain.balance(self.deployment.rollup),
+        ])
+    }
+}
+
+/// A field element of the scalar field from a word, if canonical.
+pub fn fr_from_word(v: U256) -> Option<Fr> {
+    let n = num_bigint::BigUint::from_bytes_be(&v.to_be_bytes::<32>());
+    zkr_circuits::field::fr_from_biguint(&n)
+}
