@@ -44,6 +44,7 @@ const SETTINGS = {
 // Source unit name -> file. Library sources come from node_modules (pinned in package-lock.json).
 const SOURCES = {
   "Rollup.sol": "Rollup.sol",
+  "KeyedVerifier.sol": "KeyedVerifier.sol",
   "test/Verifier.sol": "test/Verifier.sol",
   "poseidon-solidity/PoseidonT3.sol": "node_modules/poseidon-solidity/PoseidonT3.sol",
   "poseidon-solidity/PoseidonT5.sol": "node_modules/poseidon-solidity/PoseidonT5.sol",
@@ -51,6 +52,7 @@ const SOURCES = {
 // Contracts written to out/, by source unit.
 const WANTED = {
   "Rollup.sol": ["Rollup"],
+  "KeyedVerifier.sol": ["Groth16KeyedVerifier"],
   "test/Verifier.sol": ["Groth16Verifier"],
   "poseidon-solidity/PoseidonT3.sol": ["PoseidonT3"],
   "poseidon-solidity/PoseidonT5.sol": ["PoseidonT5"],

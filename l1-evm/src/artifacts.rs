@@ -14,6 +14,10 @@ pub const POSEIDON_T3: &str = include_str!("../../contracts/out/PoseidonT3.json"
 /// `Groth16Verifier.json`: `contracts/test/Verifier.sol`, rendered by `zkr export-verifier` for
 /// the tests' key ([`TEST_KEY_SEED`] at [`TEST_KEY_DEPTH`] × [`TEST_KEY_BATCH_SIZE`]).
 pub const TEST_VERIFIER: &str = include_str!("../../contracts/out/Groth16Verifier.json");
+/// `Groth16KeyedVerifier.json`: `contracts/KeyedVerifier.sol`, the Groth16 verifier for any key
+/// with one public input, the key given to its constructor (see
+/// [`crate::rollup::keyed_verifier_init_code`]).
+pub const KEYED_VERIFIER: &str = include_str!("../../contracts/out/Groth16KeyedVerifier.json");
 /// `contracts/test/Verifier.sol` itself.
 pub const TEST_VERIFIER_SOL: &str = include_str!("../../contracts/test/Verifier.sol");
 /// Tree depth of the key `contracts/test/Verifier.sol` was rendered for.

@@ -22,6 +22,9 @@ pub mod artifacts;
 pub mod chain;
 pub mod rollup;
 
+/// The EVM's address and word types (revm's), as this crate's API takes and returns them.
+pub use revm::primitives::{Address, U256};
+
 pub use chain::{Chain, ChainError, Outcome};
 pub use rollup::{
     rejection_kind, Accepted, Deployment, EvmL1Error, EvmRejection, EvmRollup, EvmSubmission,

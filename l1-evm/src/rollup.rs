@@ -1,6 +1,6 @@
 //! `contracts/Rollup.sol` on a [`Chain`]: deployment, typed calls, typed refusals and events.
 
-use crate::artifacts::{Artifact, ArtifactError, POSEIDON_T5, ROLLUP};
+use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T5, ROLLUP};
 use crate::chain::{Chain, ChainError, Outcome};
 use ark_ec::CurveGroup;
 use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
@@ -12,7 +12,8 @@ use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::tx::L1Address;
 use zkr_circuits::{CircuitParams, Fr};
 use zkr_verifier::snarkjs::{G1Json, G2Json};
-use zkr_verifier::{BatchSubmission, Rejection};
+use zkr_verifier::solidity::{g1_words as vk_g1, g2_words as vk_g2};
+use zkr_verifier::{BatchSubmission, Rejection, VerifyingKey};
 
 /// `deposit`'s signature.
 pub const DEPOSIT: &str = "deposit(uint256,uint256,uint256,uint256)";
@@ -491,6 +492,12 @@ pub enum EvmL1Error {
     /// A committed artifact is unusable.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// The verifying key does not have the one public input `Groth16KeyedVerifier` takes.
+    #[error("the verifying key has {inputs} public inputs; the keyed verifier takes exactly 1")]
+    KeyShape {
+        /// Public inputs of the key.
+        inputs: usize,
+    },
     /// A view returned something that is not the expected word.
     #[error("{0} returned malformed data")]
     BadReturn(&'static str),
@@ -535,11 +542,27 @@ impl EvmRollup {
     /// Deploys PoseidonT5, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
     /// output) and the rollup at the empty tree's root for `params`, on a fresh chain.
     pub fn deploy(params: CircuitParams, verifier: &Artifact) -> Result<Self, EvmL1Error> {
+        Self::deploy_with_verifier_code(params, verifier.linked_bytecode(&BTreeMap::new())?)
+    }
+
+    /// Deploys PoseidonT5, `Groth16KeyedVerifier` with the verifying key `vk` (see
+    /// [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`, on a
+    /// fresh chain: the rollup for any key, with no Solidity compiled at run time.
+    pub fn deploy_for_key(params: CircuitParams, vk: &VerifyingKey) -> Result<Self, EvmL1Error> {
+        Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?)
+    }
+
+    /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included)
+    /// and the rollup, on a fresh chain.
+    fn deploy_with_verifier_code(
+        params: CircuitParams,
+        verifier_code: Vec<u8>,
+    ) -> Result<Self, EvmL1Error> {
         let mut chain = Chain::new();
         chain.fund(OPERATOR, U256::from(10u64).pow(U256::from(24u64)));
         let poseidon = Artifact::parse(POSEIDON_T5)?;
         let poseidon_t5 = chain.deploy(OPERATOR, poseidon.linked_bytecode(&BTreeMap::new())?)?;
-        let verifier = chain.deploy(OPERATOR, verifier.linked_bytecode(&BTreeMap::new())?)?;
+        let verifier = chain.deploy(OPERATOR, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
         let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT5", poseidon_t5)]))?;
         let genesis = SparseMerkleTree::new(params.depth).empty_root();
@@ -675,6 +698,36 @@ impl EvmRollup {
             self.chain.balance(self.deployment.rollup),
         ])
     }
+}
+
+/// The constructor arguments of `Groth16KeyedVerifier` for `vk`, as 18 words: alpha (x, y), beta,
+/// gamma, delta (`[[x.c1, x.c0], [y.c1, y.c0]]`, imaginary part first), IC0 (x, y), IC1 (x, y).
+/// `None` unless the key has exactly one public input (the batch circuit's commitment).
+pub fn keyed_verifier_args(vk: &VerifyingKey) -> Option<[U256; 18]> {
+    let [ic0, ic1] = vk.gamma_abc_g1.as_slice() else {
+        return None;
+    };
+    let mut words = Vec::with_capacity(18);
+    words.extend(vk_g1(&vk.alpha_g1));
+    for g2 in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {
+        words.extend(vk_g2(g2).into_iter().flatten());
+    }
+    words.extend(vk_g1(ic0));
+    words.extend(vk_g1(ic1));
+    let words: Vec<U256> = words.iter().map(field_word).collect();
+    words.try_into().ok()
+}
+
+/// The creation code of `Groth16KeyedVerifier` (the committed artifact) followed by the
+/// constructor arguments of [`keyed_verifier_args`]: deploying it gives the verifier of `vk`.
+pub fn keyed_verifier_init_code(vk: &VerifyingKey) -> Result<Vec<u8>, EvmL1Error> {
+    let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
+    let args = keyed_verifier_args(vk).ok_or(EvmL1Error::KeyShape { inputs })?;
+    let mut code = Artifact::parse(KEYED_VERIFIER)?.linked_bytecode(&BTreeMap::new())?;
+    for w in args {
+        code.extend_from_slice(&word(w));
+    }
+    Ok(code)
 }
 
 /// A field element of the scalar field from a word, if canonical.

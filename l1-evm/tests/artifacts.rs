@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use zkr_circuits::poseidon::hash;
 use zkr_circuits::Fr;
 use zkr_l1_evm::artifacts::{
-    Artifact, POSEIDON_T3, POSEIDON_T5, ROLLUP, TEST_VERIFIER, TEST_VERIFIER_SOL,
+    Artifact, KEYED_VERIFIER, POSEIDON_T3, POSEIDON_T5, ROLLUP, TEST_VERIFIER, TEST_VERIFIER_SOL,
 };
 use zkr_l1_evm::rollup::{field_word, selector, ERRORS, EVENTS};
 use zkr_l1_evm::Chain;
@@ -71,16 +71,18 @@ fn the_rollup_abi_has_exactly_the_errors_and_events_the_client_decodes() {
     assert_eq!(events, want_events);
     let fns = abi_signatures(ROLLUP, "function");
     assert!(fns.contains(&zkr_l1_evm::rollup::SUBMIT_BATCH.to_string()));
-    let v = abi_signatures(TEST_VERIFIER, "function");
-    assert_eq!(
-        v,
-        vec!["verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])".to_string()]
-    );
+    for verifier in [TEST_VERIFIER, KEYED_VERIFIER] {
+        let v = abi_signatures(verifier, "function");
+        assert_eq!(
+            v,
+            vec!["verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])".to_string()]
+        );
+    }
 }
 
 #[test]
 fn every_contract_fits_eip_170() {
-    for a in [ROLLUP, POSEIDON_T3, POSEIDON_T5, TEST_VERIFIER] {
+    for a in [ROLLUP, POSEIDON_T3, POSEIDON_T5, TEST_VERIFIER, KEYED_VERIFIER] {
         let a = Artifact::parse(a).unwrap();
         assert!(
             a.deployed_size() > 0 && a.deployed_size() <= 24_576,

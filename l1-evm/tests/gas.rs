@@ -8,7 +8,7 @@ use common::*;
 use revm::primitives::{Address, U256};
 use zkr_circuits::poseidon::hash;
 use zkr_circuits::Fr;
-use zkr_l1_evm::rollup::{field_word, selector};
+use zkr_l1_evm::rollup::{field_word, keyed_verifier_init_code, selector};
 use zkr_l1_evm::{EvmSubmission, Outcome};
 
 fn line(what: &str, o: &Outcome, per: Option<(usize, &str)>) {
@@ -66,9 +66,15 @@ fn gas_of_deposits_batches_claims_and_their_parts() {
             for w in words {
                 data.extend_from_slice(&w.to_be_bytes::<32>());
             }
-            let v = r.chain.view(r.deployment.verifier, data).unwrap();
+            let v = r.chain.view(r.deployment.verifier, data.clone()).unwrap();
             assert!(v.success && v.output[31] == 1, "the proof verifies");
             line("Groth16Verifier.verifyProof (1 input)", &v, None);
+            // The same check with the key given at deployment (what `zkr demo --l1 evm` uses).
+            let keyed_code = keyed_verifier_init_code(keys().vk()).unwrap();
+            let keyed = r.chain.deploy(r.operator, keyed_code).unwrap();
+            let k = r.chain.view(keyed, data).unwrap();
+            assert!(k.success && k.output[31] == 1, "the proof verifies");
+            line("Groth16KeyedVerifier.verifyProof (1 input)", &k, None);
             let mut data = selector("hash(uint256[4])").to_vec();
             let x = [1u64, 2, 3, 4].map(Fr::from);
             for v in x {
