@@ -4,12 +4,17 @@
 //! L1 queue, a sequencer that executes random transfers and withdrawals off-chain and closes
 //! batches, a prover pool that proves queued batches in parallel, and the L1 accepting each
 //! batch only with a valid proof. A batch is final when the L1 accepted it.
+//!
+//! With `--l1 evm` the L1 is `contracts/Rollup.sol` in an embedded EVM instead (revm, in memory
+//! for the run; see [`super::demo_l1`]): the same flow, with the gas of every batch.
 
 use super::circuit::fmt;
+use super::demo_l1::{DemoL1, L1Kind};
 use super::util::{bytes, spinner};
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,12 +22,12 @@ use std::time::{Duration, Instant};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::params::DEFAULT_CHAIN_ID;
-use zkr_circuits::state::BatchOutput;
+use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::{L1Address, Transfer, Tx, TxType, Withdraw, SLOT_BYTES};
 use zkr_circuits::CircuitParams;
 use zkr_prover::keys::{KeySet, KeySource, OsRng};
 use zkr_prover::pool::{prove_all, PoolConfig};
-use zkr_verifier::{BatchSubmission, L1Contract};
+use zkr_verifier::BatchSubmission;
 
 /// Arguments of `zkr demo`.
 #[derive(clap::Args)]
@@ -45,6 +50,10 @@ pub struct Args {
     /// Print the JSON summary on stdout instead of tables.
     #[arg(long)]
     json: bool,
+    /// The L1: `rust` (the Rust L1, saved in DATA_DIR/l1.json) or `evm` (the Solidity contracts
+    /// in an embedded EVM, deployed fresh for the run with this demo's key; reports gas).
+    #[arg(long, value_enum, default_value_t = L1Kind::Rust)]
+    l1: L1Kind,
 }
 
 /// One batch's line of the summary.
@@ -70,6 +79,13 @@ pub struct BatchSummary {
     pub l1_verify_ms: f64,
     /// The L1's answer.
     pub l1_result: String,
+    /// `--l1 evm` only (absent otherwise): gas the batch's `submitBatch` transaction paid
+    /// (execution + intrinsic − refund).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_gas: Option<u64>,
+    /// `--l1 evm` only (absent otherwise): `l1_gas / transactions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_gas_per_tx: Option<f64>,
     /// From the batch's execution to its acceptance on L1, s.
     pub finality_s: f64,
 }
@@ -107,6 +123,13 @@ pub struct DemoSummary {
     pub l1_verify_ms_per_tx: f64,
     /// Public data posted to L1 per transaction, bytes.
     pub l1_bytes_per_tx: f64,
+    /// `--l1 evm` only (absent otherwise): gas of every accepted batch's `submitBatch`, summed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_gas_total: Option<u64>,
+    /// `--l1 evm` only (absent otherwise): `l1_gas_total` per transaction (deposits, transfers
+    /// and withdrawals; noop slots are not transactions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_gas_per_tx: Option<f64>,
     /// Whether the keys came from the cache.
     pub keys_cached: bool,
     /// Setup time (0 if cached), s.
@@ -176,6 +199,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.batches,
         data_dir.display()
     ));
+    if a.l1 == L1Kind::Evm {
+        say("L1: contracts/Rollup.sol in an embedded EVM (revm, Cancun), in memory for this run; 1 unit = 1 gwei".into());
+    }
     say(
         "WARNING: the Groth16 setup is local: keys for prototypes and teaching, not for value."
             .into(),
@@ -205,9 +231,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     // 2. The L1, with funded wallets.
     let l1_path = data_dir.join("l1.json");
-    let mut l1 = L1Contract::open(&l1_path, params, keys.vk().clone())?;
-    // Rebuild the L2 state from the L1 (a rerun on the same directory continues from there).
-    let (mut state, _) = super::reconstruct::reconstruct(l1.state())?;
+    let mut l1 = DemoL1::open(a.l1, &l1_path, params, keys.vk())?;
+    // Rebuild the L2 state from the L1 (a rerun on the same directory continues from there; the
+    // EVM chain is new on every run).
+    let mut state = match &l1 {
+        DemoL1::Rust(c) => super::reconstruct::reconstruct(c.state())?.0,
+        DemoL1::Evm(_) => State::new(params),
+    };
     // Wallets persist in the data directory, so a second run continues with the same accounts.
     let wallets_path = data_dir.join("demo_wallets.json");
     let first_run = !wallets_path.exists();
@@ -239,13 +269,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     for (i, k) in everyone.iter().enumerate() {
         // The operator (wallet 0) deposits first, so it gets account 0 and collects the fees.
         let amount = if i == 0 { 1 } else { 10_000 + 1_000 * i as u64 };
-        l1.mint(l1_addr(i), amount)?;
-        l1.deposit(l1_addr(i), k.public_key(), amount)?;
+        l1.fund_and_deposit(l1_addr(i), k.public_key(), amount)?;
     }
+    let queue = l1.queue()?;
     say(format!(
         "L1: {} wallets funded, {} deposits queued",
         everyone.len(),
-        l1.state().deposit_queue.len()
+        queue.len()
     ));
 
     // 3. Sequencer: execute batches off-chain (deposits first, then random transfers and some
@@ -261,7 +291,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut traffic = Traffic(0x9e37_79b9_7f4a_7c15 ^ total.elapsed().as_nanos() as u64 | 1);
     let mut executed: Vec<(BatchOutput, Duration, Instant)> = Vec::new();
     let mut queue_offset = 0usize;
-    let queue: Vec<_> = l1.state().deposit_queue.iter().map(|q| q.deposit).collect();
+    // Units withdrawn to each L1 address, for the check that the L1 credits them.
+    let mut withdrawn: BTreeMap<L1Address, u64> = BTreeMap::new();
     let mut exec_time = Duration::ZERO;
     for _ in 0..a.batches {
         let batch_start = queue_offset;
@@ -316,6 +347,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 .apply_batch(&[tx], &own)
                 .context("sequencer produced an invalid transaction")?
                 .state;
+            if let Tx::Withdraw(w) = &tx {
+                *withdrawn.entry(w.l1_address).or_default() += w.amount;
+            }
             txs.push(tx);
         }
         let pending = &queue[batch_start..];
@@ -352,9 +386,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut txs_total = 0;
     let (mut n_dep, mut n_tr, mut n_wd) = (0, 0, 0);
     let mut last_submission = None;
+    let mut gas_total: Option<u64> = None;
     for ((out, witness_time, executed_at), r) in executed.iter().zip(results) {
         let (proof, _, timings) = r.result?;
-        let number = l1.state().batches.len() as u64 + 1;
+        let number = l1.batch_count()? + 1;
         let sub = BatchSubmission::new(
             number,
             out.public.old_root,
@@ -363,7 +398,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             &proof,
         );
         let t = Instant::now();
-        let verdict = l1.submit_batch(&sub);
+        let verdict = l1.submit(&sub);
         let dt = t.elapsed();
         verify_total += dt;
         let count = |ty: TxType| out.public_data.iter().filter(|s| s.tx_type == ty).count();
@@ -376,6 +411,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         n_tr += tr;
         n_wd += w;
         txs_total += d + tr + w;
+        let gas = verdict.as_ref().ok().copied().flatten();
+        if let Some(g) = gas {
+            *gas_total.get_or_insert(0) += g;
+        }
         let fin = executed_at.elapsed().as_secs_f64();
         finality.push(fin);
         per_batch.push(BatchSummary {
@@ -392,6 +431,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 Ok(_) => "accepted".into(),
                 Err(e) => format!("rejected: {e}"),
             },
+            l1_gas: gas,
+            l1_gas_per_tx: gas.map(|g| g as f64 / (d + tr + w).max(1) as f64),
             finality_s: fin,
         });
         l1_bar.inc(1);
@@ -405,16 +446,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     //    claims a different new root.
     let forged = match last_submission {
         Some(mut bad) => {
-            bad.number = l1.state().batches.len() as u64 + 1;
-            bad.old_root = fr_to_decimal(&l1.state_root());
-            bad.new_root = fr_to_decimal(&(l1.state_root() + zkr_circuits::Fr::from(1u64)));
-            match l1.submit_batch(&bad) {
+            let root = l1.state_root()?;
+            let count = l1.batch_count()?;
+            bad.number = count + 1;
+            bad.old_root = fr_to_decimal(&root);
+            bad.new_root = fr_to_decimal(&(root + zkr_circuits::Fr::from(1u64)));
+            let refused = match l1.submit(&bad) {
                 Err(e) => format!("rejected: {e}"),
                 Ok(_) => anyhow::bail!("the L1 accepted a forged batch"),
+            };
+            if l1.state_root()? != root || l1.batch_count()? != count {
+                anyhow::bail!("the L1 refused a forged batch but changed its state");
             }
+            refused
         }
         None => "no batch to forge".into(),
     };
+
+    // 7. On the EVM: every withdrawal is credited to its L1 address and claimable in wei.
+    let claimed = l1.claim_withdrawals(&withdrawn)?;
 
     finality.sort_by(|x, y| x.total_cmp(y));
     let summary = DemoSummary {
@@ -423,7 +473,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         data_dir: data_dir.display().to_string(),
         data_dir_kept: a.data_dir.is_some(),
         batches_verified: per_batch.len(),
-        l1_state_root: fr_to_decimal(&l1.state_root()),
+        l1_state_root: fr_to_decimal(&l1.state_root()?),
         l2_state_root: fr_to_decimal(&state.root()),
         transfers: n_tr,
         deposits: n_dep,
@@ -434,6 +484,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         l1_verify_ms_per_tx: verify_total.as_secs_f64() * 1e3 / txs_total.max(1) as f64,
         l1_bytes_per_tx: (a.batch_size * SLOT_BYTES * per_batch.len()) as f64
             / txs_total.max(1) as f64,
+        l1_gas_total: gas_total,
+        l1_gas_per_tx: gas_total.map(|g| g as f64 / txs_total.max(1) as f64),
         keys_cached: source == KeySource::Cached,
         setup_s: if source == KeySource::Cached {
             0.0
@@ -447,7 +499,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(&summary, &forged);
+        print_summary(&summary, a.l1, &forged, claimed);
     }
     Ok(if summary.l1_state_root == summary.l2_state_root {
         ExitCode::SUCCESS
@@ -456,7 +508,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_summary(s: &DemoSummary, forged: &str) {
+fn print_summary(s: &DemoSummary, l1: L1Kind, forged: &str, claimed: Option<zkr_l1_evm::U256>) {
     println!();
     println!(
         "{:>5} {:>4} {:>4} {:>4} {:>4} {:>10} {:>10} {:>8} {:>10} {:>10}  L1 result",
@@ -505,6 +557,38 @@ fn print_summary(s: &DemoSummary, forged: &str) {
         s.l1_verify_ms_per_tx,
         bytes(s.l1_bytes_per_tx as u64)
     );
+    if let (Some(total), Some(per_tx)) = (s.l1_gas_total, s.l1_gas_per_tx) {
+        println!("L1 gas per batch:   submitBatch, paid (execution + intrinsic − refund)");
+        for b in &s.per_batch {
+            if let (Some(g), Some(per)) = (b.l1_gas, b.l1_gas_per_tx) {
+                println!(
+                    "  batch {:<3}        {:>9} gas, {:>7} per tx ({} dep, {} trf, {} wdr){}",
+                    b.number,
+                    fmt(g as usize),
+                    fmt(per as usize),
+                    b.deposits,
+                    b.transfers,
+                    b.withdrawals,
+                    if b.transfers > 0 && b.transfers == b.transactions {
+                        " = per transfer"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        println!(
+            "L1 gas per tx:      {} ({} in all; a plain ETH transfer is 21,000)",
+            fmt(per_tx as usize),
+            fmt(total as usize)
+        );
+    }
+    if let Some(wei) = claimed {
+        let units = wei / zkr_l1_evm::U256::from(zkr_l1_evm::rollup::UNIT_WEI);
+        println!(
+            "withdrawals:        credited by the contract and claimed: {units} units = {wei} wei"
+        );
+    }
     println!("forged batch:       {forged}");
     println!(
         "roots:              L1 {} / L2 {} ({})",
@@ -527,7 +611,9 @@ fn print_summary(s: &DemoSummary, forged: &str) {
             ". With --data-dir the keys are cached and a second run is faster."
         }
     );
-    if s.data_dir_kept {
+    if l1 == L1Kind::Evm {
+        println!("L1 chain:           in memory, gone with this run (the data directory keeps keys and wallets)");
+    } else if s.data_dir_kept {
         println!(
             "check:              zkr reconstruct --data-dir {}",
             s.data_dir

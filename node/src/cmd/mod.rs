@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod circuit;
 pub mod demo;
+pub mod demo_l1;
 pub mod example;
 pub mod export_verifier;
 pub mod l1;

@@ -1,0 +1,187 @@
+//! The L1 that `zkr demo` settles on: the Rust L1 (`L1Contract`, persisted in
+//! `DATA_DIR/l1.json`) or `contracts/Rollup.sol` in an embedded EVM (revm, in memory for the
+//! run), behind the few calls the demo makes.
+
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::Path;
+use zkr_circuits::eddsa::PublicKey;
+use zkr_circuits::tx::{Deposit, L1Address};
+use zkr_circuits::{CircuitParams, Fr};
+use zkr_l1_evm::rollup::{evm_address, fr_from_word, EncodeError, UNIT_WEI};
+use zkr_l1_evm::{EvmL1Error, EvmRollup, EvmSubmission, RollupEvent, U256};
+use zkr_verifier::{BatchSubmission, L1Contract, Rejection, VerifyingKey};
+
+/// Which L1 `zkr demo` settles on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum L1Kind {
+    /// The Rust L1 (`zkr_verifier::L1Contract`), saved in `DATA_DIR/l1.json`.
+    Rust,
+    /// `contracts/Rollup.sol` and its verifier in an embedded EVM (revm at Cancun), deployed
+    /// fresh for the run with the demo's verifying key; reports gas.
+    Evm,
+}
+
+/// Why the L1 refused a batch (nothing changed on it).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The Rust L1's refusal.
+    #[error(transparent)]
+    Rust(#[from] Rejection),
+    /// The contract's refusal, or the EVM's.
+    #[error(transparent)]
+    Evm(#[from] EvmL1Error),
+    /// The submission has no `submitBatch` calldata form.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// The demo's L1.
+pub enum DemoL1 {
+    /// The Rust L1.
+    Rust(L1Contract),
+    /// The rollup contract on an in-memory EVM chain.
+    Evm(Box<EvmRollup>),
+}
+
+impl DemoL1 {
+    /// Opens the Rust L1 at `path`, or deploys the contracts for `vk` on a fresh EVM chain.
+    pub fn open(
+        kind: L1Kind,
+        path: &Path,
+        params: CircuitParams,
+        vk: &VerifyingKey,
+    ) -> anyhow::Result<Self> {
+        Ok(match kind {
+            L1Kind::Rust => DemoL1::Rust(L1Contract::open(path, params, vk.clone())?),
+            L1Kind::Evm => DemoL1::Evm(Box::new(
+                EvmRollup::deploy_for_key(params, vk)
+                    .context("deploying the rollup contracts on the embedded EVM")?,
+            )),
+        })
+    }
+
+    /// Funds `from` on L1 with `amount` units and deposits them for `pubkey`: on the EVM, a
+    /// `deposit` transaction that locks `amount` gwei in the contract.
+    pub fn fund_and_deposit(
+        &mut self,
+        from: L1Address,
+        pubkey: PublicKey,
+        amount: u64,
+    ) -> anyhow::Result<()> {
+        match self {
+            DemoL1::Rust(l1) => {
+                l1.mint(from, amount)?;
+                l1.deposit(from, pubkey, amount)?;
+            }
+            DemoL1::Evm(r) => {
+                let who = evm_address(&from);
+                let wei = U256::from(amount) * U256::from(UNIT_WEI);
+                let balance = r.chain.balance(who);
+                r.chain.fund(who, balance + wei);
+                r.deposit(who, &pubkey, wei)
+                    .with_context(|| format!("deposit of {amount} units from {who}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The deposits waiting in the L1's queue, oldest first (on the EVM: the `DepositQueued`
+    /// events from the queue's head on).
+    pub fn queue(&mut self) -> anyhow::Result<Vec<Deposit>> {
+        match self {
+            DemoL1::Rust(l1) => Ok(l1.state().deposit_queue.iter().map(|q| q.deposit).collect()),
+            DemoL1::Evm(r) => {
+                let head = r.view_word("depositHead()", &[])?;
+                let mut out = Vec::new();
+                for e in &r.events {
+                    if let RollupEvent::DepositQueued {
+                        id,
+                        pk_x,
+                        pk_y,
+                        amount,
+                        ..
+                    } = e
+                    {
+                        if U256::from(*id) < head {
+                            continue;
+                        }
+                        let coord = |w: U256| {
+                            fr_from_word(w).context("a queued key coordinate is not below r")
+                        };
+                        let pubkey = PublicKey::from_coordinates(coord(*pk_x)?, coord(*pk_y)?)
+                            .context("the contract queued a key zkr cannot use")?;
+                        out.push(Deposit {
+                            pubkey,
+                            amount: *amount,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Batches accepted so far.
+    pub fn batch_count(&mut self) -> anyhow::Result<u64> {
+        match self {
+            DemoL1::Rust(l1) => Ok(l1.state().batches.len() as u64),
+            DemoL1::Evm(r) => Ok(r.batch_count()?),
+        }
+    }
+
+    /// The L1's state root.
+    pub fn state_root(&mut self) -> anyhow::Result<Fr> {
+        match self {
+            DemoL1::Rust(l1) => Ok(l1.state_root()),
+            DemoL1::Evm(r) => {
+                let w = r.state_root()?;
+                fr_from_word(w).context("the contract's root is not below r")
+            }
+        }
+    }
+
+    /// Submits a batch. Accepted: `Some(gas)` on the EVM (what the sender pays: execution and
+    /// intrinsic gas less the refund), `None` on the Rust L1.
+    pub fn submit(&mut self, s: &BatchSubmission) -> Result<Option<u64>, Refusal> {
+        match self {
+            DemoL1::Rust(l1) => l1.submit_batch(s).map(|_| None).map_err(Refusal::from),
+            DemoL1::Evm(r) => {
+                let e = EvmSubmission::from_submission(s)?;
+                Ok(Some(r.submit_batch(&e)?.outcome.gas_used))
+            }
+        }
+    }
+
+    /// On the EVM: checks that every withdrawal of the run was credited to its L1 address (in
+    /// wei, 1 unit = 1 gwei) and claims it, checking the ETH arrives. `withdrawn`: units per
+    /// address. Returns the wei claimed. `None` on the Rust L1 (its credits are L1 balances in
+    /// `l1.json`, checked by its own tests).
+    pub fn claim_withdrawals(
+        &mut self,
+        withdrawn: &BTreeMap<L1Address, u64>,
+    ) -> anyhow::Result<Option<U256>> {
+        let DemoL1::Evm(r) = self else {
+            return Ok(None);
+        };
+        let mut total = U256::ZERO;
+        for (to, units) in withdrawn {
+            let who = evm_address(to);
+            let want = U256::from(*units) * U256::from(UNIT_WEI);
+            let credited = r.withdrawable(who)?;
+            if credited != want {
+                anyhow::bail!(
+                    "{who}: the contract credits {credited} wei, the batches withdrew {want} wei"
+                );
+            }
+            let before = r.chain.balance(who);
+            r.claim(who).with_context(|| format!("claim by {who}"))?;
+            let got = r.chain.balance(who) - before;
+            if got != want {
+                anyhow::bail!("{who}: claimed {got} wei, expected {want} wei");
+            }
+            total += got;
+        }
+        Ok(Some(total))
+    }
+}
