@@ -82,7 +82,13 @@ fn the_rollup_abi_has_exactly_the_errors_and_events_the_client_decodes() {
 
 #[test]
 fn every_contract_fits_eip_170() {
-    for a in [ROLLUP, POSEIDON_T3, POSEIDON_T5, TEST_VERIFIER, KEYED_VERIFIER] {
+    for a in [
+        ROLLUP,
+        POSEIDON_T3,
+        POSEIDON_T5,
+        TEST_VERIFIER,
+        KEYED_VERIFIER,
+    ] {
         let a = Artifact::parse(a).unwrap();
         assert!(
             a.deployed_size() > 0 && a.deployed_size() <= 24_576,

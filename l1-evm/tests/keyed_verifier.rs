@@ -35,7 +35,10 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
     let mut chain = rendered.chain;
     let rendered = rendered.deployment.verifier;
     let keyed = chain
-        .deploy(Address::new([0x0b; 20]), keyed_verifier_init_code(keys().vk()).unwrap())
+        .deploy(
+            Address::new([0x0b; 20]),
+            keyed_verifier_init_code(keys().vk()).unwrap(),
+        )
         .unwrap();
     let outs = three_batches();
     let out = &outs[0];
@@ -54,11 +57,21 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
     b_swapped.pb[0].swap(0, 1);
     let cases: [(&str, &EvmSubmission, U256, bool); 6] = [
         ("honest", &s, commitment, true),
-        ("another commitment", &s, commitment + U256::from(1u8), false),
+        (
+            "another commitment",
+            &s,
+            commitment + U256::from(1u8),
+            false,
+        ),
         ("the signal plus r", &s, commitment + r, false),
         ("A and C swapped", &swapped, commitment, false),
         ("A off the curve", &off_curve, commitment, false),
-        ("B's coordinates in the wrong order", &b_swapped, commitment, false),
+        (
+            "B's coordinates in the wrong order",
+            &b_swapped,
+            commitment,
+            false,
+        ),
     ];
     for (what, sub, signal, want) in cases {
         let a = verify(&mut chain, rendered, sub, signal);
