@@ -98,7 +98,7 @@ fn the_evm_demo_settles_on_the_contract_and_reports_gas() {
     assert!(out.contains("L1 gas per batch:"), "{out}");
     assert!(out.contains("L1 gas per tx:"), "{out}");
     assert!(
-        out.contains("forged batch:       rejected: refused: the Groth16 proof does not verify"),
+        out.contains("forged batch:       rejected: the Groth16 proof does not verify"),
         "{out}"
     );
     assert!(out.contains("(equal)"), "{out}");

@@ -612,7 +612,14 @@ fn print_summary(s: &DemoSummary, l1: L1Kind, forged: &str, claimed: Option<zkr_
         }
     );
     if l1 == L1Kind::Evm {
-        println!("L1 chain:           in memory, gone with this run (the data directory keeps keys and wallets)");
+        println!(
+            "L1 chain:           in memory, gone with this run ({})",
+            if s.data_dir_kept {
+                "the data directory keeps the keys and wallets"
+            } else {
+                "and the temporary data directory is removed"
+            }
+        );
     } else if s.data_dir_kept {
         println!(
             "check:              zkr reconstruct --data-dir {}",

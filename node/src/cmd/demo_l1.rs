@@ -9,7 +9,7 @@ use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::tx::{Deposit, L1Address};
 use zkr_circuits::{CircuitParams, Fr};
 use zkr_l1_evm::rollup::{evm_address, fr_from_word, EncodeError, UNIT_WEI};
-use zkr_l1_evm::{EvmL1Error, EvmRollup, EvmSubmission, RollupEvent, U256};
+use zkr_l1_evm::{EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, RollupEvent, U256};
 use zkr_verifier::{BatchSubmission, L1Contract, Rejection, VerifyingKey};
 
 /// Which L1 `zkr demo` settles on.
@@ -28,9 +28,12 @@ pub enum Refusal {
     /// The Rust L1's refusal.
     #[error(transparent)]
     Rust(#[from] Rejection),
-    /// The contract's refusal, or the EVM's.
+    /// The contract's refusal (it reverted with one of its errors).
     #[error(transparent)]
-    Evm(#[from] EvmL1Error),
+    Contract(EvmRejection),
+    /// The EVM's refusal, or an unusable artifact.
+    #[error(transparent)]
+    Evm(EvmL1Error),
     /// The submission has no `submitBatch` calldata form.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -39,7 +42,7 @@ pub enum Refusal {
 /// The demo's L1.
 pub enum DemoL1 {
     /// The Rust L1.
-    Rust(L1Contract),
+    Rust(Box<L1Contract>),
     /// The rollup contract on an in-memory EVM chain.
     Evm(Box<EvmRollup>),
 }
@@ -53,7 +56,7 @@ impl DemoL1 {
         vk: &VerifyingKey,
     ) -> anyhow::Result<Self> {
         Ok(match kind {
-            L1Kind::Rust => DemoL1::Rust(L1Contract::open(path, params, vk.clone())?),
+            L1Kind::Rust => DemoL1::Rust(Box::new(L1Contract::open(path, params, vk.clone())?)),
             L1Kind::Evm => DemoL1::Evm(Box::new(
                 EvmRollup::deploy_for_key(params, vk)
                     .context("deploying the rollup contracts on the embedded EVM")?,
@@ -148,7 +151,11 @@ impl DemoL1 {
             DemoL1::Rust(l1) => l1.submit_batch(s).map(|_| None).map_err(Refusal::from),
             DemoL1::Evm(r) => {
                 let e = EvmSubmission::from_submission(s)?;
-                Ok(Some(r.submit_batch(&e)?.outcome.gas_used))
+                match r.submit_batch(&e) {
+                    Ok(accepted) => Ok(Some(accepted.outcome.gas_used)),
+                    Err(EvmL1Error::Rejected(why)) => Err(Refusal::Contract(why)),
+                    Err(other) => Err(Refusal::Evm(other)),
+                }
             }
         }
     }
