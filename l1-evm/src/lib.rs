@@ -9,7 +9,9 @@
 //! - [`chain`]: an in-memory chain (revm at Cancun, no fees) that deploys, calls and meters gas;
 //! - [`artifacts`]: the embedded artifacts and library linking;
 //! - [`rollup`]: the rollup's calls, its typed refusals ([`rollup::EvmRejection`], mirroring
-//!   [`zkr_verifier::Rejection`]) and its events ([`rollup::RollupEvent`]).
+//!   [`zkr_verifier::Rejection`]) and its events ([`rollup::RollupEvent`]); deployed with a
+//!   rendered verifier ([`EvmRollup::deploy`]) or for any key with `Groth16KeyedVerifier`, the
+//!   key given at deployment ([`EvmRollup::deploy_for_key`]), which `zkr demo --l1 evm` uses.
 //!
 //! revm is built without default features: its BN254 precompiles (`ecAdd`, `ecMul`, pairing)
 //! run on ark-bn254 0.6, the curve crate of the rest of the workspace, and no C library is
