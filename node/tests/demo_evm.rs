@@ -101,6 +101,7 @@ fn the_evm_demo_settles_on_the_contract_and_reports_gas() {
         out.contains("forged batch:       rejected: the Groth16 proof does not verify"),
         "{out}"
     );
+    assert!(out.contains("L1 logs:            replaying"), "{out}");
     assert!(out.contains("(equal)"), "{out}");
     assert!(
         !dir.path().join("l1.json").exists(),

@@ -465,6 +465,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     // 7. On the EVM: every withdrawal is credited to its L1 address and claimable in wei.
     let claimed = l1.claim_withdrawals(&withdrawn)?;
+    //    And its logs alone rebuild the L2 state.
+    let from_events = l1.root_from_events(params)?;
+    if let Some(root) = from_events {
+        if root != l1.state_root()? {
+            anyhow::bail!("replaying the contract's BatchAccepted logs gives another root");
+        }
+    }
 
     finality.sort_by(|x, y| x.total_cmp(y));
     let summary = DemoSummary {
@@ -499,7 +506,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(&summary, a.l1, &forged, claimed);
+        print_summary(&summary, a.l1, &forged, claimed, from_events.is_some());
     }
     Ok(if summary.l1_state_root == summary.l2_state_root {
         ExitCode::SUCCESS
@@ -508,7 +515,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_summary(s: &DemoSummary, l1: L1Kind, forged: &str, claimed: Option<zkr_l1_evm::U256>) {
+fn print_summary(
+    s: &DemoSummary,
+    l1: L1Kind,
+    forged: &str,
+    claimed: Option<zkr_l1_evm::U256>,
+    rebuilt_from_events: bool,
+) {
     println!();
     println!(
         "{:>5} {:>4} {:>4} {:>4} {:>4} {:>10} {:>10} {:>8} {:>10} {:>10}  L1 result",
@@ -590,6 +603,9 @@ fn print_summary(s: &DemoSummary, l1: L1Kind, forged: &str, claimed: Option<zkr_
         );
     }
     println!("forged batch:       {forged}");
+    if rebuilt_from_events {
+        println!("L1 logs:            replaying the BatchAccepted public data rebuilds the contract's root");
+    }
     println!(
         "roots:              L1 {} / L2 {} ({})",
         short(&s.l1_state_root),

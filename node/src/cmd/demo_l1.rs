@@ -6,7 +6,8 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
 use zkr_circuits::eddsa::PublicKey;
-use zkr_circuits::tx::{Deposit, L1Address};
+use zkr_circuits::state::State;
+use zkr_circuits::tx::{decode_public_data, Deposit, L1Address};
 use zkr_circuits::{CircuitParams, Fr};
 use zkr_l1_evm::rollup::{evm_address, fr_from_word, EncodeError, UNIT_WEI};
 use zkr_l1_evm::{EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, RollupEvent, U256};
@@ -158,6 +159,31 @@ impl DemoL1 {
                 }
             }
         }
+    }
+
+    /// On the EVM: the L2 root rebuilt from the contract's logs alone, replaying the public data
+    /// of every `BatchAccepted` from the empty tree (the data-availability record); `None` on the
+    /// Rust L1 (`zkr reconstruct` does that from `l1.json`).
+    pub fn root_from_events(&self, params: CircuitParams) -> anyhow::Result<Option<Fr>> {
+        let DemoL1::Evm(r) = self else {
+            return Ok(None);
+        };
+        let mut state = State::new(params);
+        for e in &r.events {
+            if let RollupEvent::BatchAccepted {
+                number,
+                public_data,
+                ..
+            } = e
+            {
+                let slots = decode_public_data(public_data)
+                    .with_context(|| format!("batch {number}: public data in the log"))?;
+                state = state
+                    .replay(&slots)
+                    .with_context(|| format!("batch {number}: replaying the log"))?;
+            }
+        }
+        Ok(Some(state.root()))
     }
 
     /// On the EVM: checks that every withdrawal of the run was credited to its L1 address (in
