@@ -25,9 +25,11 @@
 //!    waiting (for evenly spread digits, 1 point in 16 on average). Doublings, opposite points and points at infinity are
 //!    handled exactly. The buckets' weighted sum `Σ b·B_b` is a running sum in XYZZ
 //!    coordinates.
-//! 5. **Threads by chunks of points**, not by windows: each rayon thread runs the whole method
-//!    on its share of the points, so the load stays balanced when most scalars are small and
-//!    only the lowest windows have work.
+//! 5. **Threads by chunks of points, or by windows for small MSMs.** With at least 2^17 points
+//!    a thread, each rayon thread runs the whole method on its share of the points, so the load
+//!    stays balanced when most scalars are small and only the lowest windows have work. Below
+//!    that, chunks would get small windows and short batches, so the threads take whole windows
+//!    over all the points instead (every window is recoded first: the carries run upwards).
 //!
 //! Not used: the GLV endomorphism. With batch-affine accumulation the work is proportional to
 //! (points × windows); GLV doubles the points and halves the windows, which leaves that product
@@ -56,6 +58,9 @@ const BATCH: usize = 1024;
 
 /// Below this many points per thread, splitting across threads does not pay.
 const MIN_CHUNK: usize = 1 << 11;
+
+/// Below this many points per thread, threads split the windows rather than the points.
+const MIN_SHARE: usize = 1 << 17;
 
 /// An MSM's inputs do not fit together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -236,13 +241,17 @@ fn in_parallel<P: SWCurveConfig, M: Magnitude>(
     if entries.is_empty() {
         return Projective::zero();
     }
-    let chunks = rayon::current_num_threads()
-        .min(entries.len().div_ceil(MIN_CHUNK))
-        .max(1);
+    let threads = rayon::current_num_threads();
+    if threads > 1 && entries.len() >= MIN_CHUNK && entries.len() < threads * MIN_SHARE {
+        // Chunks of points this small would get small windows and short batches: give each
+        // thread whole windows over all the points instead.
+        return pippenger(bases, &entries, true);
+    }
+    let chunks = threads.min(entries.len().div_ceil(MIN_CHUNK)).max(1);
     let size = entries.len().div_ceil(chunks);
     entries
         .par_chunks(size)
-        .map(|chunk| pippenger(bases, chunk))
+        .map(|chunk| pippenger(bases, chunk, false))
         .reduce(Projective::zero, |a, b| a + b)
 }
 
@@ -255,10 +264,12 @@ fn window_size(m: usize, bits: usize) -> usize {
         .unwrap_or(1)
 }
 
-/// The bucket method on one thread, with signed digits and batch-affine accumulation.
+/// The bucket method with signed digits and batch-affine accumulation: on the calling thread,
+/// or (`by_windows`) with rayon's threads taking whole windows.
 fn pippenger<P: SWCurveConfig, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
+    by_windows: bool,
 ) -> Projective<P> {
     let bits = entries.iter().map(|(_, s)| s.bits()).max().unwrap_or(0);
     if bits == 0 {
@@ -268,47 +279,29 @@ fn pippenger<P: SWCurveConfig, M: Magnitude>(
     let half = 1usize << (c - 1);
     // One more window than `bits / c` absorbs the last carry of the signed recoding.
     let windows = bits / c + 1;
+    let n = entries.len();
+    let mut carry = vec![false; n];
 
-    let mut carry = vec![false; entries.len()];
-    let mut buckets = Buckets::<P>::new(half);
-    let mut window_sums = Vec::with_capacity(windows);
-
-    for w in 0..windows {
-        buckets.clear();
-        for ((packed, s), carry) in entries.iter().zip(carry.iter_mut()) {
-            // Signed recoding of this window, carrying into the next: a digit above 2^(c−1)
-            // becomes digit − 2^c.
-            let raw = s.window(w * c, c) as usize + *carry as usize;
-            *carry = raw > half;
-            let magnitude = if *carry { (1 << c) - raw } else { raw };
-            if magnitude == 0 {
-                continue;
-            }
-            let mut p = bases[(packed & !NEG) as usize];
-            if (packed & NEG != 0) != *carry {
-                p = -p;
-            }
-            buckets.add(magnitude, p);
+    let window_sums: Vec<Projective<P>> = if by_windows {
+        // The carries run from the lowest window up, so every window is recoded first.
+        let mut digits = vec![0i32; windows * n];
+        for (w, out) in digits.chunks_mut(n).enumerate() {
+            recode(entries, w, c, &mut carry, out);
         }
-        buckets.finish();
-
-        // Σ b·B_b as a running sum from the top bucket down, in extended Jacobian (XYZZ)
-        // coordinates: 8 multiplications per mixed addition, 12 per full one (Jacobian:
-        // 11 and 16).
-        let mut running = Bucket::<P>::ZERO;
-        let mut sum = Bucket::<P>::ZERO;
-        for b in (1..=half).rev() {
-            if buckets.overflow[b].is_zero() {
-                if buckets.filled[b] {
-                    running += &buckets.points[b];
-                }
-            } else {
-                running += &buckets.sum(b);
-            }
-            sum += &running;
-        }
-        window_sums.push(Projective::from(sum));
-    }
+        digits
+            .par_chunks(n)
+            .map(|d| window_sum(bases, entries, d, &mut Buckets::new(half)))
+            .collect()
+    } else {
+        let mut digits = vec![0i32; n];
+        let mut buckets = Buckets::<P>::new(half);
+        (0..windows)
+            .map(|w| {
+                recode(entries, w, c, &mut carry, &mut digits);
+                window_sum(bases, entries, &digits, &mut buckets)
+            })
+            .collect()
+    };
 
     let mut result = Projective::<P>::zero();
     for s in window_sums.iter().rev() {
@@ -318,6 +311,65 @@ fn pippenger<P: SWCurveConfig, M: Magnitude>(
         result += s;
     }
     result
+}
+
+/// Window `w`'s signed digits (in `[−2^(c−1), 2^(c−1)]`): a window value above 2^(c−1)
+/// becomes value − 2^c and carries one into the next window.
+fn recode<M: Magnitude>(
+    entries: &[(u32, M)],
+    w: usize,
+    c: usize,
+    carry: &mut [bool],
+    out: &mut [i32],
+) {
+    let half = 1usize << (c - 1);
+    for (((_, s), carry), out) in entries.iter().zip(carry.iter_mut()).zip(out.iter_mut()) {
+        let raw = s.window(w * c, c) as usize + *carry as usize;
+        *carry = raw > half;
+        *out = if *carry {
+            raw as i32 - (1 << c)
+        } else {
+            raw as i32
+        };
+    }
+}
+
+/// `Σ dᵢ·Pᵢ` for one window's digits: the points go into their buckets, then the buckets'
+/// weighted sum `Σ b·B_b` is a running sum from the top bucket down, in extended Jacobian
+/// (XYZZ) coordinates (8 multiplications per mixed addition, 12 per full one; Jacobian: 11
+/// and 16).
+fn window_sum<P: SWCurveConfig, M: Magnitude>(
+    bases: &[Affine<P>],
+    entries: &[(u32, M)],
+    digits: &[i32],
+    buckets: &mut Buckets<P>,
+) -> Projective<P> {
+    buckets.clear();
+    for ((packed, _), &d) in entries.iter().zip(digits) {
+        if d == 0 {
+            continue;
+        }
+        let mut p = bases[(packed & !NEG) as usize];
+        if (packed & NEG != 0) != (d < 0) {
+            p = -p;
+        }
+        buckets.add(d.unsigned_abs() as usize, p);
+    }
+    buckets.finish();
+
+    let mut running = Bucket::<P>::ZERO;
+    let mut sum = Bucket::<P>::ZERO;
+    for b in (1..buckets.points.len()).rev() {
+        if buckets.overflow[b].is_zero() {
+            if buckets.filled[b] {
+                running += &buckets.points[b];
+            }
+        } else {
+            running += &buckets.sum(b);
+        }
+        sum += &running;
+    }
+    Projective::from(sum)
 }
 
 /// The buckets of one window, filled by batched affine additions.
