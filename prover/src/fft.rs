@@ -123,6 +123,24 @@ fn level_tables(omega: Fr, n: usize) -> Vec<Fr> {
     t
 }
 
+/// Applies `butterfly(x, y, w)` to every pair `(lo[j], hi[j])` with twiddle `w[j]`, split
+/// across rayon's threads for long levels.
+fn level(lo: &mut [Fr], hi: &mut [Fr], w: &[Fr], butterfly: impl Fn(&mut Fr, &mut Fr, &Fr) + Sync) {
+    let serial = |lo: &mut [Fr], hi: &mut [Fr], w: &[Fr]| {
+        for ((x, y), w) in lo.iter_mut().zip(hi.iter_mut()).zip(w) {
+            butterfly(x, y, w);
+        }
+    };
+    if lo.len() * 2 >= PARALLEL_LEN {
+        lo.par_chunks_mut(PARALLEL_LEN / 2)
+            .zip(hi.par_chunks_mut(PARALLEL_LEN / 2))
+            .zip(w.par_chunks(PARALLEL_LEN / 2))
+            .for_each(|((lo, hi), w)| serial(lo, hi, w));
+    } else {
+        serial(lo, hi, w);
+    }
+}
+
 /// Decimation in frequency, natural order in, bit-reversed order out: `v ← DFT(v)` with the
 /// roots in `tw` (level tables).
 fn dif(v: &mut [Fr], tw: &[Fr]) {
@@ -130,24 +148,15 @@ fn dif(v: &mut [Fr], tw: &[Fr]) {
     if n <= 1 {
         return;
     }
-    let h = n / 2;
-    let (lo, hi) = v.split_at_mut(h);
-    let w = &tw[h..n];
-    let butterfly = |(lo, hi): (&mut [Fr], &mut [Fr]), w: &[Fr]| {
-        for ((x, y), w) in lo.iter_mut().zip(hi.iter_mut()).zip(w) {
-            let d = *x - *y;
-            *x += *y;
-            *y = d * w;
-        }
-    };
+    let (lo, hi) = v.split_at_mut(n / 2);
+    level(lo, hi, &tw[n / 2..n], |x, y, w| {
+        let d = *x - *y;
+        *x += *y;
+        *y = d * w;
+    });
     if n >= PARALLEL_LEN {
-        lo.par_chunks_mut(PARALLEL_LEN / 2)
-            .zip(hi.par_chunks_mut(PARALLEL_LEN / 2))
-            .zip(w.par_chunks(PARALLEL_LEN / 2))
-            .for_each(|(pair, w)| butterfly(pair, w));
         rayon::join(|| dif(lo, tw), || dif(hi, tw));
     } else {
-        butterfly((lo, hi), w);
         dif(lo, tw);
         dif(hi, tw);
     }
@@ -159,27 +168,18 @@ fn dit(v: &mut [Fr], tw: &[Fr]) {
     if n <= 1 {
         return;
     }
-    let h = n / 2;
-    let (lo, hi) = v.split_at_mut(h);
-    let w = &tw[h..n];
-    let butterfly = |(lo, hi): (&mut [Fr], &mut [Fr]), w: &[Fr]| {
-        for ((x, y), w) in lo.iter_mut().zip(hi.iter_mut()).zip(w) {
-            let t = *y * w;
-            *y = *x - t;
-            *x += t;
-        }
-    };
+    let (lo, hi) = v.split_at_mut(n / 2);
     if n >= PARALLEL_LEN {
         rayon::join(|| dit(lo, tw), || dit(hi, tw));
-        lo.par_chunks_mut(PARALLEL_LEN / 2)
-            .zip(hi.par_chunks_mut(PARALLEL_LEN / 2))
-            .zip(w.par_chunks(PARALLEL_LEN / 2))
-            .for_each(|(pair, w)| butterfly(pair, w));
     } else {
         dit(lo, tw);
         dit(hi, tw);
-        butterfly((lo, hi), w);
     }
+    level(lo, hi, &tw[n / 2..n], |x, y, w| {
+        let t = *y * w;
+        *y = *x - t;
+        *x += t;
+    });
 }
 
 /// Index `i` with its lowest `bits` bits reversed.
