@@ -73,13 +73,14 @@ fn main() -> std::process::ExitCode {
     }
     let cli = Cli::parse();
     // A worker's log is its only output: it logs its own events at `info` unless RUST_LOG
-    // says otherwise (not arkworks' spans: formatting them costs more than the proof).
-    let filter = match (&cli.command, std::env::var_os("RUST_LOG")) {
-        (Command::Prover(_), None) => tracing_subscriber::EnvFilter::new("zkr=info"),
-        _ => tracing_subscriber::EnvFilter::from_default_env(),
+    // says otherwise.
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let default = match &cli.command {
+        Command::Prover(_) => "zkr=info",
+        _ => "error",
     };
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter(rust_log.as_deref(), default))
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
@@ -111,4 +112,19 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// The log filter: `RUST_LOG` (or `default` when it is unset or empty), with arkworks' constraint
+/// spans (target `gr1cs`, one per gadget call, hundreds of thousands per proof) turned off unless
+/// `RUST_LOG` names that target itself. An `info` filter would otherwise enable them, and
+/// recording their fields made `zkr prove` take minutes instead of a second and `zkr node` grow
+/// by hundreds of megabytes a second while it synthesized the circuit.
+fn log_filter(rust_log: Option<&str>, default: &str) -> tracing_subscriber::EnvFilter {
+    let spec = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(default);
+    let spec = if spec.contains("gr1cs") {
+        spec.to_string()
+    } else {
+        format!("{spec},gr1cs=off")
+    };
+    tracing_subscriber::EnvFilter::new(spec)
 }

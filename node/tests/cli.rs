@@ -200,3 +200,62 @@ fn export_verifier_renders_the_committed_test_verifier_for_its_key() {
     assert!(err.contains("nowhere"), "{err}");
     assert!(!d.join("V2.sol").exists());
 }
+
+/// `RUST_LOG=info` (what docs/node.md suggests for the services) must not turn on arkworks'
+/// per-gadget spans: with them, this 2-slot proof took over two minutes instead of a second.
+#[test]
+fn an_info_log_level_does_not_slow_proving_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (c, _, err) = zkr(
+        &[
+            "setup",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--keys",
+            "keys",
+            "--seed",
+            "3",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    let (c, _, err) = zkr(
+        &[
+            "example-batch",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--out",
+            "batch.json",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    for level in ["info", "trace"] {
+        let t = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zkr"))
+            .args(["prove", "--keys", "keys", "--batch", "batch.json", "--out"])
+            .arg(format!("proof-{level}"))
+            .current_dir(d)
+            .env("RUST_LOG", level)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("RUST_LOG={level}: zkr prove still running after 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(status.success(), "RUST_LOG={level}: {status}");
+    }
+}
