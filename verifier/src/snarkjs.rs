@@ -87,16 +87,23 @@ pub fn g2_to_json(p: &G2Affine) -> G2Json {
     }
 }
 
-/// Validated G1 point from JSON.
+/// Validated G1 point from JSON: `[x, y, "1"]` for a point of the curve's prime-order group, or
+/// exactly `["0", "1", "0"]` for the identity (a `z` of 0 with any other `x` or `y` is refused,
+/// not read as the identity).
 pub fn g1_from_json(what: &'static str, j: &G1Json) -> Result<G1Affine, FormatError> {
-    let z = fq(what, &j[2])?;
+    let (x, y, z) = (fq(what, &j[0])?, fq(what, &j[1])?, fq(what, &j[2])?);
     if z.is_zero() {
-        return Ok(G1Affine::zero());
+        if x.is_zero() && y == Fq::from(1u64) {
+            return Ok(G1Affine::zero());
+        }
+        return Err(FormatError::Shape(format!(
+            "{what}: z is 0 but the point is not the identity [\"0\", \"1\", \"0\"]"
+        )));
     }
     if z != Fq::from(1u64) {
         return Err(FormatError::Shape(format!("{what}: z must be 1 or 0")));
     }
-    let p = G1Affine::new_unchecked(fq(what, &j[0])?, fq(what, &j[1])?);
+    let p = G1Affine::new_unchecked(x, y);
     if !p.is_on_curve() {
         return Err(FormatError::NotOnCurve(what));
     }
@@ -106,17 +113,24 @@ pub fn g1_from_json(what: &'static str, j: &G1Json) -> Result<G1Affine, FormatEr
     Ok(p)
 }
 
-/// Validated G2 point from JSON.
+/// Validated G2 point from JSON: `[x, y, ["1", "0"]]` for a point of G2, or exactly
+/// `[["0", "0"], ["1", "0"], ["0", "0"]]` for the identity.
 pub fn g2_from_json(what: &'static str, j: &G2Json) -> Result<G2Affine, FormatError> {
-    let z = Fq2::new(fq(what, &j[2][0])?, fq(what, &j[2][1])?);
-    if z.is_zero() {
-        return Ok(G2Affine::zero());
-    }
-    if z != Fq2::new(Fq::from(1u64), Fq::zero()) {
-        return Err(FormatError::Shape(format!("{what}: z must be 1 or 0")));
-    }
     let x = Fq2::new(fq(what, &j[0][0])?, fq(what, &j[0][1])?);
     let y = Fq2::new(fq(what, &j[1][0])?, fq(what, &j[1][1])?);
+    let z = Fq2::new(fq(what, &j[2][0])?, fq(what, &j[2][1])?);
+    let one = Fq2::new(Fq::from(1u64), Fq::zero());
+    if z.is_zero() {
+        if x.is_zero() && y == one {
+            return Ok(G2Affine::zero());
+        }
+        return Err(FormatError::Shape(format!(
+            "{what}: z is 0 but the point is not the identity [[0, 0], [1, 0], [0, 0]]"
+        )));
+    }
+    if z != one {
+        return Err(FormatError::Shape(format!("{what}: z must be 1 or 0")));
+    }
     let p = G2Affine::new_unchecked(x, y);
     if !p.is_on_curve() {
         return Err(FormatError::NotOnCurve(what));
@@ -127,8 +141,10 @@ pub fn g2_from_json(what: &'static str, j: &G2Json) -> Result<G2Affine, FormatEr
     Ok(p)
 }
 
-/// `proof.json`.
+/// `proof.json` (exactly these fields: an unknown one is refused, as at the top level of a
+/// submission).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProofJson {
     /// A.
     pub pi_a: G1Json,
@@ -256,5 +272,67 @@ impl VerificationKeyJson {
                 .map(|p| g1_from_json("IC", p))
                 .collect::<Result<_, _>>()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::AffineRepr;
+
+    fn j(xs: [&str; 3]) -> G1Json {
+        xs.map(String::from)
+    }
+
+    #[test]
+    fn the_identity_has_one_encoding_and_z_zero_is_not_a_wildcard() {
+        assert_eq!(
+            g1_from_json("p", &j(["0", "1", "0"])).unwrap(),
+            G1Affine::zero()
+        );
+        assert_eq!(
+            g1_from_json("p", &g1_to_json(&G1Affine::zero())).unwrap(),
+            G1Affine::zero()
+        );
+        let g = G1Affine::generator();
+        assert_eq!(g1_from_json("p", &g1_to_json(&g)).unwrap(), g);
+        // Garbage coordinates with z = 0: malformed, not the identity.
+        for bad in [["5", "7", "0"], ["0", "0", "0"], ["1", "2", "0"]] {
+            assert!(
+                matches!(g1_from_json("p", &j(bad)), Err(FormatError::Shape(_))),
+                "{bad:?}"
+            );
+        }
+        // Non-numbers are refused whatever z is.
+        assert!(matches!(
+            g1_from_json("p", &j(["x", "1", "0"])),
+            Err(FormatError::Number { .. })
+        ));
+        let id2 = g2_to_json(&G2Affine::zero());
+        assert_eq!(g2_from_json("p", &id2).unwrap(), G2Affine::zero());
+        let mut bad2 = id2.clone();
+        bad2[0][1] = "3".into();
+        assert!(matches!(
+            g2_from_json("p", &bad2),
+            Err(FormatError::Shape(_))
+        ));
+        let g2 = G2Affine::generator();
+        assert_eq!(g2_from_json("p", &g2_to_json(&g2)).unwrap(), g2);
+    }
+
+    #[test]
+    fn a_proof_with_an_unknown_field_is_refused() {
+        let p = ProofJson {
+            pi_a: g1_to_json(&G1Affine::generator()),
+            pi_b: g2_to_json(&G2Affine::generator()),
+            pi_c: g1_to_json(&G1Affine::generator()),
+            protocol: "groth16".into(),
+            curve: "bn128".into(),
+        };
+        let mut v = serde_json::to_value(&p).unwrap();
+        assert!(serde_json::from_value::<ProofJson>(v.clone()).is_ok());
+        v["extra"] = serde_json::json!(1);
+        let e = serde_json::from_value::<ProofJson>(v).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
     }
 }
