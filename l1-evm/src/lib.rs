@@ -36,8 +36,8 @@ pub mod settle;
 pub use revm::primitives::{Address, U256};
 
 pub use chain::{Chain, ChainError, EvmChain, Outcome};
-pub use rpc::RpcChain;
 pub use rollup::{
     rejection_kind, Accepted, Deployment, EvmL1Error, EvmRejection, EvmRollup, EvmSubmission,
     RollupEvent,
 };
+pub use rpc::RpcChain;

@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 /// `0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266`, funded with 10,000 ETH by a fresh anvil. Public
 /// knowledge: for a local chain only, never for a chain with value. zkr never uses it unless
 /// told to (`--l1-key` or `ZKR_L1_KEY`).
-pub const ANVIL_DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const ANVIL_DEV_KEY: &str =
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 /// Why a private key is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,7 +263,10 @@ impl RpcChain {
             .map_err(|e| unreachable(e.to_string()))?;
         let v: Value = serde_json::from_str(&text).map_err(|_| ChainError::BadAnswer {
             method,
-            error: format!("HTTP {status}, not JSON-RPC: {}", text.chars().take(200).collect::<String>()),
+            error: format!(
+                "HTTP {status}, not JSON-RPC: {}",
+                text.chars().take(200).collect::<String>()
+            ),
         })?;
         if let Some(e) = v.get("error") {
             let e: RpcError =
@@ -276,7 +280,10 @@ impl RpcChain {
             Some(r) => Ok(Ok(r.clone())),
             None => Err(ChainError::BadAnswer {
                 method,
-                error: format!("HTTP {status}, no result: {}", text.chars().take(200).collect::<String>()),
+                error: format!(
+                    "HTTP {status}, no result: {}",
+                    text.chars().take(200).collect::<String>()
+                ),
             }),
         }
     }
@@ -562,9 +569,6 @@ mod tests {
     fn an_unreachable_endpoint_is_a_clear_error() {
         // Port 9 (discard) on loopback: nothing listens there in the tests' sandbox.
         let e = RpcChain::connect("http://127.0.0.1:9").err().unwrap();
-        assert!(
-            matches!(e, ChainError::Unreachable { .. }),
-            "{e}"
-        );
+        assert!(matches!(e, ChainError::Unreachable { .. }), "{e}");
     }
 }
