@@ -288,8 +288,10 @@ impl RpcChain {
         }
     }
 
-    /// One JSON-RPC call whose error answer is an error here.
-    fn request(&mut self, method: &'static str, params: Value) -> Result<Value, ChainError> {
+    /// One JSON-RPC call, `method` with `params` (a JSON array); the endpoint's error answer is
+    /// [`ChainError::Rpc`]. For the methods this type has no wrapper for (e.g. anvil's
+    /// `evm_mine`).
+    pub fn request(&mut self, method: &'static str, params: Value) -> Result<Value, ChainError> {
         match self.call_raw(method, params)? {
             Ok(v) => Ok(v),
             Err(e) => Err(ChainError::Rpc {

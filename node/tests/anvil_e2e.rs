@@ -394,3 +394,63 @@ fn bad_l1_input_is_refused_with_a_clear_message() {
     assert_eq!(r["matches_l1"], true, "{r}");
     assert_eq!(r["batches"], 0, "{r}");
 }
+
+/// A transaction sent and not mined (anvil with automining off) is `NoReceipt`, and while it is
+/// pending no batch is submitted (`InFlight`, nothing sent); once it is mined, the submission
+/// goes to the contract again, which judges it (here: a proof of nothing, `BadProof`).
+#[test]
+fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
+    use serde_json::json;
+    use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
+    use zkr_l1_evm::{ChainError, EvmChain, EvmL1Error, EvmRejection, EvmRollup, U256};
+
+    let dir = tempfile::tempdir().unwrap();
+    setup_keys(dir.path(), 19);
+    let (meta, vk) = zkr_prover::keys::KeySet::load_vk(&dir.path().join("keys")).unwrap();
+    let anvil = start_anvil();
+    let key = parse_private_key(DEV_KEY).unwrap();
+    let operator = address_of(&key);
+    let mut chain = RpcChain::connect(&anvil.url).unwrap();
+    chain.add_key(key);
+    chain.receipt_timeout = Duration::from_secs(1);
+    let code = zkr_l1_evm::rollup::keyed_verifier_init_code(&vk).unwrap();
+    let mut r = EvmRollup::deploy_on(chain, operator, meta.params, code).unwrap();
+
+    // A batch of noops from the genesis root, with an all-identity proof.
+    let genesis = r.head().unwrap().state_root;
+    let submission = zkr_verifier::BatchSubmission {
+        number: 1,
+        old_root: zkr_circuits::field::fr_to_decimal(&genesis),
+        new_root: zkr_circuits::field::fr_to_decimal(&genesis),
+        public_data: "00".repeat(89 * meta.params.batch_size),
+        proof: zkr_verifier::snarkjs::ProofJson::from_proof(&Default::default()),
+    };
+
+    r.chain.request("evm_setAutomine", json!([false])).unwrap();
+    let alice = zkr_circuits::eddsa::SecretKey::from_seed([7; 32]).public_key();
+    let e = r
+        .deposit(operator, &alice, U256::from(1_000_000_000u64))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, EvmL1Error::Chain(ChainError::NoReceipt { .. })),
+        "{e}"
+    );
+    assert_eq!(r.chain.in_flight(operator).unwrap(), 1);
+    let e = r.settle(&submission).err().unwrap();
+    assert!(matches!(e, EvmL1Error::InFlight { count: 1, .. }), "{e}");
+    assert_eq!(r.chain.in_flight(operator).unwrap(), 1, "nothing more was sent");
+
+    r.chain.request("evm_mine", json!([])).unwrap();
+    assert_eq!(r.chain.in_flight(operator).unwrap(), 0);
+    assert_eq!(r.queued_deposits(0, 10).unwrap().len(), 1, "the deposit was mined");
+    let e = r.settle(&submission).err().unwrap();
+    assert!(
+        matches!(
+            e,
+            EvmL1Error::Rejected(EvmRejection::BadProof | EvmRejection::DepositsMismatch { .. })
+        ),
+        "{e}"
+    );
+    assert_eq!(r.chain.in_flight(operator).unwrap(), 0, "a refused batch is never sent");
+}
