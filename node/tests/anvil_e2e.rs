@@ -439,11 +439,19 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
     assert_eq!(r.chain.in_flight(operator).unwrap(), 1);
     let e = r.settle(&submission).err().unwrap();
     assert!(matches!(e, EvmL1Error::InFlight { count: 1, .. }), "{e}");
-    assert_eq!(r.chain.in_flight(operator).unwrap(), 1, "nothing more was sent");
+    assert_eq!(
+        r.chain.in_flight(operator).unwrap(),
+        1,
+        "nothing more was sent"
+    );
 
     r.chain.request("evm_mine", json!([])).unwrap();
     assert_eq!(r.chain.in_flight(operator).unwrap(), 0);
-    assert_eq!(r.queued_deposits(0, 10).unwrap().len(), 1, "the deposit was mined");
+    assert_eq!(
+        r.queued_deposits(0, 10).unwrap().len(),
+        1,
+        "the deposit was mined"
+    );
     let e = r.settle(&submission).err().unwrap();
     assert!(
         matches!(
@@ -452,5 +460,9 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
         ),
         "{e}"
     );
-    assert_eq!(r.chain.in_flight(operator).unwrap(), 0, "a refused batch is never sent");
+    assert_eq!(
+        r.chain.in_flight(operator).unwrap(),
+        0,
+        "a refused batch is never sent"
+    );
 }
