@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.28;
 
-import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
-
-/// The Groth16 verifier that `zkr export-verifier` renders from a verifying key (one public input:
-/// the batch commitment).
-interface IGroth16Verifier {
-    /// True when the proof verifies for the public signals.
-    function verifyProof(
-        uint256[2] calldata pA,
-        uint256[2][2] calldata pB,
-        uint256[2] calldata pC,
-        uint256[1] calldata pubSignals
-    ) external view returns (bool);
-}
+import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 
 /// @title zkr's L1 contract on an EVM chain
 /// @notice The Solidity twin of the Rust L1 (`zkr_verifier::contract::L1Contract`): it holds the
@@ -26,10 +14,11 @@ interface IGroth16Verifier {
 ///      `zkr_circuits::tx`);
 ///   5. the deposit slots are exactly the next deposits of the queue, in order;
 ///   6. the proof's coordinates are canonical (< q) and its G1 points are on the curve;
-///   7. the Groth16 proof verifies for the commitment recomputed here:
-///        pubdata_hash  = fold(0, slot    => Poseidon(acc, packed, aux_x, aux_y))
-///        deposit_chain = fold(0, deposit => Poseidon(acc, pk.x, pk.y, amount))
-///        commitment    = Poseidon(old_root, new_root, pubdata_hash, deposit_chain)
+///   7. the Groth16 proof verifies for the public inputs recomputed here
+///      (`zkr_circuits::public`):
+///        inputs    = [old_root, new_root, aux_chain, packed_0, ..., packed_{B-1}]
+///        packed_i  = slot i's first 25 bytes (type, from, to, amount, fee) as an integer
+///        aux_chain = fold(0, deposit or withdrawal slot => Poseidon(acc, aux_x, aux_y))
 /// Then, in one transaction, it sets the new root, pops the deposits, credits the withdrawals and
 /// emits the public data. A refused batch reverts with a typed error and changes nothing.
 ///
@@ -74,8 +63,12 @@ contract Rollup {
         address from;
     }
 
-    /// The verifier of the batch circuit's proofs.
-    IGroth16Verifier public immutable verifier;
+    /// The verifier of the batch circuit's proofs: any contract answering snarkjs's
+    /// `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3 + batchSize])` (the one
+    /// `zkr export-verifier` renders, or `Groth16KeyedVerifier`).
+    address public immutable verifier;
+    /// That function's selector (the array length is part of it).
+    bytes4 internal immutable verifyProofSelector;
     /// Slots per batch (the circuit's fixed batch size).
     uint256 public immutable batchSize;
     /// The current state root.
@@ -123,7 +116,7 @@ contract Rollup {
     error DepositsMismatch(uint256 index);
     /// A proof coordinate is not below q, or a G1 point is off the curve.
     error MalformedProof();
-    /// The proof does not verify for the recomputed commitment.
+    /// The proof does not verify for the recomputed public inputs.
     error BadProof();
     /// A deposit of zero, of a fraction of a gwei, or of more than 2^64 - 1 gwei.
     error BadDepositAmount(uint256 weiAmount);
@@ -136,12 +129,17 @@ contract Rollup {
 
     /// A rollup at `genesisRoot` (the empty tree's root for the circuit's depth) whose batches of
     /// `batchSize_` slots are checked by `verifier_`.
-    constructor(IGroth16Verifier verifier_, uint256 batchSize_, uint256 genesisRoot) {
+    constructor(address verifier_, uint256 batchSize_, uint256 genesisRoot) {
         require(genesisRoot < R, "genesis root is not canonical");
-        require(batchSize_ > 0, "batch size is zero");
+        require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
         verifier = verifier_;
         batchSize = batchSize_;
         stateRoot = genesisRoot;
+        verifyProofSelector = bytes4(
+            keccak256(
+                abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", decimal(3 + batchSize_), "])")
+            )
+        );
     }
 
     /// Queues a deposit of `msg.value` (a whole number of gwei) for the L2 key (pkX, pkY), a
@@ -178,17 +176,18 @@ contract Rollup {
         uint256[2] calldata pC
     ) external {
         uint64 head = depositHead;
-        (uint256 commitment, uint256 depositCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
+        (bytes memory vcall, uint256 depositCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
         checkProofPoints(pA, pB, pC);
-        if (!verifier.verifyProof(pA, pB, pC, [commitment])) revert BadProof();
+        if (!verifies(vcall, pA, pB, pC)) revert BadProof();
         applyBatch(number, oldRoot, newRoot, publicData, head, depositCount);
     }
 
-    /// Rules 1 to 5; returns the commitment the proof must verify for, and the deposits consumed.
+    /// Rules 1 to 5; returns the verifier's calldata with the public inputs in place (the
+    /// proof's eight words are filled in by `verifies`), and the deposits consumed.
     function checkBatch(uint64 number, uint256 oldRoot, uint256 newRoot, bytes calldata publicData, uint64 head)
         internal
         view
-        returns (uint256 commitment, uint256 depositCount)
+        returns (bytes memory vcall, uint256 depositCount)
     {
         uint64 expected = batchCount + 1;
         if (number < expected) revert Replayed(expected, number);
@@ -196,10 +195,43 @@ contract Rollup {
         if (oldRoot >= R) revert NonCanonicalInput(0);
         if (newRoot >= R) revert NonCanonicalInput(1);
         if (oldRoot != stateRoot) revert WrongOldRoot(stateRoot, oldRoot);
-        uint256 pubdataHash;
-        (pubdataHash, depositCount) = hashPublicData(publicData);
-        uint256 depositChain = checkDeposits(publicData, head, depositCount);
-        commitment = PoseidonT5.hash([oldRoot, newRoot, pubdataHash, depositChain]);
+        // selector, A (2 words), B (4), C (2), then the 3 + batchSize public inputs.
+        vcall = new bytes(4 + 32 * (8 + 3 + batchSize));
+        bytes4 sel = verifyProofSelector;
+        assembly {
+            mstore(add(vcall, 32), sel)
+        }
+        setWord(vcall, 8, oldRoot);
+        setWord(vcall, 9, newRoot);
+        uint256 auxChain;
+        (auxChain, depositCount) = readPublicData(publicData, vcall);
+        setWord(vcall, 10, auxChain);
+        checkDeposits(publicData, head, depositCount);
+    }
+
+    /// Calls the verifier with `vcall` completed by the proof; true when it answers true.
+    function verifies(bytes memory vcall, uint256[2] calldata pA, uint256[2][2] calldata pB, uint256[2] calldata pC)
+        internal
+        view
+        returns (bool)
+    {
+        setWord(vcall, 0, pA[0]);
+        setWord(vcall, 1, pA[1]);
+        setWord(vcall, 2, pB[0][0]);
+        setWord(vcall, 3, pB[0][1]);
+        setWord(vcall, 4, pB[1][0]);
+        setWord(vcall, 5, pB[1][1]);
+        setWord(vcall, 6, pC[0]);
+        setWord(vcall, 7, pC[1]);
+        (bool ok, bytes memory ret) = verifier.staticcall(vcall);
+        return ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
+    }
+
+    /// Writes argument word `i` (after the 4-byte selector) of `vcall`.
+    function setWord(bytes memory vcall, uint256 i, uint256 v) internal pure {
+        assembly {
+            mstore(add(add(vcall, 36), mul(i, 32)), v)
+        }
     }
 
     /// The effects of an accepted batch: root, count, queue, withdrawals, events.
@@ -238,44 +270,57 @@ contract Rollup {
         if (!ok) revert ClaimFailed();
     }
 
-    /// Validates every slot (as `SlotData::from_bytes` does) and folds the public-data hash.
-    function hashPublicData(bytes calldata data) internal view returns (uint256 acc, uint256 depositCount) {
+    /// Validates every slot (as `SlotData::from_bytes` does), writes each slot's packed element
+    /// into the verifier's calldata `vcall` (input 3 + slot) and folds the aux chain.
+    function readPublicData(bytes calldata data, bytes memory vcall)
+        internal
+        view
+        returns (uint256 acc, uint256 depositCount)
+    {
         if (data.length != batchSize * SLOT_BYTES) {
             revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
         }
         for (uint256 off = 0; off < data.length; off += SLOT_BYTES) {
             uint256 slot = off / SLOT_BYTES;
-            uint256 txType = uint8(data[off]);
-            if (txType > WITHDRAW) revert MalformedPublicData(slot, BAD_TYPE);
-            (, uint256 from, uint256 to, , uint256 fee, uint256 auxX, uint256 auxY) = readSlot(data, off);
-            if (auxX >= R || auxY >= R) revert MalformedPublicData(slot, NON_CANONICAL_FIELD);
             uint256 packed = packedAt(data, off);
+            uint256 txType = packed & 0xff;
+            if (txType > WITHDRAW) revert MalformedPublicData(slot, BAD_TYPE);
+            // A zero word is zero in either byte order: only non-zero aux words are decoded.
+            uint256 auxX = rawWord(data, off + 25);
+            uint256 auxY = rawWord(data, off + 57);
+            if (auxX != 0) auxX = le256(data, off + 25);
+            if (auxY != 0) auxY = le256(data, off + 57);
+            if (auxX >= R || auxY >= R) revert MalformedPublicData(slot, NON_CANONICAL_FIELD);
             bool canonical;
-            if (txType == NOOP) canonical = packed == 0 && auxX == 0 && auxY == 0;
-            else if (txType == TRANSFER) canonical = auxX == 0 && auxY == 0;
-            else if (txType == DEPOSIT) canonical = from == 0 && fee == 0;
-            else canonical = to == 0 && auxY == 0 && auxX < (1 << 160);
+            if (txType == NOOP) {
+                canonical = packed == 0 && auxX == 0 && auxY == 0;
+            } else if (txType == TRANSFER) {
+                canonical = auxX == 0 && auxY == 0;
+            } else if (txType == DEPOSIT) {
+                // from (bits 8..40) and fee (bits 136..200) are zero.
+                canonical = (packed >> 8) & 0xffffffff == 0 && packed >> 136 == 0;
+                depositCount++;
+            } else {
+                // to (bits 40..72) is zero; the address fits 160 bits.
+                canonical = (packed >> 40) & 0xffffffff == 0 && auxY == 0 && auxX < (1 << 160);
+            }
             if (!canonical) revert MalformedPublicData(slot, NON_CANONICAL_SLOT);
-            if (txType == DEPOSIT) depositCount++;
-            acc = PoseidonT5.hash([acc, packed, auxX, auxY]);
+            setWord(vcall, 11 + slot, packed);
+            if (txType >= DEPOSIT) acc = PoseidonT4.hash([acc, auxX, auxY]);
         }
     }
 
-    /// Checks the deposit slots against the queue from `head`, in order, and folds the deposit
-    /// chain over the queued deposits.
-    function checkDeposits(bytes calldata data, uint64 head, uint256 depositCount)
-        internal
-        view
-        returns (uint256 acc)
-    {
+    /// Checks the deposit slots against the queue from `head`, in order: same key, same amount
+    /// (the key enters the aux chain and the amount the slot's packed input, so the proof is
+    /// about the queued deposits).
+    function checkDeposits(bytes calldata data, uint64 head, uint256 depositCount) internal view {
         if (depositCount > depositTail - head) revert DepositsMismatch(type(uint256).max);
         uint256 k = 0;
-        for (uint256 off = 0; off < data.length; off += SLOT_BYTES) {
-            (uint256 txType, , , uint64 amount, , uint256 auxX, uint256 auxY) = readSlot(data, off);
-            if (txType != DEPOSIT) continue;
+        for (uint256 off = 0; off < data.length && k < depositCount; off += SLOT_BYTES) {
+            if (uint8(data[off]) != DEPOSIT) continue;
+            (, , , uint64 amount, , uint256 auxX, uint256 auxY) = readSlot(data, off);
             QueuedDeposit storage q = deposits[head + uint64(k)];
             if (auxX != q.pkX || auxY != q.pkY || amount != q.amount) revert DepositsMismatch(k);
-            acc = PoseidonT5.hash([acc, q.pkX, q.pkY, uint256(q.amount)]);
             k++;
         }
     }
@@ -323,6 +368,13 @@ contract Rollup {
         return le256(data, off) & ((1 << 200) - 1);
     }
 
+    /// The 32 bytes at `off` as they are (big-endian): zero exactly when they are all zero.
+    function rawWord(bytes calldata data, uint256 off) internal pure returns (uint256 v) {
+        assembly {
+            v := calldataload(add(data.offset, off))
+        }
+    }
+
     /// The 32 bytes at `off` read as a little-endian integer (bytes past the end read as zero
     /// only when they are masked off by the caller; every read here ends inside the data).
     function le256(bytes calldata data, uint256 off) internal pure returns (uint256 v) {
@@ -338,6 +390,15 @@ contract Rollup {
         v = ((v & 0xFFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF0000000000000000) >> 64)
             | ((v & 0x0000000000000000FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF) << 64);
         v = (v >> 128) | (v << 128);
+    }
+
+    /// `n` in decimal.
+    function decimal(uint256 n) internal pure returns (bytes memory s) {
+        if (n == 0) return "0";
+        uint256 len;
+        for (uint256 m = n; m > 0; m /= 10) len++;
+        s = new bytes(len);
+        for (; n > 0; n /= 10) s[--len] = bytes1(uint8(48 + (n % 10)));
     }
 
     /// True when (x, y) is on Baby Jubjub with canonical coordinates.

@@ -46,7 +46,9 @@ const SOURCES = {
   "Rollup.sol": "Rollup.sol",
   "KeyedVerifier.sol": "KeyedVerifier.sol",
   "test/Verifier.sol": "test/Verifier.sol",
+  "test/Token.sol": "test/Token.sol",
   "poseidon-solidity/PoseidonT3.sol": "node_modules/poseidon-solidity/PoseidonT3.sol",
+  "poseidon-solidity/PoseidonT4.sol": "node_modules/poseidon-solidity/PoseidonT4.sol",
   "poseidon-solidity/PoseidonT5.sol": "node_modules/poseidon-solidity/PoseidonT5.sol",
 };
 // Contracts written to out/, by source unit.
@@ -54,7 +56,9 @@ const WANTED = {
   "Rollup.sol": ["Rollup"],
   "KeyedVerifier.sol": ["Groth16KeyedVerifier"],
   "test/Verifier.sol": ["Groth16Verifier"],
+  "test/Token.sol": ["Token"],
   "poseidon-solidity/PoseidonT3.sol": ["PoseidonT3"],
+  "poseidon-solidity/PoseidonT4.sol": ["PoseidonT4"],
   "poseidon-solidity/PoseidonT5.sol": ["PoseidonT5"],
 };
 const MAX_CODE_SIZE = 24576;

@@ -88,6 +88,30 @@ pub mod decimal {
     }
 }
 
+/// serde helpers: a list of field elements as decimal strings
+/// (`#[serde(with = "zkr_circuits::field::decimal_vec")]`).
+pub mod decimal_vec {
+    use super::*;
+    use serde::{de::Error, ser::SerializeSeq, Deserialize, Deserializer, Serializer};
+
+    /// Serializes as a list of decimal strings.
+    pub fn serialize<S: Serializer>(xs: &[Fr], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(xs.len()))?;
+        for x in xs {
+            seq.serialize_element(&fr_to_decimal(x))?;
+        }
+        seq.end()
+    }
+
+    /// Deserializes a list of canonical decimal strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Fr>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        v.iter()
+            .map(|s| fr_from_decimal(s).map_err(D::Error::custom))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@
 //! * Bad input is an error, never a panic: every fallible function returns a typed error.
 //!
 //! The L1 verifier builds this crate with `default-features = false`, so it gets the native
-//! commitment code (Poseidon, public data) without any constraint gadgets.
+//! public-input code (Poseidon, public data) without any constraint gadgets.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -180,7 +180,7 @@ pub struct BatchOutput {
     pub witness: BatchWitness,
     /// The public data, one entry per slot (noops included).
     pub public_data: Vec<SlotData>,
-    /// The public values (the proof's input is their commitment).
+    /// The proof's public inputs.
     pub public: PublicInputs,
     /// How many deposits of the queue the batch consumed.
     pub deposits_consumed: usize,
@@ -443,7 +443,7 @@ impl State {
                 "witness root differs from the typed state's root".into(),
             ));
         }
-        let public = witness.public;
+        let public = witness.public.clone();
         Ok(BatchOutput {
             state: next,
             witness,

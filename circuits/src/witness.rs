@@ -11,7 +11,7 @@ use crate::account::AccountLeaf;
 use crate::eddsa::SignatureWitness;
 use crate::merkle::{MerkleError, PathWitness, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
-use crate::public::{deposit_step, pubdata_step, PublicInputs};
+use crate::public::{aux_step, enters_aux_chain, PublicInputs};
 use crate::tx::{pack_raw, Deposit, Transfer, TxType, Withdraw};
 use crate::Fr;
 use ark_ff::{One, Zero};
@@ -196,14 +196,14 @@ pub struct BatchWitness {
     pub slots: Vec<SlotWitness>,
     /// The operator's leaf and path before the fees are credited.
     pub operator: LeafWitness,
-    /// The public values the builder computed (the proof's public input is their commitment).
+    /// The public values the builder computed (the proof's public inputs).
     pub public: PublicInputs,
 }
 
 impl BatchWitness {
-    /// The proof's single public input.
-    pub fn commitment(&self) -> Fr {
-        self.public.commitment()
+    /// The proof's public inputs (see [`crate::public`]).
+    pub fn public_inputs(&self) -> Vec<Fr> {
+        self.public.to_vec()
     }
 }
 
@@ -215,8 +215,8 @@ pub struct WitnessBuilder {
     leaves: HashMap<u64, AccountLeaf>,
     old_root: Fr,
     slots: Vec<SlotWitness>,
-    pubdata_hash: Fr,
-    deposit_chain: Fr,
+    packed: Vec<Fr>,
+    aux_chain: Fr,
     fee_total: Fr,
 }
 
@@ -234,8 +234,8 @@ impl WitnessBuilder {
             leaves,
             old_root,
             slots: Vec::new(),
-            pubdata_hash: Fr::zero(),
-            deposit_chain: Fr::zero(),
+            packed: Vec::new(),
+            aux_chain: Fr::zero(),
             fee_total: Fr::zero(),
         }
     }
@@ -285,9 +285,9 @@ impl WitnessBuilder {
     ) -> Result<(), MerkleError> {
         let s = self.update(tx.from, |l| sender(&tx, l))?;
         let r = self.update(tx.to, |l| receiver(&tx, l))?;
-        self.pubdata_hash = pubdata_step(self.pubdata_hash, tx.packed(), tx.aux_x, tx.aux_y);
-        if tx.tx_type == TxType::Deposit {
-            self.deposit_chain = deposit_step(self.deposit_chain, tx.aux_x, tx.aux_y, tx.amount);
+        self.packed.push(tx.packed());
+        if enters_aux_chain(tx.tx_type) {
+            self.aux_chain = aux_step(self.aux_chain, tx.aux_x, tx.aux_y);
         }
         self.fee_total += tx.fee;
         self.slots.push(SlotWitness {
@@ -342,8 +342,8 @@ impl WitnessBuilder {
         let public = PublicInputs {
             old_root: self.old_root,
             new_root: self.tree.root(),
-            pubdata_hash: self.pubdata_hash,
-            deposit_chain: self.deposit_chain,
+            aux_chain: self.aux_chain,
+            packed: self.packed,
         };
         Ok((
             BatchWitness {

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use zkr_circuits::circuit::BatchCircuit;
-use zkr_circuits::public::{deposit_chain, pubdata_hash};
+use zkr_circuits::public::PublicInputs;
 use zkr_circuits::state::TransitionError;
 use zkr_circuits::tx::{Deposit, L1Address, Tx};
 
@@ -81,8 +81,22 @@ proptest! {
         // The circuit's root is the native root; the public values are what the L1 recomputes.
         prop_assert_eq!(out.public.new_root, out.state.root());
         prop_assert_eq!(out.public.old_root, start.root());
-        prop_assert_eq!(out.public.pubdata_hash, pubdata_hash(&out.public_data));
-        prop_assert_eq!(out.public.deposit_chain, deposit_chain(&queue[..out.deposits_consumed]));
+        prop_assert_eq!(
+            &out.public,
+            &PublicInputs::from_public_data(start.root(), out.state.root(), &out.public_data)
+        );
+        // The deposit slots carry the queued deposits, in order.
+        let deposits: Vec<_> = out
+            .public_data
+            .iter()
+            .filter(|s| s.tx_type == zkr_circuits::tx::TxType::Deposit)
+            .map(|s| (s.aux_x, s.aux_y, s.amount))
+            .collect();
+        let queued: Vec<_> = queue[..out.deposits_consumed]
+            .iter()
+            .map(|d| (d.pubkey.x(), d.pubkey.y(), d.amount))
+            .collect();
+        prop_assert_eq!(deposits, queued);
         // Anyone can rebuild the state from the public data alone.
         prop_assert_eq!(start.replay(&out.public_data).unwrap().root(), out.state.root());
     }
@@ -108,8 +122,9 @@ fn circuit_shape_does_not_depend_on_the_witness() {
     assert_eq!(ra.num_constraints, rb.num_constraints);
     assert_eq!(ra.num_witness_variables, rb.num_witness_variables);
     assert_eq!(
-        ra.num_instance_variables, 2,
-        "one public input plus the constant 1"
+        ra.num_instance_variables,
+        1 + zkr_circuits::public::num_inputs(p.batch_size),
+        "the constant 1, the two roots, the aux chain and one packed element per slot"
     );
 }
 
@@ -232,13 +247,20 @@ fn transfer_constraint_budget_at_2_pow_24_accounts() {
         per_transfer <= 20_000,
         "{per_transfer} constraints per transfer"
     );
-    assert_eq!(per_transfer, 19_785, "update README.md if this changes");
+    assert_eq!(per_transfer, 19_456, "update README.md if this changes");
     let c = &r.constraints.per_slot_components;
     assert_eq!(
         c["merkle_paths"], 13_300,
         "update README.md if this changes"
     );
     assert_eq!(c["signature"], 4_199, "update README.md if this changes");
+    // The public inputs: one constraint binds the packed slot, 259 the aux chain's step.
+    assert_eq!(c["public_data"], 1, "update README.md if this changes");
+    assert_eq!(c["aux_chain"], 259, "update README.md if this changes");
+    assert_eq!(
+        r.constraints.per_batch_overhead, 7_327,
+        "update README.md if this changes"
+    );
     let slot_sum: usize = r.constraints.per_slot_components.values().sum();
     assert_eq!(slot_sum, per_transfer);
     assert_eq!(

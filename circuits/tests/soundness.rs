@@ -13,9 +13,9 @@ use common::*;
 use num_bigint::BigUint;
 use zkr_circuits::account::AccountLeaf;
 use zkr_circuits::eddsa::SignatureWitness;
-use zkr_circuits::public::deposit_chain;
+use zkr_circuits::public::aux_chain;
 use zkr_circuits::state::State;
-use zkr_circuits::tx::{Deposit, L1Address, Transfer, TxType};
+use zkr_circuits::tx::{pack, Deposit, L1Address, SlotData, Transfer, TxType};
 use zkr_circuits::witness::{BatchWitness, SlotTx, WitnessBuilder};
 use zkr_circuits::Fr;
 
@@ -206,15 +206,51 @@ fn new_root_not_matching_the_updates() {
     // And a claimed new root that is simply different.
     let mut w = honest(&s);
     w.public.new_root += Fr::one();
-    assert_breaks(&w, None, "public input commitment");
+    assert_breaks(&w, None, "new root and aux chain are public");
+}
+
+#[test]
+fn claimed_old_root_is_not_the_one_the_batch_starts_from() {
+    let s = state();
+    let mut w = honest(&s);
+    w.public.old_root += Fr::one();
+    assert_breaks(&w, Some(0), "sender leaf is under the old root");
 }
 
 #[test]
 fn tampered_public_data() {
+    // The L1 sees another amount than the one the circuit moved.
     let s = state();
     let mut w = honest(&s);
-    w.public.pubdata_hash += Fr::one();
-    assert_breaks(&w, None, "public input commitment");
+    w.public.packed[0] = pack(TxType::Transfer, 1, 2, 11, 1);
+    assert_breaks(&w, Some(0), "packed slot is the public input");
+    // A padding slot the L1 would read as a transfer.
+    let mut w = honest(&s);
+    w.public.packed[1] = pack(TxType::Transfer, 1, 2, 10, 1);
+    assert_breaks(&w, Some(1), "packed slot is the public input");
+}
+
+#[test]
+fn withdrawal_to_another_address_than_the_public_one() {
+    let s = state();
+    let w = build(
+        &s,
+        vec![SlotTx::withdraw(&withdraw(
+            &s,
+            1,
+            10,
+            1,
+            L1Address([9; 20]),
+        ))],
+    );
+    // The L1 would credit [8; 20], which is not the address the sender signed.
+    let mut forged = w.clone();
+    let mut slot = SlotData::NOOP;
+    slot.tx_type = TxType::Withdraw;
+    slot.aux_x = L1Address([8; 20]).to_field();
+    forged.public.aux_chain = aux_chain(&[slot]);
+    assert_breaks(&forged, None, "new root and aux chain are public");
+    assert!(check(&w).satisfied);
 }
 
 #[test]
@@ -229,9 +265,35 @@ fn deposit_not_matching_the_queue() {
         amount: 5000,
     };
     let mut w = build(&s, vec![SlotTx::deposit(&claimed, 4)]);
-    // The L1 recomputes the chain from its queue, which holds the 50, not the 5000.
-    w.public.deposit_chain = deposit_chain(&[queued]);
-    assert_breaks(&w, None, "public input commitment");
+    // The L1 checks the public amount against its queue, which holds the 50, not the 5000.
+    w.public.packed[0] = pack(TxType::Deposit, 0, 4, queued.amount, 0);
+    assert_breaks(&w, Some(0), "packed slot is the public input");
+}
+
+#[test]
+fn deposit_with_another_key_than_the_queued_one() {
+    let s = state();
+    let queued = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 50,
+    };
+    let claimed = Deposit {
+        pubkey: key(6).public_key(),
+        amount: 50,
+    };
+    let mut w = build(&s, vec![SlotTx::deposit(&claimed, 4)]);
+    // The L1 hashes the key of its queue into the aux chain.
+    let queued_slot = SlotData {
+        tx_type: TxType::Deposit,
+        from: 0,
+        to: 4,
+        amount: 50,
+        fee: 0,
+        aux_x: queued.pubkey.x(),
+        aux_y: queued.pubkey.y(),
+    };
+    w.public.aux_chain = aux_chain(&[queued_slot]);
+    assert_breaks(&w, None, "new root and aux chain are public");
 }
 
 #[test]
@@ -351,7 +413,7 @@ fn fee_not_credited() {
     b.push(SlotTx::transfer(&transfer(&s, 1, 2, 10, 1)))
         .unwrap();
     let w = b.finish_with(|_fees, leaf| leaf).unwrap().0;
-    assert_breaks(&w, None, "public input commitment");
+    assert_breaks(&w, None, "new root and aux chain are public");
 }
 
 #[test]
@@ -376,7 +438,7 @@ fn empty_builder_matches_native_empty_batch() {
     let native = zkr_circuits::state::State::new(params())
         .apply_batch(&[], &[])
         .unwrap();
-    assert_eq!(native.witness.commitment(), w.commitment());
+    assert_eq!(native.witness.public_inputs(), w.public_inputs());
     let _ = s;
 }
 

@@ -25,11 +25,23 @@ contract Groth16Verifier {
     uint256 constant deltay1 = 19274436942614032349868402518258496218715044827215083282549447894698307365230;
     uint256 constant deltay2 = 6322279693414754239160481039253548770881912354760180076984191173892250956085;
 
-    uint256 constant IC0x = 16450558511284134545900368038920576004225571498796372411707778345404391152198;
-    uint256 constant IC0y = 19348395064433291099103661508521516289480400841110244848927226598646492086420;
+    uint256 constant IC0x = 6004558951831942587330839772529342342024511100541202170924310781712205750895;
+    uint256 constant IC0y = 17637025587597058285823817719254288535144054840236402566948672961144143032856;
 
-    uint256 constant IC1x = 20786302963414017978043383830212747410481016973069472349712211546994216646285;
-    uint256 constant IC1y = 7964846786818708656223734434943059626270260065289091528459856386891837566832;
+    uint256 constant IC1x = 2907584931151466645193621736857130146044042093070464589728197104409959020685;
+    uint256 constant IC1y = 15302476243442587056088948474995916804001270357446041666163956824037145203208;
+
+    uint256 constant IC2x = 20232766556474195549168774976495073377726294957220901958659444806232620120511;
+    uint256 constant IC2y = 16838305993269955138414571037323085287392831649354421372466592436514488949165;
+
+    uint256 constant IC3x = 7343853535270206613889137451135111936040795142705012735947336267599586327194;
+    uint256 constant IC3y = 2939337062930235710023953585846303241549321075187106121839862370252947465322;
+
+    uint256 constant IC4x = 18479959369882841551303745516950440380376351916087340299164063141265789190007;
+    uint256 constant IC4y = 206738277276363389822802494065229239598911357732492550545640041492608844169;
+
+    uint256 constant IC5x = 16621276554717749607164771291515844173457868894793091940079868435972880685609;
+    uint256 constant IC5y = 20121655249749689160532055510661034275521648941302819366361138756576380709849;
 
     // Memory data
     uint16 constant pVk = 0;
@@ -37,7 +49,7 @@ contract Groth16Verifier {
 
     uint16 constant pLastMem = 896;
 
-    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[1] calldata _pubSignals) public view returns (bool) {
+    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[5] calldata _pubSignals) public view returns (bool) {
         assembly {
             // Returns false (as the verdict) unless v is a canonical scalar.
             function checkField(v) {
@@ -84,6 +96,10 @@ contract Groth16Verifier {
 
                 // vk_x: the public signals' linear combination of the IC points
                 g1_mulAccC(_pVk, IC1x, IC1y, calldataload(add(pubSignals, 0)))
+                g1_mulAccC(_pVk, IC2x, IC2y, calldataload(add(pubSignals, 32)))
+                g1_mulAccC(_pVk, IC3x, IC3y, calldataload(add(pubSignals, 64)))
+                g1_mulAccC(_pVk, IC4x, IC4y, calldataload(add(pubSignals, 96)))
+                g1_mulAccC(_pVk, IC5x, IC5y, calldataload(add(pubSignals, 128)))
 
                 // -A
                 mstore(_pPairing, calldataload(pA))
@@ -135,6 +151,10 @@ contract Groth16Verifier {
 
             // Every public signal must be a canonical scalar
             checkField(calldataload(add(_pubSignals, 0)))
+            checkField(calldataload(add(_pubSignals, 32)))
+            checkField(calldataload(add(_pubSignals, 64)))
+            checkField(calldataload(add(_pubSignals, 96)))
+            checkField(calldataload(add(_pubSignals, 128)))
 
             // The pairing check
             let isValid := checkPairing(_pA, _pB, _pC, _pubSignals, pMem)

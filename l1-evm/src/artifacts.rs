@@ -7,13 +7,18 @@ use std::collections::BTreeMap;
 
 /// `Rollup.json`.
 pub const ROLLUP: &str = include_str!("../../contracts/out/Rollup.json");
-/// `PoseidonT5.json` (Poseidon with 4 inputs, npm `poseidon-solidity`).
+/// `PoseidonT4.json` (Poseidon with 3 inputs, npm `poseidon-solidity`): the aux chain's hash.
+pub const POSEIDON_T4: &str = include_str!("../../contracts/out/PoseidonT4.json");
+/// `PoseidonT5.json` (Poseidon with 4 inputs, npm `poseidon-solidity`): measured in the gas
+/// table beside `PoseidonT4` (the previous commitment hashed every slot with it).
 pub const POSEIDON_T5: &str = include_str!("../../contracts/out/PoseidonT5.json");
 /// `PoseidonT3.json` (Poseidon with 2 inputs, for the cross-check against circomlib's value).
 pub const POSEIDON_T3: &str = include_str!("../../contracts/out/PoseidonT3.json");
 /// `Groth16Verifier.json`: `contracts/test/Verifier.sol`, rendered by `zkr export-verifier` for
 /// the tests' key ([`TEST_KEY_SEED`] at [`TEST_KEY_DEPTH`] × [`TEST_KEY_BATCH_SIZE`]).
 pub const TEST_VERIFIER: &str = include_str!("../../contracts/out/Groth16Verifier.json");
+/// `Token.json`: `contracts/test/Token.sol`, a plain ERC-20, the yardstick of `zkr gas`.
+pub const TOKEN: &str = include_str!("../../contracts/out/Token.json");
 /// `Groth16KeyedVerifier.json`: `contracts/KeyedVerifier.sol`, the Groth16 verifier for any key
 /// with one public input, the key given to its constructor (see
 /// [`crate::rollup::keyed_verifier_init_code`]).

@@ -1,7 +1,7 @@
 //! `contracts/Rollup.sol` on an [`EvmChain`] (revm's [`Chain`] in memory, or a JSON-RPC chain):
 //! deployment, typed calls, typed refusals and events.
 
-use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T5, ROLLUP};
+use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T4, ROLLUP};
 use crate::chain::{Chain, ChainError, EvmChain, Outcome};
 use ark_ec::CurveGroup;
 use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
@@ -493,11 +493,14 @@ pub enum EvmL1Error {
     /// A committed artifact is unusable.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
-    /// The verifying key does not have the one public input `Groth16KeyedVerifier` takes.
-    #[error("the verifying key has {inputs} public inputs; the keyed verifier takes exactly 1")]
+    /// The verifying key does not have the public inputs of the batch circuit (3 + batch size),
+    /// or has none, or more than `Groth16KeyedVerifier` can hold (382).
+    #[error("the verifying key has {inputs} public inputs; the rollup needs {expected}")]
     KeyShape {
         /// Public inputs of the key.
         inputs: usize,
+        /// Public inputs the rollup's circuit has (0 when there is no circuit to compare with).
+        expected: usize,
     },
     /// A view returned something that is not the expected word.
     #[error("{0} returned malformed data")]
@@ -533,8 +536,8 @@ pub enum EvmL1Error {
 /// Addresses of one deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
-    /// The PoseidonT5 library the rollup is linked against.
-    pub poseidon_t5: Address,
+    /// The PoseidonT4 library the rollup is linked against (the aux chain's hash).
+    pub poseidon: Address,
     /// The Groth16 verifier.
     pub verifier: Address,
     /// The rollup.
@@ -556,7 +559,7 @@ pub struct Accepted {
 pub struct EvmRollup<C = Chain> {
     /// The chain.
     pub chain: C,
-    /// The contracts' addresses (`poseidon_t5` is zero for a rollup found with
+    /// The contracts' addresses (`poseidon` is zero for a rollup found with
     /// [`EvmRollup::attach`]: the library's address is not readable from the rollup).
     pub deployment: Deployment,
     /// Every rollup event of the transactions sent through this handle, in order (on a chain
@@ -570,20 +573,22 @@ pub struct EvmRollup<C = Chain> {
 pub const OPERATOR: Address = Address::new([0x0b; 20]);
 
 impl EvmRollup<Chain> {
-    /// Deploys PoseidonT5, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
+    /// Deploys PoseidonT4, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
     /// output) and the rollup at the empty tree's root for `params`, on a fresh chain.
     pub fn deploy(params: CircuitParams, verifier: &Artifact) -> Result<Self, EvmL1Error> {
         Self::deploy_with_verifier_code(params, verifier.linked_bytecode(&BTreeMap::new())?)
     }
 
-    /// Deploys PoseidonT5, `Groth16KeyedVerifier` with the verifying key `vk` (see
+    /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` (see
     /// [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`, on a
-    /// fresh chain: the rollup for any key, with no Solidity compiled at run time.
+    /// fresh chain: the rollup for any key of the batch circuit, with no Solidity compiled at run
+    /// time. A key with another number of public inputs than `params`' circuit is refused.
     pub fn deploy_for_key(params: CircuitParams, vk: &VerifyingKey) -> Result<Self, EvmL1Error> {
+        check_key_shape(params, vk)?;
         Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?)
     }
 
-    /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included)
+    /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included)
     /// and the rollup, on a fresh chain.
     fn deploy_with_verifier_code(
         params: CircuitParams,
@@ -595,8 +600,32 @@ impl EvmRollup<Chain> {
     }
 }
 
+/// Refuses a key with another number of public inputs than `params`' circuit.
+fn check_key_shape(params: CircuitParams, vk: &VerifyingKey) -> Result<(), EvmL1Error> {
+    let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
+    let expected = zkr_circuits::public::num_inputs(params.batch_size);
+    if inputs != expected {
+        return Err(EvmL1Error::KeyShape { inputs, expected });
+    }
+    Ok(())
+}
+
 impl<C: EvmChain> EvmRollup<C> {
-    /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included,
+    /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
+    /// the empty tree's root for `params`, from `operator`, on `chain` (what `zkr l1 deploy`
+    /// does on a JSON-RPC chain). A key with another number of public inputs than `params`'
+    /// circuit is refused.
+    pub fn deploy_for_key_on(
+        chain: C,
+        operator: Address,
+        params: CircuitParams,
+        vk: &VerifyingKey,
+    ) -> Result<Self, EvmL1Error> {
+        check_key_shape(params, vk)?;
+        Self::deploy_on(chain, operator, params, keyed_verifier_init_code(vk)?)
+    }
+
+    /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included,
     /// e.g. [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`,
     /// from `operator`, on `chain`.
     pub fn deploy_on(
@@ -605,11 +634,11 @@ impl<C: EvmChain> EvmRollup<C> {
         params: CircuitParams,
         verifier_code: Vec<u8>,
     ) -> Result<Self, EvmL1Error> {
-        let poseidon = Artifact::parse(POSEIDON_T5)?;
-        let poseidon_t5 = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
+        let poseidon = Artifact::parse(POSEIDON_T4)?;
+        let poseidon = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
         let verifier = chain.deploy(operator, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
-        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT5", poseidon_t5)]))?;
+        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT4", poseidon)]))?;
         let genesis = SparseMerkleTree::new(params.depth).empty_root();
         for w in [
             U256::from_be_slice(verifier.as_slice()),
@@ -622,7 +651,7 @@ impl<C: EvmChain> EvmRollup<C> {
         Ok(Self {
             chain,
             deployment: Deployment {
-                poseidon_t5,
+                poseidon,
                 verifier,
                 rollup,
             },
@@ -760,34 +789,63 @@ impl<C: EvmChain> EvmRollup<C> {
     }
 }
 
-/// The constructor arguments of `Groth16KeyedVerifier` for `vk`, as 18 words: alpha (x, y), beta,
-/// gamma, delta (`[[x.c1, x.c0], [y.c1, y.c0]]`, imaginary part first), IC0 (x, y), IC1 (x, y).
-/// `None` unless the key has exactly one public input (the batch circuit's commitment).
-pub fn keyed_verifier_args(vk: &VerifyingKey) -> Option<[U256; 18]> {
-    let [ic0, ic1] = vk.gamma_abc_g1.as_slice() else {
+/// Most input points `Groth16KeyedVerifier` holds (its data contract's code is at most 24,576
+/// bytes: one byte, then 64 bytes a point), so at most 382 public inputs.
+pub const KEYED_VERIFIER_MAX_POINTS: usize = 383;
+
+/// The ABI-encoded constructor arguments of `Groth16KeyedVerifier` for `vk`: alpha (x, y), beta,
+/// gamma, delta (`[[x.c1, x.c0], [y.c1, y.c0]]`, imaginary part first), then the dynamic array
+/// `uint256[2][] ic` of the N + 1 input points (its offset, length and points). `None` unless the
+/// key has 1 to 382 public inputs.
+pub fn keyed_verifier_args(vk: &VerifyingKey) -> Option<Vec<U256>> {
+    let points = vk.gamma_abc_g1.len();
+    if !(2..=KEYED_VERIFIER_MAX_POINTS).contains(&points) {
         return None;
-    };
-    let mut words = Vec::with_capacity(18);
-    words.extend(vk_g1(&vk.alpha_g1));
-    for g2 in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {
-        words.extend(vk_g2(g2).into_iter().flatten());
     }
-    words.extend(vk_g1(ic0));
-    words.extend(vk_g1(ic1));
-    let words: Vec<U256> = words.iter().map(field_word).collect();
-    words.try_into().ok()
+    let mut words = Vec::with_capacity(16 + 2 * points);
+    words.extend(vk_g1(&vk.alpha_g1).iter().map(field_word));
+    for g2 in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {
+        words.extend(vk_g2(g2).into_iter().flatten().map(|x| field_word(&x)));
+    }
+    // 14 static words and the offset word precede the array's tail.
+    words.push(U256::from(15 * 32));
+    words.push(U256::from(points));
+    for p in &vk.gamma_abc_g1 {
+        words.extend(vk_g1(p).iter().map(field_word));
+    }
+    Some(words)
 }
 
 /// The creation code of `Groth16KeyedVerifier` (the committed artifact) followed by the
 /// constructor arguments of [`keyed_verifier_args`]: deploying it gives the verifier of `vk`.
 pub fn keyed_verifier_init_code(vk: &VerifyingKey) -> Result<Vec<u8>, EvmL1Error> {
     let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
-    let args = keyed_verifier_args(vk).ok_or(EvmL1Error::KeyShape { inputs })?;
+    let args = keyed_verifier_args(vk).ok_or(EvmL1Error::KeyShape {
+        inputs,
+        expected: 0,
+    })?;
     let mut code = Artifact::parse(KEYED_VERIFIER)?.linked_bytecode(&BTreeMap::new())?;
     for w in args {
         code.extend_from_slice(&word(w));
     }
     Ok(code)
+}
+
+/// The calldata of snarkjs's `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N])` for the
+/// proof of `s` and the `N = signals.len()` public signals (what the rollup sends its verifier).
+pub fn verify_proof_calldata(s: &EvmSubmission, signals: &[U256]) -> Vec<u8> {
+    let sig = format!(
+        "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[{}])",
+        signals.len()
+    );
+    let mut data = selector(&sig).to_vec();
+    let proof = [
+        s.pa[0], s.pa[1], s.pb[0][0], s.pb[0][1], s.pb[1][0], s.pb[1][1], s.pc[0], s.pc[1],
+    ];
+    for w in proof.iter().chain(signals) {
+        data.extend_from_slice(&word(*w));
+    }
+    data
 }
 
 /// A field element of the scalar field from a word, if canonical.

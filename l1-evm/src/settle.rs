@@ -49,7 +49,7 @@ impl<C: EvmChain> EvmRollup<C> {
         let mut r = Self {
             chain,
             deployment: Deployment {
-                poseidon_t5: Address::ZERO,
+                poseidon: Address::ZERO,
                 verifier: Address::ZERO,
                 rollup,
             },

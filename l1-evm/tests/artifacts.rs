@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use zkr_circuits::poseidon::hash;
 use zkr_circuits::Fr;
 use zkr_l1_evm::artifacts::{
-    Artifact, KEYED_VERIFIER, POSEIDON_T3, POSEIDON_T5, ROLLUP, TEST_VERIFIER, TEST_VERIFIER_SOL,
+    Artifact, KEYED_VERIFIER, POSEIDON_T3, POSEIDON_T4, POSEIDON_T5, ROLLUP, TEST_VERIFIER,
+    TEST_VERIFIER_SOL,
 };
 use zkr_l1_evm::rollup::{field_word, selector, ERRORS, EVENTS};
 use zkr_l1_evm::Chain;
@@ -71,13 +72,27 @@ fn the_rollup_abi_has_exactly_the_errors_and_events_the_client_decodes() {
     assert_eq!(events, want_events);
     let fns = abi_signatures(ROLLUP, "function");
     assert!(fns.contains(&zkr_l1_evm::rollup::SUBMIT_BATCH.to_string()));
-    for verifier in [TEST_VERIFIER, KEYED_VERIFIER] {
-        let v = abi_signatures(verifier, "function");
-        assert_eq!(
-            v,
-            vec!["verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])".to_string()]
-        );
-    }
+    // snarkjs's verifier for the tests' key: 3 + 2 public inputs.
+    let inputs = zkr_circuits::public::num_inputs(zkr_l1_evm::artifacts::TEST_KEY_BATCH_SIZE);
+    assert_eq!(
+        abi_signatures(TEST_VERIFIER, "function"),
+        vec![format!(
+            "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[{inputs}])"
+        )]
+    );
+    // The keyed verifier answers that call in its fallback, for its key's N.
+    let mut keyed = abi_signatures(KEYED_VERIFIER, "function");
+    keyed.sort();
+    assert_eq!(
+        keyed,
+        ["inputPoints()", "nPublic()", "verifyProofSelector()"].map(String::from)
+    );
+    let abi: serde_json::Value = serde_json::from_str(KEYED_VERIFIER).unwrap();
+    assert!(abi["abi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["type"] == "fallback"));
 }
 
 #[test]
@@ -85,6 +100,7 @@ fn every_contract_fits_eip_170() {
     for a in [
         ROLLUP,
         POSEIDON_T3,
+        POSEIDON_T4,
         POSEIDON_T5,
         TEST_VERIFIER,
         KEYED_VERIFIER,
@@ -134,7 +150,7 @@ fn solidity_poseidon_of_1_2_is_circomlibs_value_and_zkrs() {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
-    /// PoseidonT5 (the arity of every hash of the commitment) equals zkr's Poseidon.
+    /// PoseidonT4 (the aux chain's hash) and PoseidonT5 equal zkr's Poseidon.
     #[test]
     fn solidity_poseidon_t5_equals_zkrs(a in any::<[u64; 4]>(), b in any::<[u64; 4]>()) {
         let mut chain = Chain::new();
@@ -143,5 +159,8 @@ proptest! {
         let shift = ark_ff::Field::pow(&Fr::from(2u64), [192]);
         let x: [Fr; 4] = std::array::from_fn(|i| Fr::from(a[i]) * shift + Fr::from(b[i]));
         prop_assert_eq!(poseidon_call(&mut chain, &t5, &x), field_word(&hash(x)));
+        let t4 = deploy_lib(&mut chain, POSEIDON_T4);
+        let y = [x[0], x[1], x[2]];
+        prop_assert_eq!(poseidon_call(&mut chain, &t4, &y), field_word(&hash(y)));
     }
 }

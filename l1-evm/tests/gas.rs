@@ -8,7 +8,7 @@ use common::*;
 use revm::primitives::{Address, U256};
 use zkr_circuits::poseidon::hash;
 use zkr_circuits::Fr;
-use zkr_l1_evm::rollup::{field_word, keyed_verifier_init_code, selector};
+use zkr_l1_evm::rollup::{field_word, keyed_verifier_init_code, selector, verify_proof_calldata};
 use zkr_l1_evm::{EvmSubmission, Outcome};
 
 fn line(what: &str, o: &Outcome, per: Option<(usize, &str)>) {
@@ -50,39 +50,35 @@ fn gas_of_deposits_batches_claims_and_their_parts() {
         let s = EvmSubmission::from_submission(&submission(i as u64 + 1, out)).unwrap();
         // The Groth16 check alone: verifyProof as a call to the verifier.
         if i == 2 {
-            let mut data =
-                selector("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])").to_vec();
-            let words = [
-                s.pa[0],
-                s.pa[1],
-                s.pb[0][0],
-                s.pb[0][1],
-                s.pb[1][0],
-                s.pb[1][1],
-                s.pc[0],
-                s.pc[1],
-                field_word(&out.public.commitment()),
-            ];
-            for w in words {
-                data.extend_from_slice(&w.to_be_bytes::<32>());
-            }
+            let signals = out.public.to_vec();
+            let words: Vec<U256> = signals.iter().map(field_word).collect();
+            let data = verify_proof_calldata(&s, &words);
+            let n = signals.len();
             let v = r.chain.view(r.deployment.verifier, data.clone()).unwrap();
             assert!(v.success && v.output[31] == 1, "the proof verifies");
-            line("Groth16Verifier.verifyProof (1 input)", &v, None);
+            line(
+                &format!("Groth16Verifier.verifyProof ({n} inputs)"),
+                &v,
+                None,
+            );
             // The same check with the key given at deployment (what `zkr demo --l1 evm` uses).
             let keyed_code = keyed_verifier_init_code(keys().vk()).unwrap();
             let keyed = r.chain.deploy(r.operator, keyed_code).unwrap();
             let k = r.chain.view(keyed, data).unwrap();
             assert!(k.success && k.output[31] == 1, "the proof verifies");
-            line("Groth16KeyedVerifier.verifyProof (1 input)", &k, None);
-            let mut data = selector("hash(uint256[4])").to_vec();
-            let x = [1u64, 2, 3, 4].map(Fr::from);
+            line(
+                &format!("Groth16KeyedVerifier.verifyProof ({n} inputs)"),
+                &k,
+                None,
+            );
+            let mut data = selector("hash(uint256[3])").to_vec();
+            let x = [1u64, 2, 3].map(Fr::from);
             for v in x {
                 data.extend_from_slice(&field_word(&v).to_be_bytes::<32>());
             }
-            let h = r.chain.view(r.deployment.poseidon_t5, data).unwrap();
+            let h = r.chain.view(r.deployment.poseidon, data).unwrap();
             assert_eq!(U256::from_be_slice(&h.output), field_word(&hash(x)));
-            line("PoseidonT5.hash (4 inputs)", &h, None);
+            line("PoseidonT4.hash (3 inputs)", &h, None);
             batch_gas.push(v.execution_gas);
         }
         let acc = r.submit_batch(&s).unwrap();

@@ -7,20 +7,15 @@ mod common;
 
 use common::*;
 use revm::primitives::{Address, U256};
-use zkr_l1_evm::rollup::{field_word, keyed_verifier_args, keyed_verifier_init_code, selector};
+use zkr_l1_evm::rollup::{
+    field_word, keyed_verifier_args, keyed_verifier_init_code, verify_proof_calldata,
+};
 use zkr_l1_evm::{Chain, EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, Outcome};
 
-const VERIFY: &str = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])";
-
-fn verify(chain: &mut Chain, verifier: Address, s: &EvmSubmission, signal: U256) -> Outcome {
-    let mut data = selector(VERIFY).to_vec();
-    let words = [
-        s.pa[0], s.pa[1], s.pb[0][0], s.pb[0][1], s.pb[1][0], s.pb[1][1], s.pc[0], s.pc[1], signal,
-    ];
-    for w in words {
-        data.extend_from_slice(&w.to_be_bytes::<32>());
-    }
-    chain.view(verifier, data).unwrap()
+fn verify(chain: &mut Chain, verifier: Address, s: &EvmSubmission, signals: &[U256]) -> Outcome {
+    chain
+        .view(verifier, verify_proof_calldata(s, signals))
+        .unwrap()
 }
 
 fn verdict(o: &Outcome) -> bool {
@@ -43,7 +38,12 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
     let outs = three_batches();
     let out = &outs[0];
     let s = EvmSubmission::from_submission(&submission(1, out)).unwrap();
-    let commitment = field_word(&out.public.commitment());
+    let signals: Vec<U256> = out.public.to_vec().iter().map(field_word).collect();
+    let with = |i: usize, v: U256| {
+        let mut x = signals.clone();
+        x[i] = v;
+        x
+    };
     let r = U256::from_str_radix(
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
         10,
@@ -55,27 +55,35 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
     off_curve.pa[1] += U256::from(1u8);
     let mut b_swapped = s.clone();
     b_swapped.pb[0].swap(0, 1);
-    let cases: [(&str, &EvmSubmission, U256, bool); 6] = [
-        ("honest", &s, commitment, true),
+    let last = signals.len() - 1;
+    let cases: [(&str, &EvmSubmission, Vec<U256>, bool); 8] = [
+        ("honest", &s, signals.clone(), true),
         (
-            "another commitment",
+            "another new root",
             &s,
-            commitment + U256::from(1u8),
+            with(1, signals[1] + U256::from(1u8)),
             false,
         ),
-        ("the signal plus r", &s, commitment + r, false),
-        ("A and C swapped", &swapped, commitment, false),
-        ("A off the curve", &off_curve, commitment, false),
+        (
+            "another last slot",
+            &s,
+            with(last, signals[last] + U256::from(1u8)),
+            false,
+        ),
+        ("the old root plus r", &s, with(0, signals[0] + r), false),
+        ("a slot plus r", &s, with(last, signals[last] + r), false),
+        ("A and C swapped", &swapped, signals.clone(), false),
+        ("A off the curve", &off_curve, signals.clone(), false),
         (
             "B's coordinates in the wrong order",
             &b_swapped,
-            commitment,
+            signals.clone(),
             false,
         ),
     ];
     for (what, sub, signal, want) in cases {
-        let a = verify(&mut chain, rendered, sub, signal);
-        let b = verify(&mut chain, keyed, sub, signal);
+        let a = verify(&mut chain, rendered, sub, &signal);
+        let b = verify(&mut chain, keyed, sub, &signal);
         assert_eq!(verdict(&a), want, "rendered verifier, {what}");
         assert_eq!(verdict(&b), want, "keyed verifier, {what}");
         if want {
@@ -118,12 +126,39 @@ fn a_rollup_deployed_for_a_key_accepts_its_proofs_and_refuses_another_transition
 }
 
 #[test]
-fn the_keyed_verifier_takes_only_keys_with_one_public_input() {
+fn the_keyed_verifier_refuses_other_calls_and_a_rollup_refuses_a_key_of_another_circuit() {
+    let mut r = EvmRollup::deploy_for_key(params(), keys().vk()).unwrap();
+    let keyed = r.deployment.verifier;
+    let out = &three_batches()[0];
+    let s = EvmSubmission::from_submission(&submission(1, out)).unwrap();
+    let signals: Vec<U256> = out.public.to_vec().iter().map(field_word).collect();
+    assert!(verdict(&verify(&mut r.chain, keyed, &s, &signals)));
+    // One signal short or one too many: another function, not a false verdict.
+    for n in [signals.len() - 1, signals.len() + 1] {
+        let mut x = signals.clone();
+        x.resize(n, U256::ZERO);
+        let o = verify(&mut r.chain, keyed, &s, &x);
+        assert!(!o.success, "{n} signals: the call reverts");
+    }
+    // The right selector with a truncated argument list.
+    let mut data = verify_proof_calldata(&s, &signals);
+    data.truncate(data.len() - 1);
+    assert!(!r.chain.view(keyed, data).unwrap().success);
+
     let mut vk = keys().vk().clone();
     assert!(keyed_verifier_args(&vk).is_some());
+    let inputs = vk.gamma_abc_g1.len();
     vk.gamma_abc_g1.push(vk.gamma_abc_g1[1]);
-    match keyed_verifier_init_code(&vk) {
-        Err(EvmL1Error::KeyShape { inputs: 2 }) => {}
-        other => panic!("expected KeyShape, got {other:?}"),
+    match EvmRollup::deploy_for_key(params(), &vk) {
+        Err(EvmL1Error::KeyShape {
+            inputs: i,
+            expected,
+        }) => {
+            assert_eq!((i, expected), (inputs, inputs - 1));
+        }
+        other => panic!("expected KeyShape, got {:?}", other.err()),
     }
+    vk.gamma_abc_g1.truncate(1);
+    assert!(keyed_verifier_args(&vk).is_none(), "a key without inputs");
+    assert!(keyed_verifier_init_code(&vk).is_err());
 }

@@ -58,7 +58,7 @@ fn the_contract_read_back_equals_the_rust_l1() {
 #[test]
 fn attaching_refuses_no_code_and_contracts_that_are_not_a_rollup() {
     let r = deploy();
-    let poseidon = r.deployment.poseidon_t5;
+    let poseidon = r.deployment.poseidon;
     let e = EvmRollup::attach(r.chain, Address::new([0x77; 20]), Address::ZERO)
         .err()
         .unwrap();

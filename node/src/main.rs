@@ -56,6 +56,9 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Write the Solidity Groth16 verifier for a key directory (snarkjs's layout).
     ExportVerifier(cmd::export_verifier::Args),
+    /// Measure what a transaction through the rollup costs in L1 gas (embedded EVM) for several
+    /// batch sizes, beside a plain ETH and ERC-20 transfer.
+    Gas(cmd::gas::Args),
     /// Measure setup / witness / synthesis / prove / verify per batch size and thread count,
     /// against the Groth16 floor.
     Bench(cmd::bench::Args),
@@ -101,6 +104,7 @@ fn main() -> std::process::ExitCode {
         Command::Prove(a) => cmd::prove::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::ExportVerifier(a) => cmd::export_verifier::run(a),
+        Command::Gas(a) => cmd::gas::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchPool(a) => cmd::bench::run_pool(a),
     };

@@ -95,17 +95,36 @@ fn setup_prove_verify_and_exit_codes() {
     assert_eq!(c, 0, "{out}");
     assert!(out.starts_with("OK"));
 
-    // Invalid: a different public input (transition.json removed so only the pairing decides).
+    // Invalid: another new root (transition.json removed so only the pairing decides).
     std::fs::remove_file(d.join("proof/transition.json")).unwrap();
-    std::fs::write(d.join("proof/public.json"), r#"["12345"]"#).unwrap();
+    let honest: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(d.join("proof/public.json")).unwrap())
+            .unwrap();
+    let with = |i: usize, v: &str| {
+        let mut x = honest.clone();
+        x[i] = v.to_string();
+        serde_json::to_string(&x).unwrap()
+    };
+    std::fs::write(d.join("proof/public.json"), with(1, "12345")).unwrap();
     let (c, out, _) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
     assert_eq!(c, 1, "{out}");
     assert!(out.contains("INVALID"));
 
-    // Malformed: a public input equal to the field modulus, then garbage.
+    // Malformed: one input too few, then an input equal to the field modulus, then garbage.
     std::fs::write(
         d.join("proof/public.json"),
-        r#"["21888242871839275222246405745257275088548364400416034343698204186575808495617"]"#,
+        serde_json::to_string(&honest[1..]).unwrap(),
+    )
+    .unwrap();
+    let (c, _, err) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);
+    assert_eq!(c, 2);
+    assert!(err.contains("inputs, the key expects"), "{err}");
+    std::fs::write(
+        d.join("proof/public.json"),
+        with(
+            0,
+            "21888242871839275222246405745257275088548364400416034343698204186575808495617",
+        ),
     )
     .unwrap();
     let (c, _, err) = zkr(&["verify", "--keys", "keys", "--proof", "proof"], d);

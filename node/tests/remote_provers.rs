@@ -466,7 +466,15 @@ fn wrong_proofs_and_proofs_for_another_job_are_refused_and_nothing_is_lost() {
     assert_eq!(v["params"]["batch_size"], 2);
     assert_eq!(v["key_fingerprint"].as_str().unwrap().len(), 64);
     assert_eq!(job["witness"]["slots"].as_array().unwrap().len(), 2);
-    assert!(job["public_input"].as_str().unwrap().parse::<f64>().is_ok());
+    let inputs = job["public_inputs"].as_array().unwrap();
+    assert_eq!(
+        inputs.len(),
+        3 + 2,
+        "two roots, the aux chain, one per slot"
+    );
+    assert!(inputs
+        .iter()
+        .all(|x| x.as_str().unwrap().parse::<f64>().is_ok()));
     let (b2, l2) = rollup.lease_job("mallory");
     assert_eq!(b2, 2);
     assert_ne!(l1, l2);

@@ -68,7 +68,10 @@ fn round_trip_through_files_and_snarkjs_json() {
     let vkj = std::fs::read(dir.path().join("verification_key.json")).unwrap();
     let vkj: VerificationKeyJson = serde_json::from_slice(&vkj).unwrap();
     assert_eq!(vkj.to_vk().unwrap(), vk);
-    assert_eq!(vkj.n_public, 1);
+    assert_eq!(
+        vkj.n_public,
+        zkr_circuits::public::num_inputs(params().batch_size)
+    );
 }
 
 #[test]
@@ -227,7 +230,7 @@ fn the_pool_proves_in_order() {
     let pvk = ark_groth16::prepare_verifying_key(keys.vk());
     for (r, w) in results.iter().zip(&ws) {
         let (proof, public, _) = r.result.as_ref().unwrap();
-        assert_eq!(public[0], w.commitment());
+        assert_eq!(public, &w.public_inputs());
         assert!(verify_proof(&pvk, proof, public));
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
 use zkr_circuits::merkle::SparseMerkleTree;
-use zkr_circuits::public::{deposit_chain, pubdata_hash, PublicInputs};
+use zkr_circuits::public::PublicInputs;
 use zkr_circuits::tx::{
     decode_public_data, encode_public_data, Deposit, L1Address, SlotData, TxType,
 };
@@ -418,13 +418,10 @@ impl L1Contract {
         }
 
         let proof = s.proof.to_proof()?;
-        let public = PublicInputs {
-            old_root,
-            new_root,
-            pubdata_hash: pubdata_hash(&slots),
-            deposit_chain: deposit_chain(consumed.iter().map(|q| &q.deposit)),
-        };
-        if !verify_proof(&self.pvk, &proof, &[public.commitment()]) {
+        // The inputs the proof must verify for, recomputed from the L1's own root and the
+        // public data (whose deposit slots were just checked against the queue).
+        let public = PublicInputs::from_public_data(old_root, new_root, &slots);
+        if !verify_proof(&self.pvk, &proof, &public.to_vec()) {
             return Err(Rejection::BadProof);
         }
 

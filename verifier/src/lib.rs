@@ -11,8 +11,9 @@
 //! [`L1Contract::submit_batch`] accepts batch `n + 1` only if it extends the last accepted batch,
 //! its old root is the current root, every public value is a canonical field element (refused,
 //! never reduced), the deposits it consumes are exactly the next ones in the queue, its public
-//! data is well-formed, and the Groth16 proof verifies against the commitment the contract
-//! recomputes itself. Then, atomically, it sets the new root, pops the deposits, credits the
+//! data is well-formed, and the Groth16 proof verifies against the public inputs the contract
+//! recomputes itself (its own root, the new root, the public data; see
+//! [`zkr_circuits::public`]). Then, atomically, it sets the new root, pops the deposits, credits the
 //! withdrawals and records the data. Otherwise it returns a typed [`Rejection`] and changes
 //! nothing, in memory or on disk.
 //!

@@ -23,16 +23,16 @@ pub enum Component {
     Signature,
     /// u64 / u32 / 160-bit range checks.
     RangeChecks,
-    /// The public-data hash chain.
-    PublicDataHashing,
-    /// The deposit hash chain.
-    DepositChain,
+    /// Each slot's packed element equals its public input.
+    PublicData,
+    /// The hash chain of deposit keys and withdrawal addresses.
+    AuxChain,
     /// Type flags, canonical encodings, nonce and balance arithmetic, selections.
     TxLogic,
     /// Crediting the batch's fees to the operator (once per batch, its path included).
     FeeCredit,
-    /// The single public input `Poseidon(old_root, new_root, pubdata_hash, deposit_chain)`.
-    Commitment,
+    /// The batch's final root and aux chain equal their public inputs.
+    Roots,
 }
 
 impl Component {
@@ -42,11 +42,11 @@ impl Component {
         Component::LeafHashes,
         Component::Signature,
         Component::RangeChecks,
-        Component::PublicDataHashing,
-        Component::DepositChain,
+        Component::PublicData,
+        Component::AuxChain,
         Component::TxLogic,
         Component::FeeCredit,
-        Component::Commitment,
+        Component::Roots,
     ];
 
     /// snake_case name (as in the JSON).
@@ -56,11 +56,11 @@ impl Component {
             Component::LeafHashes => "leaf_hashes",
             Component::Signature => "signature",
             Component::RangeChecks => "range_checks",
-            Component::PublicDataHashing => "public_data_hashing",
-            Component::DepositChain => "deposit_chain",
+            Component::PublicData => "public_data",
+            Component::AuxChain => "aux_chain",
             Component::TxLogic => "tx_logic",
             Component::FeeCredit => "fee_credit",
-            Component::Commitment => "commitment",
+            Component::Roots => "roots",
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The batch circuit: every rule of a valid batch, as constraints.
 //!
 //! [`BatchCircuit`] is a `ConstraintSynthesizer` for one [`CircuitParams`] (depth, batch size,
-//! chain id). Its only public input is the commitment
-//! `Poseidon(old_root, new_root, pubdata_hash, deposit_chain)` (see [`crate::public`]).
+//! chain id). Its public inputs are `[old_root, new_root, aux_chain, packed_0, …, packed_{B−1}]`
+//! (see [`crate::public`]).
 //!
 //! ## The rules, per slot (see [`slot`] for the code)
 //!
@@ -25,16 +25,18 @@
 //!     to an empty leaf (creating the account) or to a leaf with the deposit's key.
 //! 11. **No overflow.** The receiver's new balance `balance + credit` is a `u64`.
 //! 12. **Receiver update.** The running root becomes the root of the receiver's new leaf.
-//! 13. **Public data.** The slot's `(packed, aux_x, aux_y)` enters the public-data hash chain,
-//!     with `packed` built from the very variables the rules above constrain.
-//! 14. **Deposits.** A deposit's `(key, amount)` enters the deposit chain.
+//! 13. **Public data.** The slot's public input equals its `packed` element, built from the
+//!     very variables the rules above constrain (type, indices, amount, fee).
+//! 14. **Aux chain.** A deposit's key or a withdrawal's address (`aux_x, aux_y`) enters the aux
+//!     hash chain; transfers and noops leave it unchanged (their aux fields are zero by rule 2).
 //!
 //! ## Per batch
 //!
 //! 15. **Fees.** The sum of all fees is credited to the operator's account (index 0), whose new
 //!     balance is a `u64`.
-//! 16. **Commitment.** The public input equals `Poseidon(old_root, new_root, pubdata_hash,
-//!     deposit_chain)` with `new_root` the root after the fee credit.
+//! 16. **Roots and chain.** The first slot starts from the public `old_root`; the root after the
+//!     fee credit equals the public `new_root`, and the aux chain after the last slot equals the
+//!     public `aux_chain`.
 //!
 //! Every leaf hash also enforces the empty-leaf rule (an empty key has balance and nonce 0).
 
@@ -44,7 +46,6 @@ pub mod slot;
 
 use crate::merkle::gadget::PathVar;
 use crate::params::{CircuitParams, OPERATOR_INDEX};
-use crate::poseidon::gadget::poseidon_var;
 use crate::range::gadget::enforce_u64;
 use crate::witness::BatchWitness;
 use crate::Fr;
@@ -110,9 +111,9 @@ impl BatchCircuit {
         &self.witness.params
     }
 
-    /// The public input (one element).
+    /// The public inputs (`3 + batch_size` elements, see [`crate::public`]).
     pub fn public_inputs(&self) -> Vec<Fr> {
-        vec![self.witness.commitment()]
+        self.witness.public_inputs()
     }
 
     /// Synthesizes into a fresh constraint system and reports whether it is satisfied, with
@@ -160,17 +161,22 @@ impl BatchCircuit {
         let p = w.params;
         let m = Meter::new(cs.clone());
 
-        let commitment = FpVar::new_input(cs.clone(), || Ok(w.commitment()))?;
-        let old_root = FpVar::new_witness(cs.clone(), || Ok(w.old_root))?;
+        // The public inputs, allocated first and in the order of `PublicInputs::to_vec`.
+        let input = |v: Fr| FpVar::new_input(cs.clone(), || Ok(v));
+        let old_root = input(w.public.old_root)?;
+        let new_root = input(w.public.new_root)?;
+        let aux_chain = input(w.public.aux_chain)?;
+        let packed = (0..p.batch_size)
+            .map(|i| input(w.public.packed.get(i).copied().unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
 
-        let mut root = old_root.clone();
+        let mut root = old_root;
         let mut acc = Accumulators {
-            pubdata_hash: FpVar::zero(),
-            deposit_chain: FpVar::zero(),
+            aux_chain: FpVar::zero(),
             fee_total: FpVar::zero(),
         };
         for (i, slot) in w.slots.iter().enumerate() {
-            root = synthesize_slot(cs.clone(), &m, i, &p, &root, slot, &mut acc)?;
+            root = synthesize_slot(cs.clone(), &m, i, &p, &root, &packed[i], slot, &mut acc)?;
         }
 
         // Rule 15: the fees go to the operator.
@@ -194,14 +200,14 @@ impl BatchCircuit {
             },
         )?;
 
-        // Rule 16: the public input commits to the transition.
+        // Rule 16: the batch ends at the public new root and aux chain.
         m.span(
             None,
-            Component::Commitment,
-            "public input commitment",
+            Component::Roots,
+            "new root and aux chain are public",
             || {
-                poseidon_var(&[old_root, root, acc.pubdata_hash, acc.deposit_chain])?
-                    .enforce_equal(&commitment)
+                root.enforce_equal(&new_root)?;
+                acc.aux_chain.enforce_equal(&aux_chain)
             },
         )?;
         Ok(m.into_spans())

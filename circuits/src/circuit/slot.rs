@@ -20,10 +20,8 @@ use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
 /// Running values carried from slot to slot.
 pub struct Accumulators {
-    /// Public-data hash chain.
-    pub pubdata_hash: FpVar<Fr>,
-    /// Deposit hash chain.
-    pub deposit_chain: FpVar<Fr>,
+    /// Hash chain of the deposit keys and withdrawal addresses.
+    pub aux_chain: FpVar<Fr>,
     /// Sum of fees (each a range-checked u64, so no wrap for any realistic batch size).
     pub fee_total: FpVar<Fr>,
 }
@@ -33,7 +31,8 @@ fn zero_when(flag: &FpVar<Fr>, value: &FpVar<Fr>) -> Result<(), SynthesisError> 
     flag.mul_equals(value, &FpVar::zero())
 }
 
-/// Constrains slot `i` against the running `root`; returns the root after the slot.
+/// Constrains slot `i` against the running `root` and the slot's public input `packed_input`;
+/// returns the root after the slot.
 #[allow(clippy::too_many_arguments)]
 pub fn synthesize_slot(
     cs: ConstraintSystemRef<Fr>,
@@ -41,6 +40,7 @@ pub fn synthesize_slot(
     i: usize,
     p: &CircuitParams,
     root: &FpVar<Fr>,
+    packed_input: &FpVar<Fr>,
     w: &SlotWitness,
     acc: &mut Accumulators,
 ) -> Result<FpVar<Fr>, SynthesisError> {
@@ -266,24 +266,21 @@ pub fn synthesize_slot(
         receiver_path.root(&new_hash)
     })?;
 
-    // Rule 13: public data.
-    acc.pubdata_hash = m.span(
+    // Rule 13: public data. The slot's public input is its packed element, built from the very
+    // variables the rules above constrain.
+    m.span(
         s,
-        Component::PublicDataHashing,
-        "public data hash chain",
-        || {
-            poseidon_var(&[
-                acc.pubdata_hash.clone(),
-                packed,
-                aux_x.clone(),
-                aux_y.clone(),
-            ])
-        },
+        Component::PublicData,
+        "packed slot is the public input",
+        || packed.enforce_equal(packed_input),
     )?;
-    // Rule 14: deposits, in order.
-    acc.deposit_chain = m.span(s, Component::DepositChain, "deposit chain", || {
-        let next = poseidon_var(&[acc.deposit_chain.clone(), aux_x, aux_y, amount])?;
-        is_deposit.select(&next, &acc.deposit_chain)
+    // Rule 14: a deposit's key or a withdrawal's address enters the aux chain, in slot order.
+    acc.aux_chain = m.span(s, Component::AuxChain, "aux chain", || {
+        let next = poseidon_var(&[acc.aux_chain.clone(), aux_x, aux_y])?;
+        // deposit + withdraw is boolean (the flags are one-hot): acc + flag·(next − acc).
+        let flag = &deposit + &withdraw;
+        let step = flag * (&next - &acc.aux_chain);
+        Ok(&acc.aux_chain + step)
     })?;
     acc.fee_total = &acc.fee_total + &fee;
     let _ = is_noop;

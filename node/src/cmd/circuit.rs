@@ -83,7 +83,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     println!();
     println!(
-        "Per batch: {} constraints of overhead (fee credit + commitment); {} witness variables; {} public input.",
+        "Per batch: {} constraints of overhead (fee credit, new root and aux chain); {} witness variables; {} public inputs (2 roots, the aux chain, one per slot).",
         fmt(c.per_batch_overhead),
         fmt(r.witness_variables),
         r.instance_variables - 1

@@ -2,8 +2,8 @@
 //!
 //! The output is `Verifier.sol` in the layout of snarkjs's exported verifier (contract
 //! `Groth16Verifier`, `verifyProof(_pA, _pB, _pC, _pubSignals)`), with the key's constants. The
-//! rollup contract (`contracts/Rollup.sol`) calls it with the batch commitment as the one public
-//! signal.
+//! rollup contract (`contracts/Rollup.sol`) calls it with the batch's public inputs (old root,
+//! new root, aux chain, one packed element per slot) as the public signals.
 
 use anyhow::Context;
 use std::path::PathBuf;

@@ -17,7 +17,7 @@
 //! values), 404 (unknown path), 413 (body over 1 MiB), 422 (refused by the contract's rules).
 //!
 //! `zkr l1 deploy --rpc URL --keys DIR` deploys the Solidity twin instead, on an EVM chain
-//! reached over JSON-RPC (e.g. anvil): PoseidonT5, `Groth16KeyedVerifier` with the verifying key
+//! reached over JSON-RPC (e.g. anvil): PoseidonT4, `Groth16KeyedVerifier` with the verifying key
 //! of `DIR`, and `Rollup` at the empty tree's root; it prints the rollup's address, which
 //! `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see docs/anvil.md).
 
@@ -159,7 +159,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
 /// `zkr l1 …`: a subcommand instead of serving the Rust L1.
 #[derive(clap::Subcommand)]
 pub enum L1Command {
-    /// Deploy the Solidity L1 (PoseidonT5, the Groth16 verifier for the key in `--keys`,
+    /// Deploy the Solidity L1 (PoseidonT4, the Groth16 verifier for the key in `--keys`,
     /// Rollup) on an EVM chain over JSON-RPC, e.g. anvil; print the rollup's address.
     Deploy(DeployArgs),
 }
@@ -201,8 +201,7 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         RpcChain::connect(&a.rpc).with_context(|| format!("connecting to {}", a.rpc))?;
     chain.add_key(key);
     let chain_id = chain.chain_id();
-    let code = zkr_l1_evm::rollup::keyed_verifier_init_code(&vk)?;
-    let r = zkr_l1_evm::EvmRollup::deploy_on(chain, deployer, params, code)
+    let r = zkr_l1_evm::EvmRollup::deploy_for_key_on(chain, deployer, params, &vk)
         .with_context(|| format!("deploying on {}", a.rpc))?;
     let d = r.deployment;
     let genesis = zkr_circuits::merkle::SparseMerkleTree::new(params.depth).empty_root();
@@ -212,7 +211,7 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "rollup": d.rollup.to_string(),
                 "verifier": d.verifier.to_string(),
-                "poseidon_t5": d.poseidon_t5.to_string(),
+                "poseidon": d.poseidon.to_string(),
                 "deployer": deployer.to_string(),
                 "rpc": a.rpc,
                 "chain_id": chain_id,
@@ -223,14 +222,14 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}; verifier {}, PoseidonT5 {}",
+            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}; verifier {}, PoseidonT4 {}",
             d.rollup,
             a.rpc,
             params.depth,
             params.batch_size,
             fr_to_decimal(&genesis),
             d.verifier,
-            d.poseidon_t5
+            d.poseidon
         );
         println!(
             "settle on it with: zkr node --l1-rpc {} --rollup {} --keys {} --data-dir DIR",

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod demo_l1;
 pub mod example;
 pub mod export_verifier;
+pub mod gas;
 pub mod l1;
 pub mod plot;
 pub mod prove;

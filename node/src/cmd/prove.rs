@@ -14,17 +14,15 @@ use zkr_circuits::tx::encode_public_data;
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::snarkjs::{public_to_json, ProofJson};
 
-/// `transition.json`: what the public input commits to, for readers and for the L1.
+/// `transition.json`: the transition the public inputs stand for, for readers and for the L1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransitionFile {
     /// Root before (decimal).
     pub old_root: String,
     /// Root after (decimal).
     pub new_root: String,
-    /// Public-data hash (decimal).
-    pub pubdata_hash: String,
-    /// Deposit chain (decimal).
-    pub deposit_chain: String,
+    /// Hash chain of the deposit keys and withdrawal addresses (decimal).
+    pub aux_chain: String,
     /// The public data (hex).
     pub public_data: String,
 }
@@ -73,8 +71,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         &TransitionFile {
             old_root: fr_to_decimal(&out.public.old_root),
             new_root: fr_to_decimal(&out.public.new_root),
-            pubdata_hash: fr_to_decimal(&out.public.pubdata_hash),
-            deposit_chain: fr_to_decimal(&out.public.deposit_chain),
+            aux_chain: fr_to_decimal(&out.public.aux_chain),
             public_data: hex::encode(encode_public_data(&out.public_data)),
         },
     )?;

@@ -81,7 +81,7 @@ struct JobJson {
     batch: u64,
     lease_id: String,
     lease_ms: u64,
-    public_input: String,
+    public_inputs: Vec<String>,
     witness: WitnessJson,
 }
 
@@ -250,10 +250,15 @@ impl Worker {
                 return;
             }
         };
-        if fr_from_decimal(&job.public_input).ok() != Some(witness.commitment()) {
+        let announced: Result<Vec<_>, _> = job
+            .public_inputs
+            .iter()
+            .map(|s| fr_from_decimal(s))
+            .collect();
+        if announced.ok() != Some(witness.public_inputs()) {
             tracing::error!(
                 batch = n,
-                "the job's public input is not its witness's commitment; giving the job back"
+                "the job's public inputs are not its witness's; giving the job back"
             );
             self.release(&job.lease_id);
             nap(self.poll);
@@ -282,7 +287,7 @@ impl Worker {
         tracing::info!(
             batch = n,
             prove_s = t.elapsed().as_secs_f64(),
-            public_input = %fr_to_decimal(&public[0]),
+            new_root = %public.get(1).map(fr_to_decimal).unwrap_or_default(),
             "proven; uploading"
         );
         let body = json!({

@@ -46,28 +46,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     }
 
-    // If the transition is there, recompute the commitment the way the L1 does.
+    // If the transition is there, recompute the public inputs the way the L1 does.
     let transition_path = a.proof.join("transition.json");
     if transition_path.exists() {
         let t: TransitionFile = read_json(&transition_path)?;
         let f = |s: &str, what: &str| {
             fr_from_decimal(s).with_context(|| format!("transition.json: {what}"))
         };
-        let inputs = PublicInputs {
-            old_root: f(&t.old_root, "old_root")?,
-            new_root: f(&t.new_root, "new_root")?,
-            pubdata_hash: f(&t.pubdata_hash, "pubdata_hash")?,
-            deposit_chain: f(&t.deposit_chain, "deposit_chain")?,
-        };
+        let old_root = f(&t.old_root, "old_root")?;
+        let new_root = f(&t.new_root, "new_root")?;
+        let aux_chain = f(&t.aux_chain, "aux_chain")?;
         let data = hex::decode(&t.public_data).context("transition.json: public_data")?;
         let slots =
             zkr_circuits::tx::decode_public_data(&data).context("transition.json: public_data")?;
-        if zkr_circuits::public::pubdata_hash(&slots) != inputs.pubdata_hash {
-            println!("INVALID: transition.json's public data does not hash to its pubdata_hash");
+        let inputs = PublicInputs::from_public_data(old_root, new_root, &slots);
+        if inputs.aux_chain != aux_chain {
+            println!("INVALID: transition.json's public data does not hash to its aux_chain");
             return Ok(ExitCode::from(1));
         }
-        if inputs.commitment() != public[0] {
-            println!("INVALID: public.json is not the commitment to transition.json");
+        if inputs.to_vec() != public {
+            println!("INVALID: public.json is not the public inputs of transition.json");
             return Ok(ExitCode::from(1));
         }
     }

@@ -214,7 +214,7 @@ fn lease(core: &mut Core, body: &[u8]) -> Answer {
             "lease_id": job.lease_id,
             "lease_ms": job.lease.as_millis() as u64,
             "deadline_unix_ms": job.deadline_unix_ms,
-            "public_input": fr_to_decimal(&job.public_input),
+            "public_inputs": job.public_inputs.iter().map(fr_to_decimal).collect::<Vec<_>>(),
             "witness": WitnessJson::from_witness(&job.witness),
         })
     });

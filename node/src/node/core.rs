@@ -302,8 +302,8 @@ pub struct LeasedJob {
     pub lease: Duration,
     /// Unix ms when it expires unless renewed.
     pub deadline_unix_ms: u64,
-    /// The public input the proof must verify against (the batch's commitment).
-    pub public_input: Fr,
+    /// The public inputs the proof must verify against (see `zkr_circuits::public`).
+    pub public_inputs: Vec<Fr>,
     /// The witness.
     pub witness: BatchWitness,
 }
@@ -984,7 +984,7 @@ impl Core {
             lease_id: id,
             lease,
             deadline_unix_ms: unix_ms() + lease.as_millis() as u64,
-            public_input: witness.commitment(),
+            public_inputs: witness.public_inputs(),
             witness,
         }))
     }
@@ -1101,7 +1101,7 @@ impl Core {
         let Some(witness) = self.witnesses.get(&batch) else {
             return Err(LeaseError::AlreadyProven(batch));
         };
-        let public = [witness.commitment()];
+        let public = witness.public_inputs();
         let parsed = match serde_json::from_value::<ProofJson>(proof.clone())
             .map_err(|e| e.to_string())
             .and_then(|p| p.to_proof().map_err(|e| e.to_string()))
@@ -1567,7 +1567,7 @@ mod tests {
         assert_eq!((a.number, b.number), (1, 2), "oldest first");
         assert_eq!(a.lease_id.len(), 32);
         assert_ne!(a.lease_id, b.lease_id);
-        assert_eq!(a.public_input, a.witness.commitment());
+        assert_eq!(a.public_inputs, a.witness.public_inputs());
         assert!(core.lease_job("c", None, t0).unwrap().is_none());
         assert!(
             core.take_jobs(8, t0).is_empty(),
@@ -1641,7 +1641,7 @@ mod tests {
         let t0 = Instant::now();
         let slow = core.lease_job("slow", None, t0).unwrap().unwrap();
         let (proof, public, _) = zkr_prover::prove(&keys, &slow.witness, &mut OsRng).unwrap();
-        assert_eq!(public, [slow.public_input]);
+        assert_eq!(public, slow.public_inputs);
         let proof = serde_json::to_value(ProofJson::from_proof(&proof)).unwrap();
 
         // slow's lease expires and the job goes to fast; slow's valid proof still wins.

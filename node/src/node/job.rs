@@ -90,7 +90,7 @@ pub struct WitnessJson {
     pub slots: Vec<SlotJson>,
     /// The operator's leaf and path before the fee credit.
     pub operator: LeafJson,
-    /// The public values (the proof's public input is their commitment).
+    /// The proof's public inputs.
     pub public: PublicInputs,
 }
 
@@ -168,7 +168,7 @@ impl WitnessJson {
                 })
                 .collect(),
             operator: leaf_to_json(&w.operator),
-            public: w.public,
+            public: w.public.clone(),
         }
     }
 
@@ -205,7 +205,7 @@ impl WitnessJson {
             old_root: self.old_root.0,
             slots,
             operator: leaf_from_json(&self.operator),
-            public: self.public,
+            public: self.public.clone(),
         })
     }
 }
