@@ -1,4 +1,6 @@
-//! A local EVM chain in memory (revm), with the calls the rollup needs: deploy, call, read.
+//! The calls the rollup needs from an EVM chain ([`EvmChain`]: deploy, send, call, read logs),
+//! and a local chain in memory that makes them (revm, [`Chain`]). The other implementation is
+//! a chain over JSON-RPC ([`crate::rpc::RpcChain`], e.g. anvil).
 
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::TxEnv;
@@ -18,15 +20,87 @@ pub const SPEC: SpecId = SpecId::CANCUN;
 /// Gas limit of every transaction (a block's worth; far above what a batch needs).
 pub const TX_GAS_LIMIT: u64 = 30_000_000;
 
-/// Why a transaction did not run at all (the EVM refused it before execution).
+/// Why a chain gave no verdict on a call: the transaction did not run, or its fate is unknown.
+/// A revert is not an error here: it is an [`Outcome`] with `success == false`. One enum for
+/// every [`EvmChain`] implementation.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
-    /// revm refused the transaction (balance, nonce, gas limit, …).
+    /// The chain refused the transaction before execution (balance, nonce, gas limit, …).
     #[error("the EVM refused the transaction: {0}")]
     Refused(String),
     /// A contract creation did not return an address.
     #[error("deployment failed: {0}")]
     DeployFailed(String),
+    /// The JSON-RPC endpoint could not be reached, or the connection broke.
+    #[error("{url}: {error}")]
+    Unreachable {
+        /// The endpoint.
+        url: String,
+        /// The transport error.
+        error: String,
+    },
+    /// The JSON-RPC endpoint answered a call with an error (not a revert).
+    #[error("{method}: JSON-RPC error {code}: {message}")]
+    Rpc {
+        /// The method called.
+        method: &'static str,
+        /// The JSON-RPC error code.
+        code: i64,
+        /// The error message.
+        message: String,
+    },
+    /// The JSON-RPC endpoint answered something that is not what the method returns.
+    #[error("{method}: unexpected answer: {error}")]
+    BadAnswer {
+        /// The method called.
+        method: &'static str,
+        /// What was wrong.
+        error: String,
+    },
+    /// A transaction from an address this chain holds no signing key for.
+    #[error("no signing key for {0}")]
+    NoKey(Address),
+    /// The transaction was sent but no receipt came within the wait: it may still be mined.
+    /// Check the chain's state before sending it again.
+    #[error("transaction {hash} was sent but no receipt came within {waited_s} s (it may still be mined)")]
+    NoReceipt {
+        /// The transaction hash, `0x` hex.
+        hash: String,
+        /// Seconds waited.
+        waited_s: u64,
+    },
+}
+
+/// What the rollup needs from an EVM chain: deploy, send, call, read balances, code and logs.
+///
+/// The contract of every method: `Err` means no verdict (the transaction did not run, or its
+/// fate is unknown, see [`ChainError::NoReceipt`]); a transaction that ran and reverted is
+/// `Ok` with `success == false` and the revert data in `output`, and changed nothing.
+/// Implementations: [`Chain`] (revm in memory; any `from`, no signatures, no fees) and
+/// [`crate::rpc::RpcChain`] (JSON-RPC; signs with the keys it holds, so `from` must be one of
+/// them).
+pub trait EvmChain {
+    /// Deploys `init_code` (creation bytecode with its constructor arguments) from `from`;
+    /// returns the new contract's address.
+    fn deploy(&mut self, from: Address, init_code: Vec<u8>) -> Result<Address, ChainError>;
+    /// Sends a call transaction of `value` wei with `data` to `to`, and waits for its outcome.
+    fn send(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<Outcome, ChainError>;
+    /// Runs a call against the latest state without committing anything (a view).
+    fn view(&mut self, to: Address, data: Vec<u8>) -> Result<Outcome, ChainError>;
+    /// An account's balance in wei.
+    fn balance_of(&mut self, who: Address) -> Result<U256, ChainError>;
+    /// An account's code size in bytes (0: no contract there).
+    fn code_len(&mut self, who: Address) -> Result<usize, ChainError>;
+    /// Every log `address` emitted, in chain order.
+    fn logs(&mut self, address: Address) -> Result<Vec<Log>, ChainError>;
+    /// Transactions of `from` sent but not yet mined (0 on a chain that mines at once).
+    fn in_flight(&mut self, from: Address) -> Result<u64, ChainError>;
 }
 
 /// What a transaction did.
@@ -60,6 +134,8 @@ pub fn intrinsic_gas(data: &[u8]) -> u64 {
 /// An in-memory EVM chain: accounts, contracts and storage persist across transactions.
 pub struct Chain {
     evm: MainnetEvm<MainnetContext<InMemoryDB>>,
+    /// Every log of every committed transaction, in order.
+    logs: Vec<Log>,
 }
 
 impl Default for Chain {
@@ -80,6 +156,7 @@ impl Chain {
             });
         Self {
             evm: ctx.build_mainnet(),
+            logs: Vec::new(),
         }
     }
 
@@ -182,7 +259,9 @@ impl Chain {
             .evm
             .transact_commit(tx)
             .map_err(|e| ChainError::Refused(format!("{e:?}")))?;
-        Ok(Self::outcome(intrinsic, r))
+        let outcome = Self::outcome(intrinsic, r);
+        self.logs.extend(outcome.logs.iter().cloned());
+        Ok(outcome)
     }
 
     /// Runs a call without committing anything (a view).
@@ -194,5 +273,46 @@ impl Chain {
             .transact(tx)
             .map_err(|e| ChainError::Refused(format!("{e:?}")))?;
         Ok(Self::outcome(intrinsic, r.result))
+    }
+}
+
+impl EvmChain for Chain {
+    fn deploy(&mut self, from: Address, init_code: Vec<u8>) -> Result<Address, ChainError> {
+        Chain::deploy(self, from, init_code)
+    }
+
+    fn send(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<Outcome, ChainError> {
+        Chain::send(self, from, to, data, value)
+    }
+
+    fn view(&mut self, to: Address, data: Vec<u8>) -> Result<Outcome, ChainError> {
+        Chain::view(self, to, data)
+    }
+
+    fn balance_of(&mut self, who: Address) -> Result<U256, ChainError> {
+        Ok(self.balance(who))
+    }
+
+    fn code_len(&mut self, who: Address) -> Result<usize, ChainError> {
+        Ok(self.code_size(who))
+    }
+
+    fn logs(&mut self, address: Address) -> Result<Vec<Log>, ChainError> {
+        Ok(self
+            .logs
+            .iter()
+            .filter(|l| l.address == address)
+            .cloned()
+            .collect())
+    }
+
+    fn in_flight(&mut self, _from: Address) -> Result<u64, ChainError> {
+        Ok(0)
     }
 }

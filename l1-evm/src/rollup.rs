@@ -1,7 +1,8 @@
-//! `contracts/Rollup.sol` on a [`Chain`]: deployment, typed calls, typed refusals and events.
+//! `contracts/Rollup.sol` on an [`EvmChain`] (revm's [`Chain`] in memory, or a JSON-RPC chain):
+//! deployment, typed calls, typed refusals and events.
 
 use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T4, ROLLUP};
-use crate::chain::{Chain, ChainError, Outcome};
+use crate::chain::{Chain, ChainError, EvmChain, Outcome};
 use ark_ec::CurveGroup;
 use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
 use ark_ff::{BigInteger, Field, PrimeField};
@@ -50,7 +51,7 @@ fn word(v: U256) -> [u8; 32] {
 }
 
 /// Calldata: a selector and static words.
-fn call(signature: &str, words: &[U256]) -> Vec<u8> {
+pub(crate) fn call(signature: &str, words: &[U256]) -> Vec<u8> {
     let mut out = selector(signature).to_vec();
     for w in words {
         out.extend_from_slice(&word(*w));
@@ -248,7 +249,7 @@ fn arg(data: &[u8], i: usize) -> Option<U256> {
         .map(U256::from_be_slice)
 }
 
-fn small<T: TryFrom<U256>>(v: U256) -> Option<T> {
+pub(crate) fn small<T: TryFrom<U256>>(v: U256) -> Option<T> {
     T::try_from(v).ok()
 }
 
@@ -504,6 +505,32 @@ pub enum EvmL1Error {
     /// A view returned something that is not the expected word.
     #[error("{0} returned malformed data")]
     BadReturn(&'static str),
+    /// A submission that cannot be written as `submitBatch` calldata.
+    #[error("the submission cannot be encoded: {0}")]
+    Encode(#[from] EncodeError),
+    /// No contract at the address given as the rollup.
+    #[error("no contract at {0} (is it the rollup's address on this chain?)")]
+    NoCode(Address),
+    /// A contract that does not answer the rollup's views.
+    #[error("{address} is not a zkr rollup contract: {why}")]
+    NotARollup {
+        /// The address.
+        address: Address,
+        /// Which view failed, and how.
+        why: String,
+    },
+    /// Transactions of the operator are still pending: a batch may already be on its way, so
+    /// none is sent until they are mined (or dropped).
+    #[error("{count} transaction(s) of the operator {from} are not mined yet; waiting before submitting again")]
+    InFlight {
+        /// The operator.
+        from: Address,
+        /// Pending transactions.
+        count: u64,
+    },
+    /// The contract's events contradict each other or its state.
+    #[error("the rollup's events are inconsistent: {0}")]
+    Events(String),
 }
 
 /// Addresses of one deployment.
@@ -526,22 +553,26 @@ pub struct Accepted {
     pub events: Vec<RollupEvent>,
 }
 
-/// The rollup contract deployed on an in-memory chain, with every event it emitted.
-pub struct EvmRollup {
+/// The rollup contract on a chain (by default revm's in-memory [`Chain`]), with every event it
+/// emitted through this handle.
+#[derive(Clone)]
+pub struct EvmRollup<C = Chain> {
     /// The chain.
-    pub chain: Chain,
-    /// The contracts' addresses.
+    pub chain: C,
+    /// The contracts' addresses (`poseidon` is zero for a rollup found with
+    /// [`EvmRollup::attach`]: the library's address is not readable from the rollup).
     pub deployment: Deployment,
-    /// Every rollup event so far, in order (the chain's log of this contract).
+    /// Every rollup event of the transactions sent through this handle, in order (on a chain
+    /// with other senders, [`EvmRollup::read_events`] reads them all).
     pub events: Vec<RollupEvent>,
-    /// The account that deployed and submits batches.
+    /// The account that deploys and submits batches.
     pub operator: Address,
 }
 
 /// The deployer and operator of [`EvmRollup::deploy`].
 pub const OPERATOR: Address = Address::new([0x0b; 20]);
 
-impl EvmRollup {
+impl EvmRollup<Chain> {
     /// Deploys PoseidonT4, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
     /// output) and the rollup at the empty tree's root for `params`, on a fresh chain.
     pub fn deploy(params: CircuitParams, verifier: &Artifact) -> Result<Self, EvmL1Error> {
@@ -553,11 +584,7 @@ impl EvmRollup {
     /// fresh chain: the rollup for any key of the batch circuit, with no Solidity compiled at run
     /// time. A key with another number of public inputs than `params`' circuit is refused.
     pub fn deploy_for_key(params: CircuitParams, vk: &VerifyingKey) -> Result<Self, EvmL1Error> {
-        let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
-        let expected = zkr_circuits::public::num_inputs(params.batch_size);
-        if inputs != expected {
-            return Err(EvmL1Error::KeyShape { inputs, expected });
-        }
+        check_key_shape(params, vk)?;
         Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?)
     }
 
@@ -569,9 +596,47 @@ impl EvmRollup {
     ) -> Result<Self, EvmL1Error> {
         let mut chain = Chain::new();
         chain.fund(OPERATOR, U256::from(10u64).pow(U256::from(24u64)));
+        EvmRollup::deploy_on(chain, OPERATOR, params, verifier_code)
+    }
+}
+
+/// Refuses a key with another number of public inputs than `params`' circuit.
+fn check_key_shape(params: CircuitParams, vk: &VerifyingKey) -> Result<(), EvmL1Error> {
+    let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
+    let expected = zkr_circuits::public::num_inputs(params.batch_size);
+    if inputs != expected {
+        return Err(EvmL1Error::KeyShape { inputs, expected });
+    }
+    Ok(())
+}
+
+impl<C: EvmChain> EvmRollup<C> {
+    /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
+    /// the empty tree's root for `params`, from `operator`, on `chain` (what `zkr l1 deploy`
+    /// does on a JSON-RPC chain). A key with another number of public inputs than `params`'
+    /// circuit is refused.
+    pub fn deploy_for_key_on(
+        chain: C,
+        operator: Address,
+        params: CircuitParams,
+        vk: &VerifyingKey,
+    ) -> Result<Self, EvmL1Error> {
+        check_key_shape(params, vk)?;
+        Self::deploy_on(chain, operator, params, keyed_verifier_init_code(vk)?)
+    }
+
+    /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included,
+    /// e.g. [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`,
+    /// from `operator`, on `chain`.
+    pub fn deploy_on(
+        mut chain: C,
+        operator: Address,
+        params: CircuitParams,
+        verifier_code: Vec<u8>,
+    ) -> Result<Self, EvmL1Error> {
         let poseidon = Artifact::parse(POSEIDON_T4)?;
-        let poseidon = chain.deploy(OPERATOR, poseidon.linked_bytecode(&BTreeMap::new())?)?;
-        let verifier = chain.deploy(OPERATOR, verifier_code)?;
+        let poseidon = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
+        let verifier = chain.deploy(operator, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
         let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT4", poseidon)]))?;
         let genesis = SparseMerkleTree::new(params.depth).empty_root();
@@ -582,7 +647,7 @@ impl EvmRollup {
         ] {
             code.extend_from_slice(&word(w));
         }
-        let rollup = chain.deploy(OPERATOR, code)?;
+        let rollup = chain.deploy(operator, code)?;
         Ok(Self {
             chain,
             deployment: Deployment {
@@ -591,7 +656,7 @@ impl EvmRollup {
                 rollup,
             },
             events: Vec::new(),
-            operator: OPERATOR,
+            operator,
         })
     }
 
@@ -659,16 +724,31 @@ impl EvmRollup {
         signature: &'static str,
         args: &[U256],
     ) -> Result<U256, EvmL1Error> {
+        let [w] = self.view_words::<1>(signature, args)?;
+        Ok(w)
+    }
+
+    /// A view of the rollup returning `N` static words.
+    pub fn view_words<const N: usize>(
+        &mut self,
+        signature: &'static str,
+        args: &[U256],
+    ) -> Result<[U256; N], EvmL1Error> {
         let out = self
             .chain
             .view(self.deployment.rollup, call(signature, args))?;
         if !out.success {
             return Err(EvmRejection::decode(&out.output).into());
         }
-        out.output
-            .get(..32)
-            .map(U256::from_be_slice)
-            .ok_or(EvmL1Error::BadReturn(signature))
+        let mut words = [U256::ZERO; N];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = out
+                .output
+                .get(32 * i..32 * (i + 1))
+                .map(U256::from_be_slice)
+                .ok_or(EvmL1Error::BadReturn(signature))?;
+        }
+        Ok(words)
     }
 
     /// `stateRoot()`.
@@ -704,7 +784,7 @@ impl EvmRollup {
             self.view_word("batchCount()", &[])?,
             self.view_word("depositHead()", &[])?,
             self.view_word("depositTail()", &[])?,
-            self.chain.balance(self.deployment.rollup),
+            self.chain.balance_of(self.deployment.rollup)?,
         ])
     }
 }

@@ -29,6 +29,8 @@ enum Command {
     Wallet(cmd::wallet::WalletCommand),
     /// Queue an L1 deposit to a wallet key's L2 account.
     Deposit(cmd::wallet::DepositArgs),
+    /// Claim on L1 the withdrawals the rollup contract credited to a wallet key's L1 address.
+    Claim(cmd::wallet::ClaimArgs),
     /// Sign and submit an L2 transfer to the node.
     Transfer(cmd::wallet::TransferArgs),
     /// Sign and submit a withdrawal to L1 to the node.
@@ -37,7 +39,8 @@ enum Command {
     Account(cmd::wallet::AccountArgs),
     /// Show a transaction's status: pending, included, proven, final, rejected.
     Tx(cmd::wallet::TxArgs),
-    /// Serve the L1 contract over HTTP JSON (deposits, batches, roots, balances).
+    /// Serve the L1 contract over HTTP JSON (deposits, batches, roots, balances), or
+    /// `l1 deploy` the Solidity L1 on an EVM chain.
     L1(cmd::l1::Args),
     /// Rebuild the L2 state from the L1's accepted public data alone and print its root.
     Reconstruct(cmd::reconstruct::Args),
@@ -91,6 +94,7 @@ fn main() -> std::process::ExitCode {
         Command::Prover(a) => cmd::prover::run(a),
         Command::Wallet(c) => cmd::wallet::run_wallet(c),
         Command::Deposit(a) => cmd::wallet::run_deposit(a),
+        Command::Claim(a) => cmd::wallet::run_claim(a),
         Command::Transfer(a) => cmd::wallet::run_transfer(a),
         Command::Withdraw(a) => cmd::wallet::run_withdraw(a),
         Command::Account(a) => cmd::wallet::run_account(a),

@@ -15,6 +15,11 @@
 //!
 //! Errors are JSON `{"error": "...", "kind": "..."}` with status 400 (malformed JSON or
 //! values), 404 (unknown path), 413 (body over 1 MiB), 422 (refused by the contract's rules).
+//!
+//! `zkr l1 deploy --rpc URL --keys DIR` deploys the Solidity twin instead, on an EVM chain
+//! reached over JSON-RPC (e.g. anvil): PoseidonT4, `Groth16KeyedVerifier` with the verifying key
+//! of `DIR`, and `Rollup` at the empty tree's root; it prints the rollup's address, which
+//! `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see docs/anvil.md).
 
 use super::util::spinner;
 use crate::http::{error, json, parse, Answer};
@@ -35,13 +40,16 @@ pub const MAX_BODY: usize = 1 << 20;
 
 /// Arguments of `zkr l1`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<L1Command>,
     /// Directory of the L1's state (`l1.json`).
-    #[arg(long)]
-    data_dir: PathBuf,
+    #[arg(long, required = true)]
+    data_dir: Option<PathBuf>,
     /// Key directory from `zkr setup` (its verifying key and circuit parameters).
-    #[arg(long)]
-    keys: PathBuf,
+    #[arg(long, required = true)]
+    keys: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8545")]
     listen: String,
@@ -148,14 +156,105 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
     }
 }
 
-/// Runs `zkr l1` until killed.
+/// `zkr l1 …`: a subcommand instead of serving the Rust L1.
+#[derive(clap::Subcommand)]
+pub enum L1Command {
+    /// Deploy the Solidity L1 (PoseidonT4, the Groth16 verifier for the key in `--keys`,
+    /// Rollup) on an EVM chain over JSON-RPC, e.g. anvil; print the rollup's address.
+    Deploy(DeployArgs),
+}
+
+/// Arguments of `zkr l1 deploy`.
+#[derive(clap::Args)]
+pub struct DeployArgs {
+    /// JSON-RPC URL of the chain (anvil: `http://127.0.0.1:8545`).
+    #[arg(long)]
+    rpc: String,
+    /// Key directory from `zkr setup`: the verifier is made for its verifying key, the rollup
+    /// for its batch size and depth.
+    #[arg(long)]
+    keys: PathBuf,
+    /// The deployer's L1 private key (hex), which pays for the deployment. Prefer the
+    /// environment variable to the command line.
+    #[arg(long, env = "ZKR_L1_KEY", hide_env_values = true)]
+    l1_key: Option<String>,
+    /// Print the addresses as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `zkr l1 deploy`.
+fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
+    use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
+    let key = a.l1_key.as_deref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "deploying needs the deployer's L1 key: --l1-key HEX or ZKR_L1_KEY \
+             (on a local anvil, its first development key: see docs/anvil.md)"
+        )
+    })?;
+    let key = parse_private_key(key).context("--l1-key / ZKR_L1_KEY")?;
+    let deployer = address_of(&key);
+    let (meta, vk) = KeySet::load_vk(&a.keys)
+        .with_context(|| format!("loading the verifying key from {}", a.keys.display()))?;
+    let params = meta.params;
+    let mut chain =
+        RpcChain::connect(&a.rpc).with_context(|| format!("connecting to {}", a.rpc))?;
+    chain.add_key(key);
+    let chain_id = chain.chain_id();
+    let r = zkr_l1_evm::EvmRollup::deploy_for_key_on(chain, deployer, params, &vk)
+        .with_context(|| format!("deploying on {}", a.rpc))?;
+    let d = r.deployment;
+    let genesis = zkr_circuits::merkle::SparseMerkleTree::new(params.depth).empty_root();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "rollup": d.rollup.to_string(),
+                "verifier": d.verifier.to_string(),
+                "poseidon": d.poseidon.to_string(),
+                "deployer": deployer.to_string(),
+                "rpc": a.rpc,
+                "chain_id": chain_id,
+                "depth": params.depth,
+                "batch_size": params.batch_size,
+                "genesis_root": fr_to_decimal(&genesis),
+            }))?
+        );
+    } else {
+        println!(
+            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}; verifier {}, PoseidonT4 {}",
+            d.rollup,
+            a.rpc,
+            params.depth,
+            params.batch_size,
+            fr_to_decimal(&genesis),
+            d.verifier,
+            d.poseidon
+        );
+        println!(
+            "settle on it with: zkr node --l1-rpc {} --rollup {} --keys {} --data-dir DIR",
+            a.rpc,
+            d.rollup,
+            a.keys.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `zkr l1` until killed, or `zkr l1 deploy`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(L1Command::Deploy(d)) = a.command {
+        return deploy(d);
+    }
+    let (Some(data_dir), Some(keys)) = (a.data_dir, a.keys) else {
+        anyhow::bail!("give --data-dir and --keys (or a subcommand: `zkr l1 deploy`)");
+    };
     let pb = spinner("loading the verifying key");
-    let (meta, vk) = KeySet::load_vk(&a.keys)?;
+    let (meta, vk) = KeySet::load_vk(&keys)?;
     pb.finish_and_clear();
-    std::fs::create_dir_all(&a.data_dir)
-        .with_context(|| format!("creating {}", a.data_dir.display()))?;
-    let l1 = L1Contract::open(&a.data_dir.join("l1.json"), meta.params, vk)?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk)?;
     let server =
         Server::http(&a.listen).map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
     let addr = server

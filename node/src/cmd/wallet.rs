@@ -2,15 +2,21 @@
 //! (`zkr node`) and L1 (`zkr l1`).
 //!
 //! Wallet file (`--wallet`, default `zkr-wallet.json`):
-//! `{"keys": [{"name": "alice", "secret_key": "<64 hex>", "l1_address": "0x<40 hex>"}]}`.
-//! The secret key is a 32-byte seed (see `zkr_circuits::eddsa::SecretKey`); the file is
-//! written with mode 0600. Every command prints one JSON object on stdout.
+//! `{"keys": [{"name": "alice", "secret_key": "<64 hex>", "l1_address": "0x<40 hex>",
+//! "l1_secret_key": "<64 hex>"}]}`. The secret key is a 32-byte seed (see
+//! `zkr_circuits::eddsa::SecretKey`), the L2 key; `l1_secret_key` is a secp256k1 private key
+//! whose address is `l1_address`, the key's L1 account on an EVM chain (it pays deposits and
+//! claims withdrawals there). Wallets made before the EVM L1 have no `l1_secret_key`: their
+//! `l1_address` is random, fine for the Rust L1, and on an EVM chain they pay with `--l1-key`.
+//! The file is written with mode 0600. Every command prints one JSON object on stdout.
 //!
 //! | command | does |
 //! |---|---|
 //! | `zkr wallet new --name N` | a new key and L1 address |
 //! | `zkr wallet list` | names, public keys, L1 addresses |
 //! | `zkr deposit --name N --amount A [--mint]` | queues an L1 deposit to N's key (`--mint`: first mint A on the local L1) |
+//! | `zkr deposit … --l1-rpc URL --rollup ADDR [--l1-key HEX]` | the same as a `deposit` transaction to the rollup contract on an EVM chain, paid by N's L1 key (or `--l1-key`); A units of 1 gwei (`--mint`: anvil's `anvil_setBalance` first credits A gwei and 1 ETH for gas) |
+//! | `zkr claim --name N --l1-rpc URL --rollup ADDR [--l1-key HEX]` | sends everything the rollup credited to N's L1 address (or `--l1-key`'s) there |
 //! | `zkr transfer --name N --to T --amount A [--fee F] [--wait]` | signs and submits a transfer (`T`: account index or wallet name) |
 //! | `zkr withdraw --name N --amount A [--fee F] [--to 0x…] [--wait]` | signs and submits a withdrawal (default: N's L1 address) |
 //! | `zkr account (--index I \| --name N)` | balance, nonce, next nonce, spendable |
@@ -28,6 +34,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::tx::{L1Address, Transfer, Tx, Withdraw};
+use zkr_l1_evm::rollup::{RollupEvent, UNIT_WEI};
+use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
+use zkr_l1_evm::{Address, EvmChain, EvmRollup, U256};
 
 const DEFAULT_NODE: &str = "http://127.0.0.1:8546";
 const DEFAULT_L1: &str = "http://127.0.0.1:8545";
@@ -42,6 +51,10 @@ pub struct WalletKey {
     pub secret_key: String,
     /// Where withdrawals go and deposits come from.
     pub l1_address: L1Address,
+    /// The secp256k1 private key of `l1_address`, hex (absent in wallets made before the EVM
+    /// L1, whose `l1_address` is random).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1_secret_key: Option<String>,
 }
 
 /// The wallet file.
@@ -162,10 +175,18 @@ pub fn run_wallet(c: WalletCommand) -> anyhow::Result<ExitCode> {
                 bail!("the wallet already has a key named `{name}`");
             }
             let sk = SecretKey::from_seed(random_bytes::<32>()?);
+            // A uniformly random 32-byte string is a valid secp256k1 key but with probability
+            // about 2^-128; draw again in that case.
+            let l1_key = loop {
+                if let Ok(k) = parse_private_key(&hex::encode(random_bytes::<32>()?)) {
+                    break k;
+                }
+            };
             let key = WalletKey {
                 name: name.clone(),
                 secret_key: sk.to_hex(),
-                l1_address: L1Address(random_bytes::<20>()?),
+                l1_address: L1Address(address_of(&l1_key).into_array()),
+                l1_secret_key: Some(hex::encode(l1_key.to_bytes())),
             };
             w.keys.push(key.clone());
             w.save(&file.wallet)?;
@@ -201,18 +222,98 @@ pub struct DepositArgs {
     /// Amount.
     #[arg(long)]
     amount: u64,
-    /// First mint the amount to the key's L1 address (the local L1's faucet).
+    /// First mint the amount to the paying L1 address (the local L1's faucet; on an EVM chain,
+    /// anvil's `anvil_setBalance`, with 1 ETH more for gas).
     #[arg(long)]
     mint: bool,
-    /// L1 URL.
-    #[arg(long, default_value = DEFAULT_L1)]
+    /// L1 URL (the Rust L1, `zkr l1`).
+    #[arg(long, default_value = DEFAULT_L1, conflicts_with = "l1_rpc")]
     l1: String,
+    #[command(flatten)]
+    evm: EvmOpts,
+}
+
+/// Where the rollup contract is, and who signs, for the commands that send L1 transactions on
+/// an EVM chain.
+#[derive(clap::Args)]
+pub struct EvmOpts {
+    /// JSON-RPC URL of the EVM chain (e.g. anvil's `http://127.0.0.1:8545`): send a real L1
+    /// transaction to the rollup contract there.
+    #[arg(long, requires = "rollup")]
+    l1_rpc: Option<String>,
+    /// The rollup contract's address (as `zkr l1 deploy` printed it).
+    #[arg(long, requires = "l1_rpc")]
+    rollup: Option<Address>,
+    /// The L1 private key (hex) that signs and pays, instead of the wallet key's own
+    /// (`l1_secret_key`).
+    #[arg(long)]
+    l1_key: Option<String>,
+}
+
+impl EvmOpts {
+    /// The rollup on the chain, with the signing key of `--l1-key` or else of `k`; returns it
+    /// and the signer's address.
+    fn attach(
+        &self,
+        k: &WalletKey,
+        mint_wei: Option<U256>,
+    ) -> anyhow::Result<(EvmRollup<RpcChain>, Address)> {
+        let (Some(url), Some(rollup)) = (&self.l1_rpc, self.rollup) else {
+            bail!("give --l1-rpc URL and --rollup ADDRESS");
+        };
+        let key = match (&self.l1_key, &k.l1_secret_key) {
+            (Some(h), _) => parse_private_key(h).context("--l1-key")?,
+            (None, Some(h)) => parse_private_key(h)
+                .with_context(|| format!("key `{}`: bad l1_secret_key", k.name))?,
+            (None, None) => bail!(
+                "key `{}` has no L1 private key (a wallet made before the EVM L1): pass --l1-key",
+                k.name
+            ),
+        };
+        let mut chain = RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?;
+        let who = chain.add_key(key);
+        if let Some(wei) = mint_wei {
+            let balance = chain.balance_of(who)?;
+            chain.set_balance(who, balance + wei).with_context(|| {
+                format!("--mint on {url} (anvil_setBalance: a local anvil chain only)")
+            })?;
+        }
+        let r = EvmRollup::attach(chain, rollup, who)
+            .with_context(|| format!("the rollup at {rollup} on {url}"))?;
+        Ok((r, who))
+    }
+}
+
+/// Gas money `--mint` adds on an EVM chain: 1 ETH.
+const MINT_GAS_WEI: u128 = 1_000_000_000_000_000_000;
+
+/// `zkr deposit --l1-rpc`: a `deposit` transaction to the rollup contract.
+fn deposit_on_chain(a: &DepositArgs, k: &WalletKey, sk: &SecretKey) -> anyhow::Result<ExitCode> {
+    let wei = U256::from(a.amount) * U256::from(UNIT_WEI);
+    let mint = a.mint.then(|| wei + U256::from(MINT_GAS_WEI));
+    let (mut r, payer) = a.evm.attach(k, mint)?;
+    let acc = r.deposit(payer, &sk.public_key(), wei)?;
+    let id = acc.events.iter().find_map(|e| match e {
+        RollupEvent::DepositQueued { id, .. } => Some(*id),
+        _ => None,
+    });
+    Ok(print(&json!({
+        "deposit_id": id,
+        "name": a.name,
+        "amount": a.amount,
+        "wei": wei.to_string(),
+        "l1_address": payer.to_string(),
+        "gas_used": acc.outcome.gas_used,
+    })))
 }
 
 /// Runs `zkr deposit`.
 pub fn run_deposit(a: DepositArgs) -> anyhow::Result<ExitCode> {
     let w = Wallet::load(&a.file.wallet)?;
     let (k, sk) = w.key(&a.name)?;
+    if a.evm.l1_rpc.is_some() {
+        return deposit_on_chain(&a, k, &sk);
+    }
     let l1 = JsonClient::new(&a.l1);
     if a.mint {
         let _: Value = l1.post("/mint", &json!({"to": k.l1_address, "amount": a.amount}))?;
@@ -226,6 +327,53 @@ pub fn run_deposit(a: DepositArgs) -> anyhow::Result<ExitCode> {
         "name": a.name,
         "amount": a.amount,
         "l1_address": k.l1_address,
+    })))
+}
+
+/// Arguments of `zkr claim`.
+#[derive(clap::Args)]
+pub struct ClaimArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The key whose L1 address claims (its `l1_secret_key` signs, unless `--l1-key`).
+    #[arg(long)]
+    name: String,
+    #[command(flatten)]
+    evm: EvmOpts,
+}
+
+/// Runs `zkr claim`: the withdrawals the rollup contract credited to an L1 address, sent to it.
+pub fn run_claim(a: ClaimArgs) -> anyhow::Result<ExitCode> {
+    if a.evm.l1_rpc.is_none() {
+        bail!(
+            "claiming is an L1 transaction on the rollup contract: give --l1-rpc URL and \
+             --rollup ADDRESS (the Rust L1 credits withdrawals to L1 balances directly)"
+        );
+    }
+    let w = Wallet::load(&a.file.wallet)?;
+    let (k, _) = w.key(&a.name)?;
+    let (mut r, who) = a.evm.attach(k, None)?;
+    let owed = r.withdrawable(who)?;
+    if owed.is_zero() {
+        bail!("nothing to claim: the rollup owes {who} nothing (is the withdrawal final?)");
+    }
+    let acc = r.claim(who)?;
+    let wei = acc
+        .events
+        .iter()
+        .find_map(|e| match e {
+            RollupEvent::Claimed { wei, .. } => Some(*wei),
+            _ => None,
+        })
+        .unwrap_or(owed);
+    let balance = r.chain.balance_of(who)?;
+    Ok(print(&json!({
+        "name": a.name,
+        "l1_address": who.to_string(),
+        "claimed_wei": wei.to_string(),
+        "claimed": (wei / U256::from(UNIT_WEI)).to_string(),
+        "l1_balance_wei": balance.to_string(),
+        "gas_used": acc.outcome.gas_used,
     })))
 }
 

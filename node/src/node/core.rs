@@ -677,6 +677,12 @@ impl Core {
         Ok(record)
     }
 
+    /// The id of the first L1 deposit this node does not hold yet (the next one it takes from
+    /// the L1's queue).
+    pub fn next_l1_deposit_id(&self) -> u64 {
+        self.next_deposit_id + self.deposits.len() as u64
+    }
+
     /// Takes the L1's deposit queue (oldest first) and remembers the deposits this node has
     /// not included yet.
     pub fn observe_l1_deposits(&mut self, queue: &[QueuedDeposit]) {

@@ -5,5 +5,6 @@ pub mod api;
 pub mod client;
 pub mod core;
 pub mod job;
+pub mod l1;
 pub mod service;
 pub mod store;

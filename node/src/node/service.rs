@@ -15,9 +15,14 @@
 //!
 //! At start the node rebuilds its state from RocksDB ([`Core::open`]) and checks it against
 //! the L1 ([`Core::reconcile`]); it refuses to start when they disagree.
+//!
+//! The L1 is either the Rust L1 served by `zkr l1` (`--l1 URL`) or the rollup contract on an
+//! EVM chain (`--l1-rpc URL --rollup ADDRESS`, with the operator's key in `--l1-key` or
+//! `ZKR_L1_KEY`): the same rules on both, through [`L1`].
 
-use super::client::{ClientError, JsonClient};
+use super::client::JsonClient;
 use super::core::{Core, NodeError, SequencerConfig};
+use super::l1::{EvmL1, HttpL1, L1Error, L1};
 use super::store::Store;
 use crate::cmd::util::spinner;
 use anyhow::Context;
@@ -26,12 +31,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
+use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::params::CircuitParams;
+use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
+use zkr_l1_evm::Address;
 use zkr_prover::keys::KeySet;
 use zkr_prover::pool::{prove_all, PoolConfig};
 use zkr_verifier::snarkjs::ProofJson;
-use zkr_verifier::{AcceptedBatch, QueuedDeposit};
 
 /// Arguments of `zkr node`.
 #[derive(clap::Args)]
@@ -40,8 +46,23 @@ pub struct Args {
     #[arg(long)]
     data_dir: PathBuf,
     /// URL of the L1 service (`zkr l1`).
-    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8545",
+        conflicts_with = "l1_rpc"
+    )]
     l1: String,
+    /// Settle on the rollup contract of an EVM chain instead: its JSON-RPC URL (e.g. anvil's
+    /// `http://127.0.0.1:8545`). Needs `--rollup` and the operator's key.
+    #[arg(long, requires = "rollup")]
+    l1_rpc: Option<String>,
+    /// The rollup contract's address on `--l1-rpc` (as `zkr l1 deploy` printed it).
+    #[arg(long, requires = "l1_rpc")]
+    rollup: Option<Address>,
+    /// The operator's L1 private key (hex), which signs and pays for the batch transactions on
+    /// `--l1-rpc`. Prefer the environment variable to the command line.
+    #[arg(long, env = "ZKR_L1_KEY", hide_env_values = true)]
+    l1_key: Option<String>,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8546")]
     listen: String,
@@ -80,33 +101,24 @@ fn lock(core: &Shared) -> MutexGuard<'_, Core> {
     core.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[derive(serde::Deserialize)]
-struct L1Root {
-    state_root: String,
-    batches: u64,
-}
-
 /// Reads the L1's root and the batches after this node's last final one, and reconciles.
-fn sync_with_l1(l1: &JsonClient, core: &Shared) -> Result<(), String> {
+fn sync_with_l1<L: L1>(l1: &mut L, core: &Shared) -> Result<(), String> {
     let from = lock(core).heights().2 + 1;
-    let root: L1Root = l1.get("/root").map_err(|e| e.to_string())?;
-    let newer: Vec<AcceptedBatch> = l1
-        .get(&format!("/batches?from={from}"))
-        .map_err(|e| e.to_string())?;
-    let l1_root = fr_from_decimal(&root.state_root)
-        .map_err(|e| format!("the L1's root is not a field element: {e}"))?;
+    let head = l1.head().map_err(|e| e.to_string())?;
+    let newer = l1.batches_from(from).map_err(|e| e.to_string())?;
     lock(core)
-        .reconcile(root.batches, l1_root, &newer)
+        .reconcile(head.batches, head.state_root, &newer)
         .map_err(|e| e.to_string())
 }
 
-fn sequencer(core: Shared, l1: JsonClient) {
+fn sequencer<L: L1>(core: Shared, mut l1: L) {
     let mut last_poll: Option<Instant> = None;
     let mut warned = false;
     loop {
         if last_poll.is_none_or(|t| t.elapsed() >= Duration::from_millis(300)) {
             last_poll = Some(Instant::now());
-            match l1.get::<Vec<QueuedDeposit>>("/deposits") {
+            let from = lock(&core).next_l1_deposit_id();
+            match l1.deposits_from(from) {
                 Ok(q) => {
                     lock(&core).observe_l1_deposits(&q);
                     warned = false;
@@ -181,7 +193,7 @@ fn prover(core: Shared, keys: Arc<KeySet>, provers: usize, threads: usize) {
     }
 }
 
-fn settler(core: Shared, l1: JsonClient) {
+fn settler<L: L1>(core: Shared, mut l1: L) {
     let mut warned = false;
     loop {
         let next = lock(&core).next_submission();
@@ -197,47 +209,33 @@ fn settler(core: Shared, l1: JsonClient) {
             Ok(Some(s)) => s,
         };
         let n = sub.number;
-        match l1.post::<_, serde_json::Value>("/batch", &sub) {
-            Ok(_) => {
+        match l1.submit(&sub) {
+            Ok(()) => {
                 warned = false;
                 let mut c = lock(&core);
                 if let Err(e) = c.mark_final(n) {
                     c.halt(e.to_string());
                 }
             }
-            // Accepted before (the node died between the L1's answer and its own write):
-            // check the L1's record against ours and catch up.
-            Err(ClientError::Status {
-                status: 422, kind, ..
-            }) if kind == "replayed" => {
-                if let Err(e) = sync_with_l1(&l1, &core) {
+            // Accepted before (the node died between the L1's answer and its own write, or the
+            // answer was lost): check the L1's record against ours and catch up.
+            Err(L1Error::Refused { kind, .. }) if kind == "replayed" => {
+                if let Err(e) = sync_with_l1(&mut l1, &core) {
                     lock(&core).halt(e);
                 }
             }
-            Err(ClientError::Status {
-                status: 422,
-                kind,
-                message,
-                ..
-            }) => {
-                let why = match sync_with_l1(&l1, &core) {
+            Err(L1Error::Refused { kind, message }) => {
+                let why = match sync_with_l1(&mut l1, &core) {
                     Err(e) => e,
                     Ok(()) => format!("the L1 refused batch {n} ({kind}): {message}"),
                 };
                 lock(&core).halt(why);
             }
             // Any other refusal of a well-formed submission: this node and the L1 disagree.
-            Err(ClientError::Status {
-                status: status @ 400..=499,
-                kind,
-                message,
-                ..
-            }) => {
-                lock(&core).halt(format!(
-                    "the L1 refused batch {n} with HTTP {status} ({kind}): {message}"
-                ));
+            Err(L1Error::Disagrees(why)) => {
+                lock(&core).halt(format!("the L1 refused batch {n} with {why}"));
             }
-            Err(e) => {
+            Err(L1Error::Unavailable(e)) => {
                 if !warned {
                     tracing::warn!(error = %e, batch = n, "cannot submit to the L1; retrying");
                     warned = true;
@@ -322,8 +320,49 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     .map_err(|e: NodeError| anyhow::anyhow!(e))?;
     let core: Shared = Arc::new(Mutex::new(core));
 
-    let l1 = JsonClient::new(&a.l1);
-    sync_with_l1(&l1, &core).map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    match (a.l1_rpc.clone(), a.rollup) {
+        (Some(url), Some(rollup)) => {
+            let key = a.l1_key.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "settling on {url} needs the operator's L1 key: --l1-key HEX or ZKR_L1_KEY \
+                     (on a local anvil, its first development key: see docs/anvil.md)"
+                )
+            })?;
+            let key = parse_private_key(key).context("--l1-key / ZKR_L1_KEY")?;
+            let operator = address_of(&key);
+            let mut chain =
+                RpcChain::connect(&url).with_context(|| format!("connecting to {url}"))?;
+            chain.add_key(key);
+            let mut l1 = EvmL1::attach(chain, rollup, operator)
+                .with_context(|| format!("the rollup at {rollup} on {url}"))?;
+            let slots = l1.0.batch_size().map_err(anyhow::Error::from)?;
+            if slots != params.batch_size as u64 {
+                anyhow::bail!(
+                    "the rollup at {rollup} takes batches of {slots} slots; these keys are for {}",
+                    params.batch_size
+                );
+            }
+            tracing::info!(%rollup, %operator, chain_id = l1.0.chain.chain_id(), "settling on an EVM chain");
+            serve(a, core, l1, keys, params, local_provers, threads)
+        }
+        _ => {
+            let l1 = HttpL1(JsonClient::new(&a.l1));
+            serve(a, core, l1, keys, params, local_provers, threads)
+        }
+    }
+}
+
+/// Syncs with the L1, then runs the API, the sequencer, the prover and the settler on it.
+fn serve<L: L1>(
+    a: Args,
+    core: Shared,
+    mut l1: L,
+    keys: Option<KeySet>,
+    params: CircuitParams,
+    local_provers: usize,
+    threads: usize,
+) -> anyhow::Result<ExitCode> {
+    sync_with_l1(&mut l1, &core).map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
 
     let server = tiny_http::Server::http(&a.listen)
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;

@@ -68,9 +68,16 @@ impl Drop for Proc {
 }
 
 /// Starts `zkr ARGS` in `dir` and reads the `http://ADDR` it prints when it listens.
+#[allow(dead_code)] // not every test binary that includes this module needs it
 pub fn spawn(dir: &Path, args: &[&str]) -> Proc {
+    spawn_with_env(dir, args, &[])
+}
+
+/// [`spawn`] with the environment variables `envs` set.
+pub fn spawn_with_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Proc {
     let child = Command::new(ZKR)
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
