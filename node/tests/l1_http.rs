@@ -34,6 +34,35 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
     let l1 = start(d);
     let a = &l1.addr;
 
+    // A second `zkr l1` on the same data directory refuses to start, and says why.
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_zkr"))
+        .args([
+            "l1",
+            "--data-dir",
+            "l1data",
+            "--keys",
+            "keys",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while second.try_wait().unwrap().is_none() {
+        if t.elapsed() > std::time::Duration::from_secs(30) {
+            second.kill().unwrap();
+            panic!("a second zkr l1 started on a data directory in use");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = second.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+
     let (c, body) = http(a, "GET", "/root", b"");
     assert_eq!(c, 200, "{body}");
     let root0: serde_json::Value = serde_json::from_str(&body).unwrap();

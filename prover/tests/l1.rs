@@ -84,9 +84,20 @@ fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
     assert_eq!(l1.state().batches.len(), 2);
     assert_eq!(l1.state_root(), out2.state.root());
     assert_eq!(std::fs::read(&path).unwrap(), before);
+    // While it is open, nobody else opens it (not even this process).
+    match L1Contract::open(&path, params(), keys().vk().clone()) {
+        Err(zkr_verifier::L1Error::InUse { .. }) => {}
+        other => panic!("expected InUse, got {:?}", other.err()),
+    }
+    drop(l1);
     // A different key refuses the stored state.
     let other = KeySet::generate(params(), Some(12)).unwrap();
-    assert!(L1Contract::open(&path, params(), other.vk().clone()).is_err());
+    match L1Contract::open(&path, params(), other.vk().clone()) {
+        Err(zkr_verifier::L1Error::KeyMismatch { .. }) => {}
+        other => panic!("expected KeyMismatch, got {:?}", other.err()),
+    }
+    // Closed, it opens again.
+    assert!(L1Contract::open(&path, params(), keys().vk().clone()).is_ok());
 }
 
 #[test]

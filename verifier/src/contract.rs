@@ -205,6 +205,14 @@ pub enum L1Error {
         /// What differs.
         reason: String,
     },
+    /// Another process (or another `L1Contract` of this one) has the state open.
+    #[error("{path}: the L1 state is in use by another process (its lock file {lock} is held)")]
+    InUse {
+        /// File.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
 }
 
 /// The result of an accepted batch.
@@ -226,6 +234,9 @@ pub struct L1Contract {
     state: L1State,
     pvk: PreparedVerifyingKey<Curve>,
     path: Option<PathBuf>,
+    /// An exclusive lock on `path` + `.lock`, held while this contract is open (released by the
+    /// operating system when the process ends, even by `kill -9`).
+    _lock: Option<fs::File>,
 }
 
 /// SHA-256 of a verifying key's canonical encoding, hex.
@@ -252,14 +263,44 @@ impl L1Contract {
             state,
             pvk: ark_groth16::prepare_verifying_key(&vk),
             path: None,
+            _lock: None,
         }
     }
 
     /// Opens the contract persisted at `path`, or creates it there. The stored state must be for
-    /// the same verifying key and circuit.
+    /// the same verifying key and circuit, and no other process may have it open: an exclusive
+    /// advisory lock on `path` + `.lock` is held until the contract is dropped
+    /// ([`L1Error::InUse`] otherwise).
     pub fn open(path: &Path, params: CircuitParams, vk: VerifyingKey) -> Result<Self, L1Error> {
         let mut c = Self::new(params, vk);
         c.path = Some(path.to_path_buf());
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| L1Error::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => c._lock = Some(lock),
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(L1Error::InUse {
+                    path: path.into(),
+                    lock: lock_path,
+                })
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(L1Error::Io {
+                    path: lock_path,
+                    source,
+                })
+            }
+        }
         match fs::read(path) {
             Ok(bytes) => {
                 let state: L1State =

@@ -1,7 +1,9 @@
 //! `zkr l1`: the L1 contract as a local HTTP JSON service.
 //!
 //! Requests are handled one at a time against one [`L1Contract`], so every call is atomic; the
-//! contract persists its state in `DATA_DIR/l1.json` (replaced atomically on every change).
+//! contract persists its state in `DATA_DIR/l1.json` (replaced atomically on every change) and
+//! holds an exclusive lock on `DATA_DIR/l1.json.lock` while it runs: a second `zkr l1` (or a
+//! `zkr demo`) on the same directory refuses to start.
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
