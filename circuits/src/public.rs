@@ -89,18 +89,4 @@ impl PublicInputs {
         v.extend_from_slice(&self.packed);
         v
     }
-
-    /// The inspector's view of a proof's public inputs: `None` unless there are at least the
-    /// header's three.
-    pub fn from_vec(v: &[Fr]) -> Option<Self> {
-        if v.len() < HEADER_INPUTS {
-            return None;
-        }
-        Some(Self {
-            old_root: v[0],
-            new_root: v[1],
-            aux_chain: v[2],
-            packed: v[HEADER_INPUTS..].to_vec(),
-        })
-    }
 }

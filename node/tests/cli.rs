@@ -3,6 +3,29 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The seeded setup both tests use: depth 4, 2 slots, keys in `keys`.
+const SETUP: [&str; 9] = [
+    "setup",
+    "--depth",
+    "4",
+    "--batch-size",
+    "2",
+    "--keys",
+    "keys",
+    "--seed",
+    "3",
+];
+/// An example batch for that circuit, in `batch.json`.
+const EXAMPLE_BATCH: [&str; 7] = [
+    "example-batch",
+    "--depth",
+    "4",
+    "--batch-size",
+    "2",
+    "--out",
+    "batch.json",
+];
+
 fn zkr(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_zkr"))
         .args(args)
@@ -20,20 +43,7 @@ fn zkr(args: &[&str], cwd: &Path) -> (i32, String, String) {
 fn setup_prove_verify_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (c, out, err) = zkr(
-        &[
-            "setup",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--keys",
-            "keys",
-            "--seed",
-            "3",
-        ],
-        d,
-    );
+    let (c, out, err) = zkr(&SETUP, d);
     assert_eq!(c, 0, "{err}");
     assert!(out.contains("constraints"), "{out}");
     assert!(
@@ -41,39 +51,11 @@ fn setup_prove_verify_and_exit_codes() {
         "a seeded setup says it is insecure: {err}"
     );
     // A second setup reuses the cached keys.
-    let (c, out, _) = zkr(
-        &[
-            "setup",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--keys",
-            "keys",
-            "--seed",
-            "3",
-        ],
-        d,
-    );
+    let (c, out, _) = zkr(&SETUP, d);
     assert_eq!(c, 0);
     assert!(out.contains("cached"), "{out}");
 
-    assert_eq!(
-        zkr(
-            &[
-                "example-batch",
-                "--depth",
-                "4",
-                "--batch-size",
-                "2",
-                "--out",
-                "batch.json"
-            ],
-            d
-        )
-        .0,
-        0
-    );
+    assert_eq!(zkr(&EXAMPLE_BATCH, d).0, 0);
     let (c, out, err) = zkr(
         &[
             "prove",
@@ -207,33 +189,9 @@ fn export_verifier_renders_the_committed_test_verifier_for_its_key() {
 fn an_info_log_level_does_not_slow_proving_down() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (c, _, err) = zkr(
-        &[
-            "setup",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--keys",
-            "keys",
-            "--seed",
-            "3",
-        ],
-        d,
-    );
+    let (c, _, err) = zkr(&SETUP, d);
     assert_eq!(c, 0, "{err}");
-    let (c, _, err) = zkr(
-        &[
-            "example-batch",
-            "--depth",
-            "4",
-            "--batch-size",
-            "2",
-            "--out",
-            "batch.json",
-        ],
-        d,
-    );
+    let (c, _, err) = zkr(&EXAMPLE_BATCH, d);
     assert_eq!(c, 0, "{err}");
     for level in ["info", "trace"] {
         let t = std::time::Instant::now();

@@ -11,19 +11,19 @@ use zkr_circuits::tx::{Deposit, L1Address, Tx};
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::BatchSubmission;
 
+/// `zkr l1` on `l1data` with the keys in `keys`, on a free port.
+const L1_ARGS: [&str; 7] = [
+    "l1",
+    "--data-dir",
+    "l1data",
+    "--keys",
+    "keys",
+    "--listen",
+    "127.0.0.1:0",
+];
+
 fn start(dir: &Path) -> Proc {
-    spawn(
-        dir,
-        &[
-            "l1",
-            "--data-dir",
-            "l1data",
-            "--keys",
-            "keys",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-    )
+    spawn(dir, &L1_ARGS)
 }
 
 #[test]
@@ -36,15 +36,7 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
 
     // A second `zkr l1` on the same data directory refuses to start, and says why.
     let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_zkr"))
-        .args([
-            "l1",
-            "--data-dir",
-            "l1data",
-            "--keys",
-            "keys",
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(L1_ARGS)
         .current_dir(d)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
