@@ -24,13 +24,12 @@
 //! `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see docs/anvil.md).
 
 use super::util::spinner;
-use crate::http::{error, json, parse, Answer};
+use crate::http::{error, json, parse, Answer, Method};
 use anyhow::Context;
 use serde::Deserialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tiny_http::{Method, Server};
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::tx::L1Address;
@@ -257,13 +256,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk)?;
-    let server =
-        Server::http(&a.listen).map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let server = crate::http::bind(&a.listen)?;
     let addr = server
-        .server_addr()
-        .to_ip()
+        .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_else(|| a.listen.clone());
+        .unwrap_or_else(|_| a.listen.clone());
     println!(
         "zkr l1 listening on http://{addr} (root {}, {} batches)",
         fr_to_decimal(&l1.state_root()),

@@ -27,11 +27,10 @@
 use super::core::{parse_hash, Core, LeaseError};
 use super::job::WitnessJson;
 use super::store::{be, cf, BatchStage, ProofJob, TxStatus};
-use crate::http::{error, json, parse, Answer};
+use crate::http::{error, json, parse, Answer, Method};
 use serde::Deserialize;
 use serde_json::json as j;
 use std::time::Instant;
-use tiny_http::Method;
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
 use zkr_circuits::tx::Tx;

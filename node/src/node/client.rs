@@ -49,6 +49,9 @@ impl JsonClient {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
+            // Drop idle connections well before the services close them (after
+            // `crate::http::HEAD_TIMEOUT`), so a reused connection is never one being closed.
+            .max_idle_age(Duration::from_secs(5))
             .build()
             .into();
         Self {

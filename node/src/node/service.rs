@@ -364,13 +364,11 @@ fn serve<L: L1>(
 ) -> anyhow::Result<ExitCode> {
     sync_with_l1(&mut l1, &core).map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
 
-    let server = tiny_http::Server::http(&a.listen)
-        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let server = crate::http::bind(&a.listen)?;
     let addr = server
-        .server_addr()
-        .to_ip()
+        .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_else(|| a.listen.clone());
+        .unwrap_or_else(|_| a.listen.clone());
     {
         let c = lock(&core);
         let (sealed, proven, fin) = c.heights();
