@@ -10,7 +10,6 @@ mod common;
 use common::{http, setup_keys, spawn, spawn_with_env, Proc};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Stalled clients of each kind (three kinds).
