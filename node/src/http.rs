@@ -294,13 +294,7 @@ where
     H: Fn(&Method, &str, &[u8]) -> Answer + Send + Sync + 'static,
 {
     let max = limits.max_body;
-    let too_large = || {
-        error(
-            413,
-            "too_large",
-            format!("request body over {max} bytes"),
-        )
-    };
+    let too_large = || error(413, "too_large", format!("request body over {max} bytes"));
     let (parts, body) = req.into_parts();
     // Content-Length, when sent, is the body's exact size: refuse before reading any of it.
     if body.size_hint().lower() > max as u64 {

@@ -229,7 +229,11 @@ fn stalled_requests_get_408_or_are_closed_after_the_deadlines() {
     let t = Instant::now();
     let (c, body) = answer_of(&mut body_staller);
     let took = t.elapsed();
-    assert_eq!((c, kind(&body).as_str()), (408, "request_timeout"), "{body}");
+    assert_eq!(
+        (c, kind(&body).as_str()),
+        (408, "request_timeout"),
+        "{body}"
+    );
     assert!(took < late, "408 after {took:?}");
     for (what, s) in [
         ("half a head", &mut head_staller),

@@ -16,7 +16,13 @@
 //! | `POST /batch` | a `BatchSubmission` | the receipt, or 422 with the typed rejection |
 //!
 //! Errors are JSON `{"error": "...", "kind": "..."}` with status 400 (malformed JSON or
-//! values), 404 (unknown path), 413 (body over 1 MiB), 422 (refused by the contract's rules).
+//! values), 404 (unknown path), 408 `request_timeout` (body not received in time), 413 (body
+//! over 1 MiB), 422 (refused by the contract's rules).
+//!
+//! The server is [`crate::http::serve`]: a client that connects and stalls holds one of its
+//! [`crate::http::MAX_CONNECTIONS`] connection slots until a deadline closes it
+//! ([`crate::http::HEAD_TIMEOUT`] for the request head, [`crate::http::BODY_TIMEOUT`] for the
+//! body), never a thread; the others keep being answered.
 //!
 //! `zkr l1 deploy --rpc URL --keys DIR` deploys the Solidity twin instead, on an EVM chain
 //! reached over JSON-RPC (e.g. anvil): PoseidonT4, `Groth16KeyedVerifier` with the verifying key

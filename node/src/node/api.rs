@@ -17,8 +17,8 @@
 //! A transaction's `status` is `pending` (in the mempool), `included` (executed in a sealed
 //! batch), `proven`, `final` (the L1 accepted its batch) or `rejected` (with `reason`).
 //! `next_nonce` and `spendable` count the account's pending transactions: a wallet signs with
-//! `next_nonce`. Errors follow [`crate::http`]: 400 malformed, 404 unknown, 409 duplicate,
-//! 413 too large, 422 refused (`unknown_account`, `bad_signature`, `stale_nonce`,
+//! `next_nonce`. Errors follow [`crate::http`]: 400 malformed, 404 unknown, 408 body not
+//! received in time (`request_timeout`), 409 duplicate, 413 too large, 422 refused (`unknown_account`, `bad_signature`, `stale_nonce`,
 //! `future_nonce`, `insufficient_balance`, `unsupported_type`), 429 mempool full, 503 halted.
 //! The prover endpoints answer with the kinds of [`LeaseError`]: 404 `unknown_lease`, 409
 //! `wrong_keys` / `wrong_batch` / `already_proven`, 410 `lease_expired`, 422 `malformed_proof` /
