@@ -3,7 +3,7 @@
 //! Every answer is JSON. Errors are `{"error": "<message>", "kind": "<stable name>"}` with a 4xx
 //! status for the client's mistakes (400 malformed, 404 unknown, 408 request not received in
 //! time, 409 duplicate, 413 too large, 422 refused by the rules, 429 full) and 5xx for the
-//! server's (500 storage, 503 halted).
+//! server's (500 storage or `internal`: a handler that panicked, 503 halted).
 //!
 //! The server ([`serve`]) is hyper (HTTP/1.1) on a small tokio runtime of its own: a connection
 //! is a task, not a thread, so a client that connects and stalls costs a connection slot and a
@@ -51,8 +51,8 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How many connections are served at once. Further connections are not accepted until one
-/// closes: they wait in the listening socket's backlog (the operating system's queue) and are
-/// served in turn; a stalled connection gives its slot back within [`HEAD_TIMEOUT`] or
+/// closes: they wait in the listening socket's backlog (the operating system's queue; once it
+/// is full, the clients' TCP stacks retry their connection attempts) and are served in turn; a stalled connection gives its slot back within [`HEAD_TIMEOUT`] or
 /// [`BODY_TIMEOUT`].
 pub const MAX_CONNECTIONS: usize = 256;
 
@@ -282,7 +282,6 @@ fn response((status, body): Answer, close: bool) -> Response<Full<Bytes>> {
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if close {
-        // The rest of the body is not read: the connection cannot carry another request.
         r.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
@@ -293,34 +292,21 @@ async fn answer<H>(req: Request<Incoming>, limits: Limits, handle: Arc<H>) -> Re
 where
     H: Fn(&Method, &str, &[u8]) -> Answer + Send + Sync + 'static,
 {
-    let max = limits.max_body;
-    let too_large = || error(413, "too_large", format!("request body over {max} bytes"));
     let (parts, body) = req.into_parts();
-    // Content-Length, when sent, is the body's exact size: refuse before reading any of it.
-    if body.size_hint().lower() > max as u64 {
-        return response(too_large(), true);
-    }
-    let body = match tokio::time::timeout(limits.body, read_body(body, max)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(BodyError::TooLarge)) => return response(too_large(), true),
-        Ok(Err(BodyError::Read(e))) => {
-            let msg = format!("reading the body: {e}");
-            return response(error(400, "malformed_request", msg), true);
-        }
-        Err(_) => {
-            let msg = format!(
-                "the request body did not arrive within {} ms",
-                limits.body.as_millis()
-            );
-            return response(error(408, "request_timeout", msg), true);
-        }
-    };
     let method = Method::from_hyper(&parts.method);
     let url = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".to_string());
+    let body = match receive(body, limits).await {
+        Ok(body) => body,
+        Err(refusal) => {
+            tracing::info!(%method, %url, status = refusal.0, "request");
+            // The rest of the body is not read: the connection cannot carry another request.
+            return response(refusal, true);
+        }
+    };
     // A handler may wait on a lock or on disk: never on the connections' threads. If the client
     // goes away meanwhile, the handler still runs to the end (its effects are atomic).
     let answer = tokio::task::spawn_blocking(move || {
@@ -331,6 +317,33 @@ where
     .await
     .unwrap_or_else(|e| error(500, "internal", format!("the handler failed: {e}")));
     response(answer, false)
+}
+
+/// The whole body within the deadline and the size limit, or the error to answer.
+async fn receive(body: Incoming, limits: Limits) -> Result<Vec<u8>, Answer> {
+    let max = limits.max_body;
+    let too_large = || error(413, "too_large", format!("request body over {max} bytes"));
+    // Content-Length, when sent, is the body's exact size: refuse before reading any of it.
+    if body.size_hint().lower() > max as u64 {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(limits.body, read_body(body, max)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large()),
+        Ok(Err(BodyError::Read(e))) => Err(error(
+            400,
+            "malformed_request",
+            format!("reading the body: {e}"),
+        )),
+        Err(_) => Err(error(
+            408,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} ms",
+                limits.body.as_millis()
+            ),
+        )),
+    }
 }
 
 /// A TCP stream whose writes fail when they make no progress for a while: a client that stops

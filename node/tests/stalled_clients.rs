@@ -3,7 +3,8 @@
 //! more of them than the old server's four threads and the new one's runtime threads; while they
 //! hang, `GET /root` and `GET /status` still answer at once. A body that does not arrive gets
 //! 408, a stalled head and an idle keep-alive connection are closed, bodies over the limit get
-//! 413 (announced or streamed), and ordinary requests still work.
+//! 413 (announced or streamed), connections past the cap wait for a free slot, and ordinary
+//! requests still work.
 
 mod common;
 
@@ -16,8 +17,10 @@ use std::time::{Duration, Instant};
 const EACH: usize = 16;
 /// How fast a service must answer while they stall.
 const BOUND: Duration = Duration::from_secs(2);
-/// The deadlines the short-deadline processes run with (see `zkr_node::http`).
+/// The deadlines the short-deadline processes run with (see `node/src/http.rs`).
 const SHORT_MS: u64 = 1000;
+/// `node/src/http.rs`'s `MAX_CONNECTIONS`.
+const MAX_CONNECTIONS: usize = 256;
 
 fn l1_args() -> [&'static str; 7] {
     [
@@ -245,6 +248,38 @@ fn stalled_requests_get_408_or_are_closed_after_the_deadlines() {
     }
     // The service itself is fine.
     assert_eq!(http(a, "GET", "/root", b"").0, 200);
+}
+
+#[test]
+fn connections_past_the_cap_wait_for_a_free_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup_keys(d, 10);
+    // Silent connections hold their slots for 3 s (long enough to open them all on a busy
+    // machine), then the head deadline closes them.
+    let hold = Duration::from_millis(3000);
+    let ms = hold.as_millis().to_string();
+    let l1 = spawn_with_env(
+        d,
+        &l1_args(),
+        &[("ZKR_HTTP_TEST_HEAD_TIMEOUT_MS", ms.as_str())],
+    );
+    let a = &l1.addr;
+    let opened = Instant::now();
+    let silent: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| connect(a)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let (c, body) = http(a, "GET", "/root", b"");
+    let took = t.elapsed();
+    assert_eq!(c, 200, "{body}");
+    // Served when the first silent connections were closed, not before.
+    let freed = (opened + hold).saturating_duration_since(t);
+    assert!(
+        took + Duration::from_millis(100) >= freed && took < hold + BOUND,
+        "GET /root past the cap answered after {took:?}, slots freed after {freed:?}"
+    );
+    assert!(took > Duration::from_millis(300), "{took:?}: not held back");
+    drop(silent);
 }
 
 fn node_args(l1: &Proc) -> Vec<String> {
