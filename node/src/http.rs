@@ -426,3 +426,49 @@ impl AsyncWrite for SendDeadline {
         self.watch(cx, r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    /// A client that asks for a large answer and never reads it loses its connection once the
+    /// writes stall for the send deadline; it does not hold its slot forever.
+    #[test]
+    fn a_client_that_does_not_read_its_answer_is_disconnected() {
+        const ANSWER: usize = 64 << 20;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = Limits {
+            head: Duration::from_secs(5),
+            body: Duration::from_secs(5),
+            send: Duration::from_millis(300),
+            max_body: 1024,
+        };
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let handle = |_: &Method, _: &str, _: &[u8]| (200, "x".repeat(ANSWER));
+            runtime.block_on(accept_loop(listener, limits, Arc::new(handle)));
+        });
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(s, "GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        // Long past the send deadline, with the socket buffers full.
+        std::thread::sleep(Duration::from_secs(2));
+        let t = Instant::now();
+        let mut got = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        assert!(got < ANSWER, "the whole answer ({got} bytes) was sent");
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+}
