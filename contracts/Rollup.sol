@@ -18,7 +18,10 @@ import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 ///      (`zkr_circuits::public`):
 ///        inputs    = [old_root, new_root, aux_chain, packed_0, ..., packed_{B-1}]
 ///        packed_i  = slot i's first 25 bytes (type, from, to, amount, fee) as an integer
-///        aux_chain = fold(0, deposit or withdrawal slot => Poseidon(acc, aux_x, aux_y))
+///        aux_chain = fold(chainId, deposit or withdrawal slot => Poseidon(acc, aux_x, aux_y))
+///      where `chainId` is this deployment's (see `chainId`): the circuit checks every signature
+///      over the chain id the aux chain starts from, so a batch signed for another deployment
+///      does not verify here.
 /// Then, in one transaction, it sets the new root, pops the deposits, credits the withdrawals and
 /// emits the public data. A refused batch reverts with a typed error and changes nothing.
 ///
@@ -71,6 +74,16 @@ contract Rollup {
     bytes4 internal immutable verifyProofSelector;
     /// Slots per batch (the circuit's fixed batch size).
     uint256 public immutable batchSize;
+    /// This deployment's chain id, bound into every L2 signature: the low 64 bits of
+    /// keccak256(block.chainid, address(this)), so no two deployments share one.
+    uint64 public immutable chainId;
+    /// The operator's L2 key, owner of account 0 from genesis.
+    uint256 public immutable operatorPkX;
+    /// (y coordinate of the operator's key)
+    uint256 public immutable operatorPkY;
+    /// The root the rollup started from: the tree holding only the operator's account 0
+    /// (`zkr_circuits::state::State::genesis`; anyone can recompute it from the operator's key).
+    uint256 public immutable genesisRoot;
     /// The current state root.
     uint256 public stateRoot;
     /// Batches accepted so far; the next batch is `batchCount + 1`.
@@ -127,14 +140,26 @@ contract Rollup {
     /// The ETH transfer of a claim failed.
     error ClaimFailed();
 
-    /// A rollup at `genesisRoot` (the empty tree's root for the circuit's depth) whose batches of
-    /// `batchSize_` slots are checked by `verifier_`.
-    constructor(address verifier_, uint256 batchSize_, uint256 genesisRoot) {
-        require(genesisRoot < R, "genesis root is not canonical");
+    /// A rollup at `genesisRoot_` (the root of the tree holding only the operator's account 0
+    /// with key (operatorPkX_, operatorPkY_)) whose batches of `batchSize_` slots are checked by
+    /// `verifier_`.
+    constructor(
+        address verifier_,
+        uint256 batchSize_,
+        uint256 genesisRoot_,
+        uint256 operatorPkX_,
+        uint256 operatorPkY_
+    ) {
+        require(genesisRoot_ < R, "genesis root is not canonical");
         require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
+        require(onBabyJubjub(operatorPkX_, operatorPkY_), "operator key is not on Baby Jubjub");
         verifier = verifier_;
         batchSize = batchSize_;
-        stateRoot = genesisRoot;
+        stateRoot = genesisRoot_;
+        genesisRoot = genesisRoot_;
+        operatorPkX = operatorPkX_;
+        operatorPkY = operatorPkY_;
+        chainId = uint64(uint256(keccak256(abi.encode(block.chainid, address(this)))));
         verifyProofSelector = bytes4(
             keccak256(
                 abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", decimal(3 + batchSize_), "])")
@@ -280,6 +305,7 @@ contract Rollup {
         if (data.length != batchSize * SLOT_BYTES) {
             revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
         }
+        acc = chainId;
         for (uint256 off = 0; off < data.length; off += SLOT_BYTES) {
             uint256 slot = off / SLOT_BYTES;
             uint256 packed = packedAt(data, off);

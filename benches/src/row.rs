@@ -8,11 +8,10 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zkr_circuits::eddsa::SecretKey;
-use zkr_circuits::params::DEFAULT_CHAIN_ID;
 use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::{Deposit, Transfer, Tx};
 use zkr_circuits::witness::BatchWitness;
-use zkr_circuits::CircuitParams;
+use zkr_circuits::{CircuitParams, Genesis};
 use zkr_prover::groth16::{MsmEngine, PhaseTimings};
 use zkr_prover::keys::{KeyError, KeySet, OsRng};
 use zkr_prover::pool::{prove_all, PoolConfig};
@@ -171,10 +170,19 @@ fn key(i: u64) -> SecretKey {
     SecretKey::from_seed(seed)
 }
 
+/// The benches' deployment: any chain id will do (the circuit does not depend on it); account 0
+/// is `key(0)`'s from genesis.
+pub fn bench_genesis() -> Genesis {
+    Genesis {
+        chain_id: 0xbe9c,
+        operator: key(0).public_key(),
+    }
+}
+
 /// A funded state with `batch_size + 1` accounts (created by deposit batches).
 pub fn funded_state(params: CircuitParams) -> Result<State, BenchError> {
     let n = params.batch_size as u64 + 1;
-    let mut state = State::new(params);
+    let mut state = State::genesis(params, &bench_genesis());
     let deposits: Vec<Deposit> = (0..n)
         .map(|i| Deposit {
             pubkey: key(i).public_key(),
@@ -199,7 +207,7 @@ pub fn transfers(state: &State, round: u64) -> Vec<Tx> {
             let nonce = state.account(from).map(|a| a.nonce).unwrap_or(0);
             Tx::Transfer(Transfer::signed(
                 &key(from),
-                DEFAULT_CHAIN_ID,
+                state.chain_id(),
                 from,
                 to,
                 10,

@@ -29,6 +29,7 @@
 pub mod account;
 pub mod eddsa;
 pub mod field;
+pub mod genesis;
 pub mod merkle;
 pub mod montgomery;
 pub mod params;
@@ -46,4 +47,5 @@ pub mod circuit;
 /// The field every constraint lives in: BN254's scalar field (= Baby Jubjub's base field).
 pub type Fr = ark_bn254::Fr;
 
+pub use genesis::Genesis;
 pub use params::{CircuitParams, ParamsError};

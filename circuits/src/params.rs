@@ -5,9 +5,6 @@ use serde::{Deserialize, Serialize};
 /// The account index that collects every fee of a batch (the operator's account).
 pub const OPERATOR_INDEX: u64 = 0;
 
-/// The default rollup (chain) identifier, bound into every signed message.
-pub const DEFAULT_CHAIN_ID: u64 = 1;
-
 /// The largest supported tree depth: indices must fit the 32-bit fields of the public data.
 pub const MAX_DEPTH: u32 = 32;
 
@@ -22,7 +19,8 @@ pub enum ParamsError {
     BadBatchSize(usize),
 }
 
-/// The shape of a batch circuit. A Groth16 setup is specific to one `CircuitParams`.
+/// The shape of a batch circuit. A Groth16 setup is specific to one `CircuitParams`; the chain id
+/// is not part of it (see [`crate::genesis`]), so one setup serves every deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CircuitParams {
     /// Address bits: the tree holds `2^depth` accounts (8-ary levels of 3 bits, and one or two
@@ -30,38 +28,23 @@ pub struct CircuitParams {
     pub depth: u32,
     /// Number of transaction slots per batch.
     pub batch_size: usize,
-    /// Rollup identifier bound into every signature (no replay across rollups).
-    pub chain_id: u64,
 }
 
 impl CircuitParams {
-    /// Validated parameters with the default chain id.
+    /// Validated parameters.
     pub fn new(depth: u32, batch_size: usize) -> Result<Self, ParamsError> {
-        Self::with_chain_id(depth, batch_size, DEFAULT_CHAIN_ID)
-    }
-
-    /// Validated parameters for a given chain id.
-    pub fn with_chain_id(
-        depth: u32,
-        batch_size: usize,
-        chain_id: u64,
-    ) -> Result<Self, ParamsError> {
         if !(2..=MAX_DEPTH).contains(&depth) || !depth.is_multiple_of(2) {
             return Err(ParamsError::BadDepth(depth));
         }
         if batch_size == 0 || batch_size > 4096 {
             return Err(ParamsError::BadBatchSize(batch_size));
         }
-        Ok(Self {
-            depth,
-            batch_size,
-            chain_id,
-        })
+        Ok(Self { depth, batch_size })
     }
 
     /// Re-checks parameters that came from outside (e.g. deserialized).
     pub fn validate(&self) -> Result<(), ParamsError> {
-        Self::with_chain_id(self.depth, self.batch_size, self.chain_id).map(|_| ())
+        Self::new(self.depth, self.batch_size).map(|_| ())
     }
 
     /// Number of levels of the account tree.

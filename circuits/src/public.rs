@@ -3,12 +3,17 @@
 //! ```text
 //! inputs    = [old_root, new_root, aux_chain, packed_0, …, packed_{B−1}]      (3 + B elements)
 //! packed_i  = type + from·2^8 + to·2^40 + amount·2^72 + fee·2^136            (slot i, < 2^200)
-//! aux_chain = fold(0, slot ↦ Poseidon(acc, aux_x, aux_y))   (deposit and withdrawal slots only)
+//! aux_chain = fold(chain_id, slot ↦ Poseidon(acc, aux_x, aux_y))  (deposit and withdrawal slots)
 //! ```
 //!
-//! The L1 recomputes every input from what it holds (its current root, the deposit queue) or
-//! receives (the new root, the public data), so a proof for these inputs proves exactly the
-//! transition the L1 is about to record.
+//! The L1 recomputes every input from what it holds (its current root, its chain id, the deposit
+//! queue) or receives (the new root, the public data), so a proof for these inputs proves exactly
+//! the transition the L1 is about to record.
+//!
+//! The chain starts from the deployment's chain id ([`crate::genesis`]): the circuit uses the
+//! same witnessed chain id in every signature check, so a proof of signatures made for another
+//! deployment ends at another `aux_chain` (or, with no deposit or withdrawal in the batch, at
+//! the other chain id itself) and the L1 refuses it, at no cost in constraints or inputs.
 //!
 //! ## Why this layout (see docs/design.md, "The batch commitment")
 //!
@@ -25,7 +30,6 @@
 use crate::poseidon::hash;
 use crate::tx::{SlotData, TxType};
 use crate::Fr;
-use ark_ff::Zero;
 use serde::{Deserialize, Serialize};
 
 /// Number of public inputs before the per-slot ones (old root, new root, aux chain).
@@ -46,12 +50,12 @@ pub fn aux_step(acc: Fr, aux_x: Fr, aux_y: Fr) -> Fr {
     hash([acc, aux_x, aux_y])
 }
 
-/// The aux chain of a batch's public data.
-pub fn aux_chain(slots: &[SlotData]) -> Fr {
+/// The aux chain of a batch's public data on the deployment `chain_id`.
+pub fn aux_chain(chain_id: u64, slots: &[SlotData]) -> Fr {
     slots
         .iter()
         .filter(|s| enters_aux_chain(s.tx_type))
-        .fold(Fr::zero(), |acc, s| aux_step(acc, s.aux_x, s.aux_y))
+        .fold(Fr::from(chain_id), |acc, s| aux_step(acc, s.aux_x, s.aux_y))
 }
 
 /// The values a batch proof is verified against.
@@ -63,7 +67,8 @@ pub struct PublicInputs {
     /// State root after the batch.
     #[serde(with = "crate::field::decimal")]
     pub new_root: Fr,
-    /// Hash chain of the deposit keys and withdrawal addresses, in slot order.
+    /// Hash chain from the chain id over the deposit keys and withdrawal addresses, in slot
+    /// order.
     #[serde(with = "crate::field::decimal")]
     pub aux_chain: Fr,
     /// Each slot's packed element (type, indices, amount, fee), in slot order.
@@ -72,12 +77,13 @@ pub struct PublicInputs {
 }
 
 impl PublicInputs {
-    /// The inputs of a batch from `old_root` to `new_root` with this public data.
-    pub fn from_public_data(old_root: Fr, new_root: Fr, slots: &[SlotData]) -> Self {
+    /// The inputs of a batch from `old_root` to `new_root` with this public data, on the
+    /// deployment `chain_id`.
+    pub fn from_public_data(chain_id: u64, old_root: Fr, new_root: Fr, slots: &[SlotData]) -> Self {
         Self {
             old_root,
             new_root,
-            aux_chain: aux_chain(slots),
+            aux_chain: aux_chain(chain_id, slots),
             packed: slots.iter().map(SlotData::packed).collect(),
         }
     }

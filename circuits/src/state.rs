@@ -7,6 +7,7 @@
 
 use crate::account::{Account, AccountLeaf};
 use crate::eddsa::PublicKey;
+use crate::genesis::Genesis;
 use crate::merkle::{MerkleError, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::public::PublicInputs;
@@ -131,6 +132,7 @@ impl From<MerkleError> for TransitionError {
 #[derive(Debug, Clone)]
 pub struct State {
     params: CircuitParams,
+    chain_id: u64,
     tree: SparseMerkleTree,
     accounts: BTreeMap<u64, Account>,
     by_key: HashMap<PublicKey, u64>,
@@ -142,6 +144,8 @@ pub struct State {
 pub struct StateSnapshot {
     /// Circuit parameters.
     pub params: CircuitParams,
+    /// The deployment's chain id.
+    pub chain_id: u64,
     /// Accounts by index.
     pub accounts: Vec<IndexedAccount>,
 }
@@ -191,10 +195,21 @@ pub struct BatchOutput {
 }
 
 impl State {
-    /// The empty state (its root is the empty tree's root).
-    pub fn new(params: CircuitParams) -> Self {
+    /// The state a deployment starts from: the operator's account at index
+    /// [`OPERATOR_INDEX`] and nothing else ([`crate::genesis`]).
+    pub fn genesis(params: CircuitParams, genesis: &Genesis) -> Self {
+        let mut state = Self::empty(params, genesis.chain_id);
+        state
+            .set(OPERATOR_INDEX, genesis.operator_account())
+            .expect("index 0 is in every tree");
+        state
+    }
+
+    /// A state without any account (the base of [`State::genesis`] and of snapshots).
+    fn empty(params: CircuitParams, chain_id: u64) -> Self {
         Self {
             params,
+            chain_id,
             tree: SparseMerkleTree::new(params.depth),
             accounts: BTreeMap::new(),
             by_key: HashMap::new(),
@@ -205,7 +220,7 @@ impl State {
     /// (a deposit that would overflow its account opens another).
     pub fn from_snapshot(s: &StateSnapshot) -> Result<Self, SnapshotError> {
         s.params.validate()?;
-        let mut state = State::new(s.params);
+        let mut state = State::empty(s.params, s.chain_id);
         for a in &s.accounts {
             if a.index >= s.params.capacity() {
                 return Err(SnapshotError::IndexOutOfRange(a.index));
@@ -224,6 +239,7 @@ impl State {
     pub fn snapshot(&self) -> StateSnapshot {
         StateSnapshot {
             params: self.params,
+            chain_id: self.chain_id,
             accounts: self
                 .accounts
                 .iter()
@@ -238,6 +254,11 @@ impl State {
     /// The circuit parameters this state is for.
     pub fn params(&self) -> &CircuitParams {
         &self.params
+    }
+
+    /// The deployment's chain id, which every signature binds.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
     }
 
     /// The state root.
@@ -297,7 +318,7 @@ impl State {
     pub fn witness_builder(&self) -> WitnessBuilder {
         let leaves: HashMap<u64, AccountLeaf> =
             self.accounts.iter().map(|(i, a)| (*i, a.leaf())).collect();
-        WitnessBuilder::new(self.params, self.tree.clone(), leaves)
+        WitnessBuilder::new(self.params, self.chain_id, self.tree.clone(), leaves)
     }
 
     /// Applies a batch: validates every transaction in order, pads with noops, credits fees,
@@ -318,7 +339,7 @@ impl State {
         let mut next = self.clone();
         let leaves: HashMap<u64, AccountLeaf> =
             self.accounts.iter().map(|(i, a)| (*i, a.leaf())).collect();
-        let mut builder = WitnessBuilder::new(p, self.tree.clone(), leaves);
+        let mut builder = WitnessBuilder::new(p, self.chain_id, self.tree.clone(), leaves);
         let mut public_data = Vec::with_capacity(p.batch_size);
         let mut deposits_consumed = 0;
         let mut withdrawals = Vec::new();
@@ -350,7 +371,7 @@ impl State {
                         t.amount,
                         t.fee,
                         t.nonce,
-                        t.message(p.chain_id),
+                        t.message(self.chain_id),
                         &t.signature,
                     )?;
                     next.set(t.from, sender)?;
@@ -377,7 +398,7 @@ impl State {
                         w.amount,
                         w.fee,
                         w.nonce,
-                        w.message(p.chain_id),
+                        w.message(self.chain_id),
                         &w.signature,
                     )?;
                     next.set(w.from, sender)?;

@@ -190,6 +190,8 @@ pub struct SlotWitness {
 pub struct BatchWitness {
     /// The circuit shape.
     pub params: CircuitParams,
+    /// The deployment's chain id: checked in every signature, and the aux chain's start.
+    pub chain_id: Fr,
     /// Root before the batch.
     pub old_root: Fr,
     /// The slots, exactly `params.batch_size` of them.
@@ -211,6 +213,7 @@ impl BatchWitness {
 #[derive(Debug, Clone)]
 pub struct WitnessBuilder {
     params: CircuitParams,
+    chain_id: Fr,
     tree: SparseMerkleTree,
     leaves: HashMap<u64, AccountLeaf>,
     old_root: Fr,
@@ -221,21 +224,24 @@ pub struct WitnessBuilder {
 }
 
 impl WitnessBuilder {
-    /// Starts from a tree and its non-empty leaves.
+    /// Starts from a tree and its non-empty leaves, on the deployment `chain_id`.
     pub fn new(
         params: CircuitParams,
+        chain_id: u64,
         tree: SparseMerkleTree,
         leaves: HashMap<u64, AccountLeaf>,
     ) -> Self {
         let old_root = tree.root();
+        let chain_id = Fr::from(chain_id);
         Self {
             params,
+            chain_id,
             tree,
             leaves,
             old_root,
             slots: Vec::new(),
             packed: Vec::new(),
-            aux_chain: Fr::zero(),
+            aux_chain: chain_id,
             fee_total: Fr::zero(),
         }
     }
@@ -348,6 +354,7 @@ impl WitnessBuilder {
         Ok((
             BatchWitness {
                 params: self.params,
+                chain_id: self.chain_id,
                 old_root: self.old_root,
                 slots: self.slots,
                 operator,

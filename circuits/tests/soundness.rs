@@ -16,7 +16,7 @@ use zkr_circuits::eddsa::SignatureWitness;
 use zkr_circuits::public::aux_chain;
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{pack, Deposit, L1Address, SlotData, Transfer, TxType};
-use zkr_circuits::witness::{BatchWitness, SlotTx, WitnessBuilder};
+use zkr_circuits::witness::{BatchWitness, SlotTx};
 use zkr_circuits::Fr;
 
 /// Accounts: 0 operator (10), 1 (100), 2 (100), 3 (u64::MAX - 5).
@@ -248,7 +248,7 @@ fn withdrawal_to_another_address_than_the_public_one() {
     let mut slot = SlotData::NOOP;
     slot.tx_type = TxType::Withdraw;
     slot.aux_x = L1Address([8; 20]).to_field();
-    forged.public.aux_chain = aux_chain(&[slot]);
+    forged.public.aux_chain = aux_chain(CHAIN, &[slot]);
     assert_breaks(&forged, None, "new root and aux chain are public");
     assert!(check(&w).satisfied);
 }
@@ -292,7 +292,7 @@ fn deposit_with_another_key_than_the_queued_one() {
         aux_x: queued.pubkey.x(),
         aux_y: queued.pubkey.y(),
     };
-    w.public.aux_chain = aux_chain(&[queued_slot]);
+    w.public.aux_chain = aux_chain(CHAIN, &[queued_slot]);
     assert_breaks(&w, None, "new root and aux chain are public");
 }
 
@@ -427,19 +427,50 @@ fn signature_scalar_not_below_the_subgroup_order() {
 
 #[test]
 fn empty_builder_matches_native_empty_batch() {
-    let s = state();
-    let w = WitnessBuilder::new(
-        params(),
-        zkr_circuits::merkle::SparseMerkleTree::new(4),
-        Default::default(),
-    );
-    let (w, _) = w.finish().unwrap();
+    let genesis = zkr_circuits::state::State::genesis(params(), &genesis());
+    let (w, _) = genesis.witness_builder().finish().unwrap();
     assert!(check(&w).satisfied);
-    let native = zkr_circuits::state::State::new(params())
-        .apply_batch(&[], &[])
-        .unwrap();
+    let native = genesis.apply_batch(&[], &[]).unwrap();
     assert_eq!(native.witness.public_inputs(), w.public_inputs());
-    let _ = s;
+}
+
+/// A prover that uses another deployment's chain id consistently (signatures made for it, the
+/// aux chain started from it) builds a satisfiable witness, but for other public inputs: the
+/// L1 recomputes `aux_chain` from its own chain id, and the circuit refuses the pair.
+#[test]
+fn a_batch_signed_for_another_deployment_does_not_prove_this_one() {
+    use zkr_circuits::public::PublicInputs;
+    use zkr_circuits::state::StateSnapshot;
+    use zkr_circuits::tx::{Tx, Withdraw};
+    let here = state();
+    let other = State::from_snapshot(&StateSnapshot {
+        chain_id: CHAIN + 1,
+        ..here.snapshot()
+    })
+    .unwrap();
+    assert_eq!(other.root(), here.root(), "the chain id is not in the tree");
+    let t = Transfer::signed(&key(1), CHAIN + 1, 1, 2, 10, 1, 0);
+    let to = L1Address([7; 20]);
+    let w = Withdraw::signed(&key(2), CHAIN + 1, 2, 5, 0, 0, to);
+    for txs in [
+        vec![Tx::Transfer(t)],
+        vec![Tx::Transfer(t), Tx::Withdraw(w)],
+    ] {
+        assert!(
+            here.apply_batch(&txs, &[]).is_err(),
+            "natively refused here"
+        );
+        let out = other.apply_batch(&txs, &[]).unwrap();
+        let mut witness = out.witness;
+        assert!(check(&witness).satisfied, "valid on its own deployment");
+        witness.public = PublicInputs::from_public_data(
+            CHAIN,
+            witness.public.old_root,
+            witness.public.new_root,
+            &out.public_data,
+        );
+        assert_breaks(&witness, None, "new root and aux chain are public");
+    }
 }
 
 #[test]

@@ -9,9 +9,9 @@ use ark_ff::{BigInteger, Field, PrimeField};
 use revm::primitives::{keccak256, Address, Log, U256};
 use std::collections::BTreeMap;
 use zkr_circuits::eddsa::PublicKey;
-use zkr_circuits::merkle::SparseMerkleTree;
+use zkr_circuits::state::State;
 use zkr_circuits::tx::L1Address;
-use zkr_circuits::{CircuitParams, Fr};
+use zkr_circuits::{CircuitParams, Fr, Genesis};
 use zkr_verifier::snarkjs::{G1Json, G2Json};
 use zkr_verifier::solidity::{g1_words as vk_g1, g2_words as vk_g2};
 use zkr_verifier::{BatchSubmission, Rejection, VerifyingKey};
@@ -574,18 +574,32 @@ pub const OPERATOR: Address = Address::new([0x0b; 20]);
 
 impl EvmRollup<Chain> {
     /// Deploys PoseidonT4, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
-    /// output) and the rollup at the empty tree's root for `params`, on a fresh chain.
-    pub fn deploy(params: CircuitParams, verifier: &Artifact) -> Result<Self, EvmL1Error> {
-        Self::deploy_with_verifier_code(params, verifier.linked_bytecode(&BTreeMap::new())?)
+    /// output) and the rollup at the genesis root for `params` and the operator's L2 key
+    /// `operator_key`, on a fresh chain.
+    pub fn deploy(
+        params: CircuitParams,
+        verifier: &Artifact,
+        operator_key: &PublicKey,
+    ) -> Result<Self, EvmL1Error> {
+        Self::deploy_with_verifier_code(
+            params,
+            verifier.linked_bytecode(&BTreeMap::new())?,
+            operator_key,
+        )
     }
 
     /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` (see
-    /// [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`, on a
-    /// fresh chain: the rollup for any key of the batch circuit, with no Solidity compiled at run
-    /// time. A key with another number of public inputs than `params`' circuit is refused.
-    pub fn deploy_for_key(params: CircuitParams, vk: &VerifyingKey) -> Result<Self, EvmL1Error> {
+    /// [`keyed_verifier_init_code`]) and the rollup at the genesis root for `params` and
+    /// `operator_key`, on a fresh chain: the rollup for any key of the batch circuit, with no
+    /// Solidity compiled at run time. A key with another number of public inputs than `params`'
+    /// circuit is refused.
+    pub fn deploy_for_key(
+        params: CircuitParams,
+        vk: &VerifyingKey,
+        operator_key: &PublicKey,
+    ) -> Result<Self, EvmL1Error> {
         check_key_shape(params, vk)?;
-        Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?)
+        Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?, operator_key)
     }
 
     /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included)
@@ -593,10 +607,11 @@ impl EvmRollup<Chain> {
     fn deploy_with_verifier_code(
         params: CircuitParams,
         verifier_code: Vec<u8>,
+        operator_key: &PublicKey,
     ) -> Result<Self, EvmL1Error> {
         let mut chain = Chain::new();
         chain.fund(OPERATOR, U256::from(10u64).pow(U256::from(24u64)));
-        EvmRollup::deploy_on(chain, OPERATOR, params, verifier_code)
+        EvmRollup::deploy_on(chain, OPERATOR, params, verifier_code, operator_key)
     }
 }
 
@@ -612,38 +627,55 @@ fn check_key_shape(params: CircuitParams, vk: &VerifyingKey) -> Result<(), EvmL1
 
 impl<C: EvmChain> EvmRollup<C> {
     /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
-    /// the empty tree's root for `params`, from `operator`, on `chain` (what `zkr l1 deploy`
-    /// does on a JSON-RPC chain). A key with another number of public inputs than `params`'
-    /// circuit is refused.
+    /// the genesis root for `params` and the operator's L2 key `operator_key`, from `operator`,
+    /// on `chain` (what `zkr l1 deploy` does on a JSON-RPC chain). A key with another number of
+    /// public inputs than `params`' circuit is refused.
     pub fn deploy_for_key_on(
         chain: C,
         operator: Address,
         params: CircuitParams,
         vk: &VerifyingKey,
+        operator_key: &PublicKey,
     ) -> Result<Self, EvmL1Error> {
         check_key_shape(params, vk)?;
-        Self::deploy_on(chain, operator, params, keyed_verifier_init_code(vk)?)
+        Self::deploy_on(
+            chain,
+            operator,
+            params,
+            keyed_verifier_init_code(vk)?,
+            operator_key,
+        )
     }
 
     /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included,
-    /// e.g. [`keyed_verifier_init_code`]) and the rollup at the empty tree's root for `params`,
-    /// from `operator`, on `chain`.
+    /// e.g. [`keyed_verifier_init_code`]) and the rollup at the genesis root for `params` and the
+    /// operator's L2 key `operator_key` (its account 0), from `operator`, on `chain`. The
+    /// contract derives its chain id from the EVM chain id and its address ([`Self::genesis`]).
     pub fn deploy_on(
         mut chain: C,
         operator: Address,
         params: CircuitParams,
         verifier_code: Vec<u8>,
+        operator_key: &PublicKey,
     ) -> Result<Self, EvmL1Error> {
         let poseidon = Artifact::parse(POSEIDON_T4)?;
         let poseidon = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
         let verifier = chain.deploy(operator, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
         let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT4", poseidon)]))?;
-        let genesis = SparseMerkleTree::new(params.depth).empty_root();
+        // The genesis root does not depend on the chain id (the tree holds keys, balances and
+        // nonces), so it is computed before the contract (and so its chain id) exists.
+        let placeholder = Genesis {
+            chain_id: 0,
+            operator: *operator_key,
+        };
+        let genesis_root = State::genesis(params, &placeholder).root();
         for w in [
             U256::from_be_slice(verifier.as_slice()),
             U256::from(params.batch_size),
-            field_word(&genesis),
+            field_word(&genesis_root),
+            field_word(&operator_key.x()),
+            field_word(&operator_key.y()),
         ] {
             code.extend_from_slice(&word(w));
         }
@@ -754,6 +786,22 @@ impl<C: EvmChain> EvmRollup<C> {
     /// `stateRoot()`.
     pub fn state_root(&mut self) -> Result<U256, EvmL1Error> {
         self.view_word("stateRoot()", &[])
+    }
+
+    /// The deployment's chain id and operator key (`chainId()`, `operatorPkX()`,
+    /// `operatorPkY()`), and its genesis root (`genesisRoot()`).
+    pub fn genesis(&mut self) -> Result<(Genesis, Fr), EvmL1Error> {
+        let chain_id = self.view_word("chainId()", &[])?;
+        let chain_id = small(chain_id).ok_or(EvmL1Error::BadReturn("chainId()"))?;
+        let x = self.view_word("operatorPkX()", &[])?;
+        let y = self.view_word("operatorPkY()", &[])?;
+        let operator = fr_from_word(x)
+            .zip(fr_from_word(y))
+            .and_then(|(x, y)| PublicKey::from_coordinates(x, y).ok())
+            .ok_or(EvmL1Error::BadReturn("operatorPkX()/operatorPkY()"))?;
+        let root = self.view_word("genesisRoot()", &[])?;
+        let root = fr_from_word(root).ok_or(EvmL1Error::BadReturn("genesisRoot()"))?;
+        Ok((Genesis { chain_id, operator }, root))
     }
 
     /// `batchCount()`.

@@ -41,7 +41,7 @@ fn l1_address(a: Address) -> L1Address {
 impl<C: EvmChain> EvmRollup<C> {
     /// The rollup already deployed at `rollup` on `chain`, with `operator` submitting batches
     /// (it needs a key on `chain` only to send). Refuses an address without code, or whose
-    /// code does not answer `batchSize()`, `stateRoot()` and `verifier()`.
+    /// code does not answer `batchSize()`, `stateRoot()`, `verifier()` and the genesis views.
     pub fn attach(mut chain: C, rollup: Address, operator: Address) -> Result<Self, EvmL1Error> {
         if chain.code_len(rollup)? == 0 {
             return Err(EvmL1Error::NoCode(rollup));
@@ -67,6 +67,7 @@ impl<C: EvmChain> EvmRollup<C> {
         r.deployment.verifier = Address::from_slice(&verifier.to_be_bytes::<32>()[12..]);
         r.batch_size().map_err(not_a_rollup)?;
         r.head().map_err(not_a_rollup)?;
+        r.genesis().map_err(not_a_rollup)?;
         Ok(r)
     }
 

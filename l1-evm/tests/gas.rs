@@ -39,7 +39,7 @@ fn gas_of_deposits_batches_claims_and_their_parts() {
     let acc = r.deposit(bob_l1, &bob().public_key(), wei(50)).unwrap();
     line("deposit", &acc.outcome, None);
 
-    let outs = three_batches();
+    let outs = three_batches(&genesis(&mut r));
     let labels = [
         "batch 1: 2 deposits",
         "batch 2: 1 transfer + 1 withdrawal",

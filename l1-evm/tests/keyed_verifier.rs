@@ -26,7 +26,8 @@ fn verdict(o: &Outcome) -> bool {
 
 #[test]
 fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
-    let rendered = deploy();
+    let mut rendered = deploy();
+    let g = genesis(&mut rendered);
     let mut chain = rendered.chain;
     let rendered = rendered.deployment.verifier;
     let keyed = chain
@@ -35,7 +36,7 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
             keyed_verifier_init_code(keys().vk()).unwrap(),
         )
         .unwrap();
-    let outs = three_batches();
+    let outs = three_batches(&g);
     let out = &outs[0];
     let s = EvmSubmission::from_submission(&submission(1, out)).unwrap();
     let signals: Vec<U256> = out.public.to_vec().iter().map(field_word).collect();
@@ -97,10 +98,10 @@ fn the_keyed_verifier_gives_the_rendered_verifiers_verdicts() {
 
 #[test]
 fn a_rollup_deployed_for_a_key_accepts_its_proofs_and_refuses_another_transition() {
-    let mut r = EvmRollup::deploy_for_key(params(), keys().vk()).unwrap();
+    let mut r = EvmRollup::deploy_for_key(params(), keys().vk(), &alice().public_key()).unwrap();
     evm_deposit(&mut r, Address::new([0xa1; 20]), &alice(), 100);
     evm_deposit(&mut r, Address::new([0xb0; 20]), &bob(), 50);
-    let outs = three_batches();
+    let outs = three_batches(&genesis(&mut r));
     let honest: Vec<EvmSubmission> = outs
         .iter()
         .enumerate()
@@ -127,9 +128,9 @@ fn a_rollup_deployed_for_a_key_accepts_its_proofs_and_refuses_another_transition
 
 #[test]
 fn the_keyed_verifier_refuses_other_calls_and_a_rollup_refuses_a_key_of_another_circuit() {
-    let mut r = EvmRollup::deploy_for_key(params(), keys().vk()).unwrap();
+    let mut r = EvmRollup::deploy_for_key(params(), keys().vk(), &alice().public_key()).unwrap();
     let keyed = r.deployment.verifier;
-    let out = &three_batches()[0];
+    let out = &three_batches(&genesis(&mut r))[0];
     let s = EvmSubmission::from_submission(&submission(1, out)).unwrap();
     let signals: Vec<U256> = out.public.to_vec().iter().map(field_word).collect();
     assert!(verdict(&verify(&mut r.chain, keyed, &s, &signals)));
@@ -149,7 +150,7 @@ fn the_keyed_verifier_refuses_other_calls_and_a_rollup_refuses_a_key_of_another_
     assert!(keyed_verifier_args(&vk).is_some());
     let inputs = vk.gamma_abc_g1.len();
     vk.gamma_abc_g1.push(vk.gamma_abc_g1[1]);
-    match EvmRollup::deploy_for_key(params(), &vk) {
+    match EvmRollup::deploy_for_key(params(), &vk, &alice().public_key()) {
         Err(EvmL1Error::KeyShape {
             inputs: i,
             expected,

@@ -79,7 +79,18 @@ fn report_gas(label: &str, o: &Outcome, slots: usize) {
 #[test]
 fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
     let mut r = deploy();
-    let genesis = r.state_root().unwrap();
+    let genesis_root = r.state_root().unwrap();
+    let (g, root) = r.genesis().unwrap();
+    assert_eq!(
+        field_word(&root),
+        genesis_root,
+        "genesisRoot() is the root it started at"
+    );
+    assert_eq!(
+        State::genesis(params(), &g).root(),
+        root,
+        "the operator's account 0 and nothing else"
+    );
     let alice_l1 = Address::new([0xa1; 20]);
     let bob_l1 = evm_address(&BOB_L1);
     evm_deposit(&mut r, alice_l1, &alice(), 100);
@@ -92,7 +103,7 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
         "the deposit locked the ETH"
     );
 
-    let outs = three_batches();
+    let outs = three_batches(&g);
     assert_eq!(queue_of(&r)[0].amount, 100);
     for (i, out) in outs.iter().enumerate() {
         let number = i as u64 + 1;
@@ -138,8 +149,8 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
     assert_eq!(r.chain.balance(r.deployment.rollup), wei(120));
 
     // The events alone rebuild the L2 state: replay every accepted batch's public data.
-    let mut state = State::new(params());
-    assert_eq!(field_word(&state.root()), genesis);
+    let mut state = State::genesis(params(), &g);
+    assert_eq!(field_word(&state.root()), genesis_root);
     let mut deposits_seen = 0;
     for e in &r.events {
         if let RollupEvent::BatchAccepted {
@@ -168,7 +179,7 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     let mut r = deploy();
     evm_deposit(&mut r, Address::new([0xa1; 20]), &alice(), 100);
     evm_deposit(&mut r, Address::new([0xb0; 20]), &bob(), 50);
-    let outs = three_batches();
+    let outs = three_batches(&genesis(&mut r));
     let sub1 = submission(1, &outs[0]);
 
     let check = |r: &mut EvmRollup, s: &EvmSubmission, expect: &dyn Fn(&EvmRejection) -> bool| {
@@ -271,7 +282,7 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     let mut s = honest.clone();
     s.new_root = U256::from(42u64);
     check(&mut r, &s, &|e| *e == EvmRejection::BadProof);
-    let alone = State::new(params())
+    let alone = State::genesis(params(), &genesis(&mut r))
         .apply_batch(
             &[Tx::Deposit(Deposit {
                 pubkey: alice().public_key(),
@@ -419,8 +430,8 @@ proptest! {
 
 #[test]
 fn both_l1s_give_the_same_verdicts_and_roots_on_the_same_sequence() {
-    let mut rust = L1Contract::new(params(), keys().vk().clone());
     let mut r = deploy();
+    let mut rust = L1Contract::new(params(), keys().vk().clone(), genesis(&mut r));
     for (l1, who, key, amount) in [
         (ALICE_L1, 0xa1u8, alice(), 100u64),
         (BOB_L1, 0xb0, bob(), 50),
@@ -429,7 +440,7 @@ fn both_l1s_give_the_same_verdicts_and_roots_on_the_same_sequence() {
         rust.deposit(l1, key.public_key(), amount).unwrap();
         evm_deposit(&mut r, Address::new([who; 20]), &key, amount);
     }
-    let outs = three_batches();
+    let outs = three_batches(&genesis(&mut r));
 
     // Forgeries of an honest submission, each a class the Rust L1 refuses.
     type Forge = (&'static str, fn(&mut BatchSubmission));
@@ -525,4 +536,30 @@ fn both_l1s_give_the_same_verdicts_and_roots_on_the_same_sequence() {
         r.withdrawable(evm_address(&BOB_L1)).unwrap(),
         "both credited bob's withdrawal"
     );
+}
+
+#[test]
+fn a_batch_signed_for_another_deployment_is_refused() {
+    let mut r = deploy();
+    let here = genesis(&mut r);
+    evm_deposit(&mut r, Address::new([0xa1; 20]), &alice(), 100);
+    evm_deposit(&mut r, Address::new([0xb0; 20]), &bob(), 50);
+    // The same keys, operator and transactions, signed and proven for another chain id: the
+    // roots are the same (the chain id is not in the tree), the aux chain is not.
+    let other = zkr_circuits::Genesis {
+        chain_id: here.chain_id ^ 1,
+        ..here
+    };
+    let theirs = three_batches(&other);
+    let ours = three_batches(&here);
+    assert_eq!(theirs[0].public.new_root, ours[0].public.new_root);
+    let before = r.snapshot().unwrap();
+    let s = EvmSubmission::from_submission(&submission(1, &theirs[0])).unwrap();
+    match r.submit_batch(&s) {
+        Err(EvmL1Error::Rejected(EvmRejection::BadProof)) => {}
+        other => panic!("expected BadProof, got {other:?}"),
+    }
+    assert_eq!(r.snapshot().unwrap(), before, "nothing changed");
+    let s = EvmSubmission::from_submission(&submission(1, &ours[0])).unwrap();
+    r.submit_batch(&s).unwrap();
 }

@@ -15,8 +15,8 @@ use zkr_verifier::L1Contract;
 
 #[test]
 fn the_contract_read_back_equals_the_rust_l1() {
-    let mut rust = L1Contract::new(params(), keys().vk().clone());
     let mut r = deploy();
+    let mut rust = L1Contract::new(params(), keys().vk().clone(), genesis(&mut r));
     for (l1, key, amount) in [(ALICE_L1, alice(), 100u64), (BOB_L1, bob(), 50)] {
         rust.mint(l1, 1000).unwrap();
         rust.deposit(l1, key.public_key(), amount).unwrap();
@@ -27,7 +27,7 @@ fn the_contract_read_back_equals_the_rust_l1() {
     assert_eq!(r.queued_deposits(1, 256).unwrap(), queue[1..]);
     assert_eq!(r.queued_deposits(0, 1).unwrap(), queue[..1]);
 
-    for (i, out) in three_batches().iter().enumerate() {
+    for (i, out) in three_batches(&genesis(&mut r)).iter().enumerate() {
         let s = submission(i as u64 + 1, out);
         rust.submit_batch(&s).unwrap();
         r.settle(&s).unwrap();

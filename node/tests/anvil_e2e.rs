@@ -145,7 +145,15 @@ fn deploy(dir: &Path, anvil: &Anvil) -> String {
     let d = zkr_json(
         dir,
         &[
-            "l1", "deploy", "--rpc", &anvil.url, "--keys", "keys", "--json",
+            "l1",
+            "deploy",
+            "--rpc",
+            &anvil.url,
+            "--keys",
+            "keys",
+            "--operator",
+            "operator",
+            "--json",
         ],
         &[("ZKR_L1_KEY", DEV_KEY)],
     );
@@ -200,7 +208,10 @@ fn a_rollup_on_anvil_settles_deposits_transfers_and_a_claimed_withdrawal() {
     let nurl = format!("http://{}", node.addr);
     let ev = evm(&anvil, &rollup);
 
-    for name in ["operator", "alice", "bob"] {
+    // The wallet starts with the operator's key (account 0 is its from genesis: `deploy` named
+    // it), and gets two users.
+    std::fs::copy(d.join("zkr-wallet.json"), d.join("w.json")).unwrap();
+    for name in ["alice", "bob"] {
         zkr_json(
             d,
             &["wallet", "new", "--wallet", "w.json", "--name", name],
@@ -312,14 +323,32 @@ fn bad_l1_input_is_refused_with_a_clear_message() {
     // Deploying without a key says where the key goes.
     let e = zkr_fails(
         d,
-        &["l1", "deploy", "--rpc", &anvil.url, "--keys", "keys"],
+        &[
+            "l1",
+            "deploy",
+            "--rpc",
+            &anvil.url,
+            "--keys",
+            "keys",
+            "--operator",
+            "operator",
+        ],
         &[],
     );
     assert!(e.contains("--l1-key") && e.contains("ZKR_L1_KEY"), "{e}");
     // A malformed key.
     let e = zkr_fails(
         d,
-        &["l1", "deploy", "--rpc", &anvil.url, "--keys", "keys"],
+        &[
+            "l1",
+            "deploy",
+            "--rpc",
+            &anvil.url,
+            "--keys",
+            "keys",
+            "--operator",
+            "operator",
+        ],
         &[("ZKR_L1_KEY", "0x1234")],
     );
     assert!(e.contains("32 bytes of hex"), "{e}");
@@ -333,6 +362,8 @@ fn bad_l1_input_is_refused_with_a_clear_message() {
             "http://127.0.0.1:9",
             "--keys",
             "keys",
+            "--operator",
+            "operator",
         ],
         &key,
     );
@@ -414,7 +445,8 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
     chain.add_key(key);
     chain.receipt_timeout = Duration::from_secs(1);
     let code = zkr_l1_evm::rollup::keyed_verifier_init_code(&vk).unwrap();
-    let mut r = EvmRollup::deploy_on(chain, operator, meta.params, code).unwrap();
+    let op_key = zkr_circuits::eddsa::SecretKey::from_seed(common::OPERATOR_SEED).public_key();
+    let mut r = EvmRollup::deploy_on(chain, operator, meta.params, code, &op_key).unwrap();
 
     // A batch of noops from the genesis root, with an all-identity proof.
     let genesis = r.head().unwrap().state_root;

@@ -12,7 +12,7 @@ use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::BatchSubmission;
 
 /// `zkr l1` on `l1data` with the keys in `keys`, on a free port.
-const L1_ARGS: [&str; 7] = [
+const L1_ARGS: [&str; 9] = [
     "l1",
     "--data-dir",
     "l1data",
@@ -20,6 +20,8 @@ const L1_ARGS: [&str; 7] = [
     "keys",
     "--listen",
     "127.0.0.1:0",
+    "--operator",
+    "operator",
 ];
 
 fn start(dir: &Path) -> Proc {
@@ -105,7 +107,21 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
             amount: 60,
         },
     ];
-    let out = State::new(keys.meta.params)
+    let (c, body) = http(a, "GET", "/genesis", b"");
+    assert_eq!(c, 200, "{body}");
+    let g: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let genesis = zkr_circuits::Genesis {
+        chain_id: g["chain_id"].as_u64().unwrap(),
+        operator: serde_json::from_value(g["operator"].clone()).unwrap(),
+    };
+    assert_eq!(genesis.operator, alice.public_key(), "alice operates it");
+    let genesis_state = State::genesis(keys.meta.params, &genesis);
+    assert_eq!(
+        g["genesis_root"],
+        zkr_circuits::field::fr_to_decimal(&genesis_state.root())
+    );
+    assert_eq!(root0["state_root"], g["genesis_root"]);
+    let out = genesis_state
         .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
         .unwrap();
     let (proof, _, _) = zkr_prover::prove(&keys, &out.witness, &mut OsRng).unwrap();

@@ -26,6 +26,10 @@ fn start_l1(dir: &Path, data: &str) -> Proc {
             "keys",
             "--listen",
             "127.0.0.1:0",
+            "--wallet",
+            "w.json",
+            "--operator",
+            "operator",
         ],
     )
 }
@@ -258,7 +262,7 @@ fn deposits_transfers_withdrawals_settle_on_l1_and_bad_input_is_refused() {
         w["keys"][1]["secret_key"].as_str().unwrap().to_string()
     };
     let sk = zkr_circuits::eddsa::SecretKey::from_hex(&sk_hex).unwrap();
-    let chain = status["params"]["chain_id"].as_u64().unwrap();
+    let chain = status["chain_id"].as_u64().unwrap();
     let bob_index = account(d, &node, "bob").unwrap()["index"].as_u64().unwrap();
     let transfer = |to: u64, amount: u64, nonce: u64| {
         zkr_circuits::tx::Tx::Transfer(zkr_circuits::tx::Transfer::signed(

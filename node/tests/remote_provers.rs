@@ -60,7 +60,10 @@ struct Rollup {
 impl Rollup {
     fn start(d: &Path, lease_ms: u64, names: &[&str]) -> Self {
         setup_keys(d, 23);
-        for n in names {
+        // The wallet starts with the operator's key (`zkr l1 --operator operator` gives it
+        // account 0 from genesis); the other names are new keys.
+        std::fs::copy(d.join("zkr-wallet.json"), d.join("w.json")).unwrap();
+        for n in names.iter().filter(|n| **n != "operator") {
             let out = Command::new(ZKR)
                 .args(["wallet", "new", "--wallet", "w.json", "--name", n])
                 .current_dir(d)
@@ -78,6 +81,8 @@ impl Rollup {
                 "keys",
                 "--listen",
                 "127.0.0.1:0",
+                "--operator",
+                "operator",
             ],
         );
         let node = start_node(d, &l1, lease_ms, "127.0.0.1:0");

@@ -22,7 +22,7 @@ const SHORT_MS: u64 = 1000;
 /// `node/src/http.rs`'s `MAX_CONNECTIONS`.
 const MAX_CONNECTIONS: usize = 256;
 
-fn l1_args() -> [&'static str; 7] {
+fn l1_args() -> [&'static str; 9] {
     [
         "l1",
         "--data-dir",
@@ -31,6 +31,8 @@ fn l1_args() -> [&'static str; 7] {
         "keys",
         "--listen",
         "127.0.0.1:0",
+        "--operator",
+        "operator",
     ]
 }
 
@@ -313,7 +315,7 @@ fn node_answers_while_many_clients_stall() {
     // 48 stalled clients, with a body under the node's 64 KiB limit announced.
     let stalled = stall(a, "/tx", 60_000);
     assert_answers(a, "/status");
-    assert_eq!(http(a, "GET", "/account/0", b"").0, 404);
+    assert_eq!(http(a, "GET", "/account/9", b"").0, 404);
     assert_eq!(http(a, "POST", "/tx", b"{not json").0, 400);
     let (c, body) = http(a, "POST", "/tx", &vec![b' '; 100_000]);
     assert_eq!((c, kind(&body).as_str()), (413, "too_large"), "{body}");

@@ -27,8 +27,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkr_circuits::circuit::BatchCircuit;
+use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::State;
-use zkr_circuits::CircuitParams;
+use zkr_circuits::{CircuitParams, Genesis};
 use zkr_verifier::snarkjs::VerificationKeyJson;
 
 /// Key errors.
@@ -140,9 +141,14 @@ impl ConstraintMatrices {
     }
 }
 
-/// An all-noop batch circuit for `params`.
+/// An all-noop batch circuit for `params` (on a placeholder deployment: the circuit's shape does
+/// not depend on the chain id or the operator's key).
 pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
-    let out = State::new(params)
+    let placeholder = Genesis {
+        chain_id: 0,
+        operator: SecretKey::from_seed([0; 32]).public_key(),
+    };
+    let out = State::genesis(params, &placeholder)
         .apply_batch(&[], &[])
         .expect("an empty batch on the empty state is valid");
     BatchCircuit::new(out.witness).expect("shape matches params")
@@ -345,10 +351,7 @@ impl KeySet {
 
     /// The cache directory for `params` under `root`.
     pub fn cache_dir(root: &Path, params: &CircuitParams) -> PathBuf {
-        root.join(format!(
-            "d{}-b{}-c{}",
-            params.depth, params.batch_size, params.chain_id
-        ))
+        root.join(format!("d{}-b{}", params.depth, params.batch_size))
     }
 }
 

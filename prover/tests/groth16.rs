@@ -38,11 +38,15 @@ fn witnesses() -> Vec<zkr_circuits::witness::BatchWitness> {
             amount: 50,
         },
     ];
-    let s0 = State::new(params());
+    let genesis = zkr_circuits::Genesis {
+        chain_id: 7,
+        operator: a.public_key(),
+    };
+    let s0 = State::genesis(params(), &genesis);
     let o1 = s0
         .apply_batch(&[Tx::Deposit(q[0]), Tx::Deposit(q[1])], &q)
         .unwrap();
-    let t = Transfer::signed(&b, 1, 1, 0, 20, 1, 0);
+    let t = Transfer::signed(&b, genesis.chain_id, 1, 0, 20, 1, 0);
     let o2 = o1.state.apply_batch(&[Tx::Transfer(t)], &[]).unwrap();
     vec![o1.witness, o2.witness]
 }

@@ -41,13 +41,20 @@ fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
 
 /// An L1 with two queued deposits, and the first batch (consuming them) proven.
 fn setup(path: &std::path::Path) -> (L1Contract, BatchOutput, BatchSubmission) {
-    let mut l1 = L1Contract::open(path, params(), keys().vk().clone()).unwrap();
+    // Alice runs the rollup: account 0 is hers from genesis.
+    let mut l1 = L1Contract::open(
+        path,
+        params(),
+        keys().vk().clone(),
+        Some(alice().public_key()),
+    )
+    .unwrap();
     l1.mint(ALICE_L1, 1000).unwrap();
     l1.mint(BOB_L1, 1000).unwrap();
     l1.deposit(ALICE_L1, alice().public_key(), 100).unwrap();
     l1.deposit(BOB_L1, bob().public_key(), 50).unwrap();
     let queue: Vec<Deposit> = l1.state().deposit_queue.iter().map(|q| q.deposit).collect();
-    let out = State::new(params())
+    let out = State::genesis(params(), l1.genesis())
         .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
         .unwrap();
     let sub = submission(1, &out);
@@ -67,8 +74,9 @@ fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
 
     // Batch 2: a transfer and a withdrawal to an L1 address.
     let s = &out1.state;
-    let t = Transfer::signed(&alice(), 1, 0, 1, 10, 2, 0);
-    let w = Withdraw::signed(&bob(), 1, 1, 30, 1, 0, BOB_L1);
+    let chain = l1.genesis().chain_id;
+    let t = Transfer::signed(&alice(), chain, 0, 1, 10, 2, 0);
+    let w = Withdraw::signed(&bob(), chain, 1, 30, 1, 0, BOB_L1);
     let out2 = s
         .apply_batch(&[Tx::Transfer(t), Tx::Withdraw(w)], &[])
         .unwrap();
@@ -80,24 +88,70 @@ fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
     // Restart: the accepted state is back, byte for byte.
     let before = std::fs::read(&path).unwrap();
     drop(l1);
-    let l1 = L1Contract::open(&path, params(), keys().vk().clone()).unwrap();
+    let l1 = L1Contract::open(&path, params(), keys().vk().clone(), None).unwrap();
     assert_eq!(l1.state().batches.len(), 2);
     assert_eq!(l1.state_root(), out2.state.root());
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // While it is open, nobody else opens it (not even this process).
-    match L1Contract::open(&path, params(), keys().vk().clone()) {
+    match L1Contract::open(&path, params(), keys().vk().clone(), None) {
         Err(zkr_verifier::L1Error::InUse { .. }) => {}
         other => panic!("expected InUse, got {:?}", other.err()),
     }
     drop(l1);
     // A different key refuses the stored state.
     let other = KeySet::generate(params(), Some(12)).unwrap();
-    match L1Contract::open(&path, params(), other.vk().clone()) {
+    match L1Contract::open(&path, params(), other.vk().clone(), None) {
         Err(zkr_verifier::L1Error::KeyMismatch { .. }) => {}
         other => panic!("expected KeyMismatch, got {:?}", other.err()),
     }
-    // Closed, it opens again.
-    assert!(L1Contract::open(&path, params(), keys().vk().clone()).is_ok());
+    // Another operator than the one it was deployed with is refused.
+    match L1Contract::open(
+        &path,
+        params(),
+        keys().vk().clone(),
+        Some(bob().public_key()),
+    ) {
+        Err(zkr_verifier::L1Error::OperatorMismatch { .. }) => {}
+        other => panic!("expected OperatorMismatch, got {:?}", other.err()),
+    }
+    // Closed, it opens again (with or without naming its operator).
+    let vk = || keys().vk().clone();
+    assert!(L1Contract::open(&path, params(), vk(), Some(alice().public_key())).is_ok());
+    assert!(L1Contract::open(&path, params(), vk(), None).is_ok());
+    // A new deployment needs its operator.
+    match L1Contract::open(&dir.path().join("new.json"), params(), vk(), None) {
+        Err(zkr_verifier::L1Error::NoOperator { .. }) => {}
+        other => panic!("expected NoOperator, got {:?}", other.err()),
+    }
+}
+
+/// Two deployments of the same circuit, with the same keys and operator, start at the same root
+/// but draw different chain ids; a batch proven for one is refused by the other, and a batch
+/// built from transfers signed for one is refused natively by the other's state.
+#[test]
+fn a_batch_of_one_deployment_is_refused_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut here, out1, sub1) = setup(&dir.path().join("here.json"));
+    let (mut there, _, _) = setup(&dir.path().join("there.json"));
+    assert_ne!(here.genesis().chain_id, there.genesis().chain_id);
+    assert_eq!(here.state_root(), there.state_root());
+    let before = there.state().clone();
+    assert_eq!(there.submit_batch(&sub1), Err(Rejection::BadProof));
+    assert_eq!(there.state(), &before);
+    here.submit_batch(&sub1).unwrap();
+
+    // A transfer signed for `here` does not execute on `there`'s state.
+    let t = Transfer::signed(&alice(), here.genesis().chain_id, 0, 1, 10, 2, 0);
+    let there_state = State::from_snapshot(&zkr_circuits::state::StateSnapshot {
+        chain_id: there.genesis().chain_id,
+        ..out1.state.snapshot()
+    })
+    .unwrap();
+    assert!(matches!(
+        there_state.apply_batch(&[Tx::Transfer(t)], &[]),
+        Err(zkr_circuits::state::TransitionError::BadSignature { .. })
+    ));
+    assert!(out1.state.apply_batch(&[Tx::Transfer(t)], &[]).is_ok());
 }
 
 #[test]
@@ -194,7 +248,11 @@ fn every_rejection_leaves_the_state_unchanged() {
 
 #[test]
 fn deposits_need_l1_funds() {
-    let mut l1 = L1Contract::new(params(), keys().vk().clone());
+    let genesis = zkr_circuits::Genesis {
+        chain_id: 7,
+        operator: alice().public_key(),
+    };
+    let mut l1 = L1Contract::new(params(), keys().vk().clone(), genesis);
     assert_eq!(
         l1.deposit(ALICE_L1, alice().public_key(), 0),
         Err(DepositError::ZeroAmount)

@@ -12,12 +12,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
-use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::public::PublicInputs;
+use zkr_circuits::state::State;
 use zkr_circuits::tx::{
     decode_public_data, encode_public_data, Deposit, L1Address, SlotData, TxType,
 };
-use zkr_circuits::{CircuitParams, Fr};
+use zkr_circuits::{CircuitParams, Fr, Genesis};
 
 /// A deposit waiting in the L1 queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,8 @@ pub struct AcceptedBatch {
 pub struct L1State {
     /// Circuit the verifying key is for.
     pub params: CircuitParams,
+    /// This deployment's chain id and the operator's key (account 0 from genesis).
+    pub genesis: Genesis,
     /// SHA-256 of the verifying key (binds the state to one key).
     pub vk_digest: String,
     /// The current state root.
@@ -205,6 +207,22 @@ pub enum L1Error {
         /// What differs.
         reason: String,
     },
+    /// A fresh L1 needs the operator's key: account 0 is the operator's from genesis.
+    #[error("{path}: a new L1 needs the operator's L2 public key (account 0 is the operator's from genesis)")]
+    NoOperator {
+        /// File.
+        path: PathBuf,
+    },
+    /// The stored L1 has another operator than the one given.
+    #[error("{path}: this L1 was deployed with operator {stored}, not {given}")]
+    OperatorMismatch {
+        /// File.
+        path: PathBuf,
+        /// The stored operator key.
+        stored: String,
+        /// The key given.
+        given: String,
+    },
     /// Another process (or another `L1Contract` of this one) has the state open.
     #[error("{path}: the L1 state is in use by another process (its lock file {lock} is held)")]
     InUse {
@@ -248,12 +266,14 @@ pub fn vk_digest(vk: &VerifyingKey) -> String {
 }
 
 impl L1Contract {
-    /// A fresh in-memory contract at the empty tree's root.
-    pub fn new(params: CircuitParams, vk: VerifyingKey) -> Self {
+    /// A fresh in-memory contract at the genesis root of `genesis` (the operator's account 0
+    /// and nothing else, [`State::genesis`]).
+    pub fn new(params: CircuitParams, vk: VerifyingKey, genesis: Genesis) -> Self {
         let state = L1State {
             params,
+            genesis,
             vk_digest: vk_digest(&vk),
-            state_root: SparseMerkleTree::new(params.depth).empty_root(),
+            state_root: State::genesis(params, &genesis).root(),
             batches: Vec::new(),
             deposit_queue: VecDeque::new(),
             next_deposit_id: 0,
@@ -267,13 +287,20 @@ impl L1Contract {
         }
     }
 
-    /// Opens the contract persisted at `path`, or creates it there. The stored state must be for
-    /// the same verifying key and circuit, and no other process may have it open: an exclusive
-    /// advisory lock on `path` + `.lock` is held until the contract is dropped
-    /// ([`L1Error::InUse`] otherwise).
-    pub fn open(path: &Path, params: CircuitParams, vk: VerifyingKey) -> Result<Self, L1Error> {
-        let mut c = Self::new(params, vk);
-        c.path = Some(path.to_path_buf());
+    /// Opens the contract persisted at `path`, or deploys it there. The stored state must be for
+    /// the same verifying key and circuit (and for `operator`, when given), and no other process
+    /// may have it open: an exclusive advisory lock on `path` + `.lock` is held until the
+    /// contract is dropped ([`L1Error::InUse`] otherwise).
+    ///
+    /// A new deployment needs `operator` (the owner of account 0 from genesis) and draws its
+    /// chain id from the operating system's randomness, so no two deployments share one and a
+    /// signature made for one is refused by every other.
+    pub fn open(
+        path: &Path,
+        params: CircuitParams,
+        vk: VerifyingKey,
+        operator: Option<PublicKey>,
+    ) -> Result<Self, L1Error> {
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock");
         let lock_path = PathBuf::from(lock_path);
@@ -287,7 +314,7 @@ impl L1Contract {
                 source,
             })?;
         match lock.try_lock() {
-            Ok(()) => c._lock = Some(lock),
+            Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 return Err(L1Error::InUse {
                     path: path.into(),
@@ -301,29 +328,58 @@ impl L1Contract {
                 })
             }
         }
-        match fs::read(path) {
+        let key_json = |k: &PublicKey| serde_json::to_string(k).unwrap_or_default();
+        let mut c = match fs::read(path) {
             Ok(bytes) => {
                 let state: L1State =
                     serde_json::from_slice(&bytes).map_err(|e| L1Error::Corrupt {
                         path: path.into(),
                         reason: e.to_string(),
                     })?;
-                if state.vk_digest != c.state.vk_digest || state.params != params {
+                let digest = vk_digest(&vk);
+                if state.vk_digest != digest || state.params != params {
                     return Err(L1Error::KeyMismatch {
                         path: path.into(),
                         reason: format!(
                             "stored {:?} with key {}, opened with {:?} and key {}",
-                            state.params, state.vk_digest, params, c.state.vk_digest
+                            state.params, state.vk_digest, params, digest
                         ),
                     });
                 }
+                if let Some(given) = operator.filter(|k| *k != state.genesis.operator) {
+                    return Err(L1Error::OperatorMismatch {
+                        path: path.into(),
+                        stored: key_json(&state.genesis.operator),
+                        given: key_json(&given),
+                    });
+                }
+                let mut c = Self::new(params, vk, state.genesis);
                 c.state = state;
+                c.path = Some(path.to_path_buf());
+                c
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some(operator) = operator else {
+                    return Err(L1Error::NoOperator { path: path.into() });
+                };
+                let mut entropy = [0u8; 8];
+                fs::File::open("/dev/urandom")
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut entropy))
+                    .map_err(|source| L1Error::Io {
+                        path: "/dev/urandom".into(),
+                        source,
+                    })?;
+                let genesis = Genesis {
+                    chain_id: u64::from_le_bytes(entropy),
+                    operator,
+                };
+                let mut c = Self::new(params, vk, genesis);
+                c.path = Some(path.to_path_buf());
                 c.persist(&c.state).map_err(|e| L1Error::Io {
                     path: path.into(),
                     source: std::io::Error::other(e),
                 })?;
+                c
             }
             Err(source) => {
                 return Err(L1Error::Io {
@@ -331,13 +387,24 @@ impl L1Contract {
                     source,
                 })
             }
-        }
+        };
+        c._lock = Some(lock);
         Ok(c)
     }
 
     /// The whole state (read-only).
     pub fn state(&self) -> &L1State {
         &self.state
+    }
+
+    /// This deployment's chain id and operator.
+    pub fn genesis(&self) -> &Genesis {
+        &self.state.genesis
+    }
+
+    /// The root the rollup started from ([`State::genesis`]).
+    pub fn genesis_root(&self) -> Fr {
+        State::genesis(self.state.params, &self.state.genesis).root()
     }
 
     /// The current root.
@@ -461,7 +528,8 @@ impl L1Contract {
         let proof = s.proof.to_proof()?;
         // The inputs the proof must verify for, recomputed from the L1's own root and the
         // public data (whose deposit slots were just checked against the queue).
-        let public = PublicInputs::from_public_data(old_root, new_root, &slots);
+        let public =
+            PublicInputs::from_public_data(self.state.genesis.chain_id, old_root, new_root, &slots);
         if !verify_proof(&self.pvk, &proof, &public.to_vec()) {
             return Err(Rejection::BadProof);
         }

@@ -1,8 +1,9 @@
 //! The batch circuit: every rule of a valid batch, as constraints.
 //!
-//! [`BatchCircuit`] is a `ConstraintSynthesizer` for one [`CircuitParams`] (depth, batch size,
-//! chain id). Its public inputs are `[old_root, new_root, aux_chain, packed_0, …, packed_{B−1}]`
-//! (see [`crate::public`]).
+//! [`BatchCircuit`] is a `ConstraintSynthesizer` for one [`CircuitParams`] (depth, batch size).
+//! Its public inputs are `[old_root, new_root, aux_chain, packed_0, …, packed_{B−1}]` (see
+//! [`crate::public`]). The deployment's chain id is a witness: every signature is checked over
+//! it and the aux chain starts from it, so the public `aux_chain` binds it (rule 16).
 //!
 //! ## The rules, per slot (see [`slot`] for the code)
 //!
@@ -35,8 +36,8 @@
 //! 15. **Fees.** The sum of all fees is credited to the operator's account (index 0), whose new
 //!     balance is a `u64`.
 //! 16. **Roots and chain.** The first slot starts from the public `old_root`; the root after the
-//!     fee credit equals the public `new_root`, and the aux chain after the last slot equals the
-//!     public `aux_chain`.
+//!     fee credit equals the public `new_root`, and the aux chain, started from the chain id the
+//!     signatures were checked over, equals the public `aux_chain` after the last slot.
 //!
 //! Every leaf hash also enforces the empty-leaf rule (an empty key has balance and nonce 0).
 
@@ -170,13 +171,17 @@ impl BatchCircuit {
             .map(|i| input(w.public.packed.get(i).copied().unwrap_or_default()))
             .collect::<Result<Vec<_>, _>>()?;
 
+        // The chain id every signature is checked over; the aux chain starts from it.
+        let chain_id = FpVar::new_witness(cs.clone(), || Ok(w.chain_id))?;
+
         let mut root = old_root;
         let mut acc = Accumulators {
-            aux_chain: FpVar::zero(),
+            aux_chain: chain_id.clone(),
+            chain_id,
             fee_total: FpVar::zero(),
         };
         for (i, slot) in w.slots.iter().enumerate() {
-            root = synthesize_slot(cs.clone(), &m, i, &p, &root, &packed[i], slot, &mut acc)?;
+            root = synthesize_slot(cs.clone(), &m, i, &root, &packed[i], slot, &mut acc)?;
         }
 
         // Rule 15: the fees go to the operator.

@@ -4,7 +4,6 @@ use super::leaf::LeafVar;
 use super::meter::{Component, Meter};
 use crate::eddsa::gadget::verify_var;
 use crate::merkle::gadget::PathVar;
-use crate::params::CircuitParams;
 use crate::poseidon::gadget::poseidon_var;
 use crate::range::gadget::{enforce_bits, enforce_u64};
 use crate::tx::{TxType, PACK_SHIFTS};
@@ -20,6 +19,8 @@ use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
 /// Running values carried from slot to slot.
 pub struct Accumulators {
+    /// The deployment's chain id (a witness, bound by the aux chain's public end).
+    pub chain_id: FpVar<Fr>,
     /// Hash chain of the deposit keys and withdrawal addresses.
     pub aux_chain: FpVar<Fr>,
     /// Sum of fees (each a range-checked u64, so no wrap for any realistic batch size).
@@ -38,7 +39,6 @@ pub fn synthesize_slot(
     cs: ConstraintSystemRef<Fr>,
     m: &Meter,
     i: usize,
-    p: &CircuitParams,
     root: &FpVar<Fr>,
     packed_input: &FpVar<Fr>,
     w: &SlotWitness,
@@ -145,7 +145,7 @@ pub fn synthesize_slot(
     // Rule 5: the sender signed this slot.
     m.span(s, Component::Signature, "sender signature", || {
         let msg = poseidon_var(&[
-            FpVar::constant(Fr::from(p.chain_id)),
+            acc.chain_id.clone(),
             packed.clone(),
             aux_x.clone(),
             nonce.clone(),

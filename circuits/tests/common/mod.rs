@@ -6,9 +6,18 @@ use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
-use zkr_circuits::CircuitParams;
+use zkr_circuits::{CircuitParams, Genesis};
 
-pub const CHAIN: u64 = zkr_circuits::params::DEFAULT_CHAIN_ID;
+/// The test deployment's chain id (any value: the circuit does not depend on it).
+pub const CHAIN: u64 = 0x5eed_c0de;
+
+/// The test deployment: the operator's account 0 belongs to `key(0)`.
+pub fn genesis() -> Genesis {
+    Genesis {
+        chain_id: CHAIN,
+        operator: key(0).public_key(),
+    }
+}
 
 pub fn params() -> CircuitParams {
     CircuitParams::new(4, 3).unwrap()
@@ -18,7 +27,8 @@ pub fn key(i: u8) -> SecretKey {
     SecretKey::from_seed([i + 1; 32])
 }
 
-/// Accounts 0..n funded with `balances`, created by deposit batches (account 0 is the operator).
+/// Accounts 0..n funded with `balances`, by deposit batches from genesis (account 0 is the
+/// operator's from genesis; its deposit tops it up).
 pub fn funded(p: CircuitParams, balances: &[u64]) -> State {
     let queue: Vec<Deposit> = balances
         .iter()
@@ -28,7 +38,7 @@ pub fn funded(p: CircuitParams, balances: &[u64]) -> State {
             amount,
         })
         .collect();
-    let mut state = State::new(p);
+    let mut state = State::genesis(p, &genesis());
     for chunk in queue.chunks(p.batch_size) {
         let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
         let out = state.apply_batch(&txs, chunk).unwrap();

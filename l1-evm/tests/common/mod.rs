@@ -8,7 +8,7 @@ use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::L1Address;
 use zkr_circuits::tx::{Deposit, Transfer, Tx, Withdraw};
-use zkr_circuits::CircuitParams;
+use zkr_circuits::{CircuitParams, Genesis};
 use zkr_l1_evm::artifacts::{
     Artifact, TEST_KEY_BATCH_SIZE, TEST_KEY_DEPTH, TEST_KEY_SEED, TEST_VERIFIER,
 };
@@ -31,7 +31,12 @@ pub fn keys() -> &'static KeySet {
 /// A fresh chain with the rollup deployed for the tests' key.
 pub fn deploy() -> EvmRollup {
     let verifier = Artifact::parse(TEST_VERIFIER).unwrap();
-    EvmRollup::deploy(params(), &verifier).unwrap()
+    EvmRollup::deploy(params(), &verifier, &alice().public_key()).unwrap()
+}
+
+/// The deployment's chain id and operator (alice: account 0 is hers from genesis).
+pub fn genesis(r: &mut EvmRollup) -> Genesis {
+    r.genesis().unwrap().0
 }
 
 pub fn alice() -> SecretKey {
@@ -68,8 +73,8 @@ pub fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
 }
 
 /// Batch 1: both queued deposits. Batch 2: alice pays bob 10 (fee 2), bob withdraws 30 (fee 1)
-/// to BOB_L1. Batch 3: two transfers.
-pub fn three_batches() -> Vec<BatchOutput> {
+/// to BOB_L1. Batch 3: two transfers. Signed for the deployment `g`.
+pub fn three_batches(g: &Genesis) -> Vec<BatchOutput> {
     let queue = [
         Deposit {
             pubkey: alice().public_key(),
@@ -80,17 +85,18 @@ pub fn three_batches() -> Vec<BatchOutput> {
             amount: 50,
         },
     ];
-    let out1 = State::new(params())
+    let out1 = State::genesis(params(), g)
         .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
         .unwrap();
-    let t = Transfer::signed(&alice(), 1, 0, 1, 10, 2, 0);
-    let w = Withdraw::signed(&bob(), 1, 1, 30, 1, 0, BOB_L1);
+    let c = g.chain_id;
+    let t = Transfer::signed(&alice(), c, 0, 1, 10, 2, 0);
+    let w = Withdraw::signed(&bob(), c, 1, 30, 1, 0, BOB_L1);
     let out2 = out1
         .state
         .apply_batch(&[Tx::Transfer(t), Tx::Withdraw(w)], &[])
         .unwrap();
-    let t1 = Transfer::signed(&alice(), 1, 0, 1, 5, 1, 1);
-    let t2 = Transfer::signed(&bob(), 1, 1, 0, 3, 1, 1);
+    let t1 = Transfer::signed(&alice(), c, 0, 1, 5, 1, 1);
+    let t2 = Transfer::signed(&bob(), c, 1, 0, 3, 1, 1);
     let out3 = out2
         .state
         .apply_batch(&[Tx::Transfer(t1), Tx::Transfer(t2)], &[])

@@ -24,7 +24,11 @@ pub struct Args {
 /// The constraint report of the batch circuit for `params` (synthesized on an all-noop batch:
 /// the circuit's shape does not depend on the witness).
 pub fn report(params: CircuitParams) -> anyhow::Result<ConstraintReport> {
-    let out = State::new(params)
+    let placeholder = zkr_circuits::Genesis {
+        chain_id: 0,
+        operator: zkr_circuits::eddsa::SecretKey::from_seed([0; 32]).public_key(),
+    };
+    let out = State::genesis(params, &placeholder)
         .apply_batch(&[], &[])
         .context("building a sample batch")?;
     let circuit = BatchCircuit::new(out.witness)?;

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::field::fr_to_decimal;
-use zkr_circuits::params::DEFAULT_CHAIN_ID;
 use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::{L1Address, Transfer, Tx, TxType, Withdraw, SLOT_BYTES};
 use zkr_circuits::CircuitParams;
@@ -229,15 +228,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         setup_time.as_secs_f64()
     ));
 
-    // 2. The L1, with funded wallets.
-    let l1_path = data_dir.join("l1.json");
-    let mut l1 = DemoL1::open(a.l1, &l1_path, params, keys.vk())?;
-    // Rebuild the L2 state from the L1 (a rerun on the same directory continues from there; the
-    // EVM chain is new on every run).
-    let mut state = match &l1 {
-        DemoL1::Rust(c) => super::reconstruct::reconstruct(c.state())?.0,
-        DemoL1::Evm(_) => State::new(params),
-    };
+    // 2. The L1, with funded wallets. Wallet 0 is the operator: account 0, where every fee
+    //    goes, is its key's from genesis.
     // Wallets persist in the data directory, so a second run continues with the same accounts.
     let wallets_path = data_dir.join("demo_wallets.json");
     let first_run = !wallets_path.exists();
@@ -261,13 +253,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             wallets_path.display()
         );
     }
+    let l1_path = data_dir.join("l1.json");
+    let mut l1 = DemoL1::open(a.l1, &l1_path, params, keys.vk(), &everyone[0].public_key())?;
+    // Rebuild the L2 state from the L1 (a rerun on the same directory continues from there; the
+    // EVM chain is new on every run).
+    let genesis = l1.genesis()?;
+    let mut state = match &l1 {
+        DemoL1::Rust(c) => super::reconstruct::reconstruct(c.state())?.0,
+        DemoL1::Evm(_) => State::genesis(params, &genesis),
+    };
     let l1_addr = |i: usize| {
         let mut a = [0u8; 20];
         a[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
         L1Address(a)
     };
     for (i, k) in everyone.iter().enumerate() {
-        // The operator (wallet 0) deposits first, so it gets account 0 and collects the fees.
+        // The operator (wallet 0) owns account 0 from genesis; it deposits a token amount.
         let amount = if i == 0 { 1 } else { 10_000 + 1_000 * i as u64 };
         l1.fund_and_deposit(l1_addr(i), k.public_key(), amount)?;
     }
@@ -317,7 +318,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 if traffic.below(5) == 0 {
                     Tx::Withdraw(Withdraw::signed(
                         key,
-                        DEFAULT_CHAIN_ID,
+                        view.chain_id(),
                         from,
                         amount,
                         1,
@@ -329,7 +330,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     let to = (from + 1 + traffic.below(n - 1)) % n;
                     Tx::Transfer(Transfer::signed(
                         key,
-                        DEFAULT_CHAIN_ID,
+                        view.chain_id(),
                         from,
                         to,
                         amount,

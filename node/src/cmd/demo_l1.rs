@@ -8,7 +8,7 @@ use std::path::Path;
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{decode_public_data, Deposit, L1Address};
-use zkr_circuits::{CircuitParams, Fr};
+use zkr_circuits::{CircuitParams, Fr, Genesis};
 use zkr_l1_evm::rollup::{evm_address, fr_from_word, EncodeError, UNIT_WEI};
 use zkr_l1_evm::{EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, RollupEvent, U256};
 use zkr_verifier::{BatchSubmission, L1Contract, Rejection, VerifyingKey};
@@ -49,19 +49,34 @@ pub enum DemoL1 {
 }
 
 impl DemoL1 {
-    /// Opens the Rust L1 at `path`, or deploys the contracts for `vk` on a fresh EVM chain.
+    /// Opens the Rust L1 at `path` (deploying it there, with `operator` owning account 0, if it
+    /// does not exist), or deploys the contracts for `vk` and `operator` on a fresh EVM chain.
     pub fn open(
         kind: L1Kind,
         path: &Path,
         params: CircuitParams,
         vk: &VerifyingKey,
+        operator: &PublicKey,
     ) -> anyhow::Result<Self> {
         Ok(match kind {
-            L1Kind::Rust => DemoL1::Rust(Box::new(L1Contract::open(path, params, vk.clone())?)),
+            L1Kind::Rust => DemoL1::Rust(Box::new(L1Contract::open(
+                path,
+                params,
+                vk.clone(),
+                Some(*operator),
+            )?)),
             L1Kind::Evm => DemoL1::Evm(Box::new(
-                EvmRollup::deploy_for_key(params, vk)
+                EvmRollup::deploy_for_key(params, vk, operator)
                     .context("deploying the rollup contracts on the embedded EVM")?,
             )),
+        })
+    }
+
+    /// The deployment's chain id and operator.
+    pub fn genesis(&mut self) -> anyhow::Result<Genesis> {
+        Ok(match self {
+            DemoL1::Rust(l1) => *l1.genesis(),
+            DemoL1::Evm(r) => r.genesis().context("reading the rollup's genesis")?.0,
         })
     }
 
@@ -162,13 +177,14 @@ impl DemoL1 {
     }
 
     /// On the EVM: the L2 root rebuilt from the contract's logs alone, replaying the public data
-    /// of every `BatchAccepted` from the empty tree (the data-availability record); `None` on the
-    /// Rust L1 (`zkr reconstruct` does that from `l1.json`).
-    pub fn root_from_events(&self, params: CircuitParams) -> anyhow::Result<Option<Fr>> {
+    /// of every `BatchAccepted` from the genesis state (the data-availability record); `None` on
+    /// the Rust L1 (`zkr reconstruct` does that from `l1.json`).
+    pub fn root_from_events(&mut self, params: CircuitParams) -> anyhow::Result<Option<Fr>> {
         let DemoL1::Evm(r) = self else {
             return Ok(None);
         };
-        let mut state = State::new(params);
+        let (genesis, _) = r.genesis().context("reading the rollup's genesis")?;
+        let mut state = State::genesis(params, &genesis);
         for e in &r.events {
             if let RollupEvent::BatchAccepted {
                 number,

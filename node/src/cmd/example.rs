@@ -5,10 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zkr_circuits::eddsa::SecretKey;
-use zkr_circuits::params::DEFAULT_CHAIN_ID;
 use zkr_circuits::state::{State, StateSnapshot};
 use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
-use zkr_circuits::CircuitParams;
+use zkr_circuits::{CircuitParams, Genesis};
 
 /// A batch file: the starting state, the L1's pending deposits, and the transactions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,11 +40,20 @@ pub fn example_key(i: u8) -> SecretKey {
     SecretKey::from_seed([0xE0 ^ i; 32])
 }
 
+/// The example's deployment: chain id 1, and account 0 is `example_key(0)`'s from genesis.
+pub fn example_genesis() -> Genesis {
+    Genesis {
+        chain_id: 1,
+        operator: example_key(0).public_key(),
+    }
+}
+
 /// Builds the example: accounts 0 (operator), 1, 2 exist; the batch deposits into a new
 /// account, then alternates transfers and a withdrawal until the batch is full.
 pub fn example(params: CircuitParams) -> anyhow::Result<BatchFile> {
-    // Starting state: three funded accounts, created by a deposit batch of their own.
-    let mut state = State::new(params);
+    // Starting state: three funded accounts, created by a deposit batch of their own (the
+    // operator's tops up its account 0).
+    let mut state = State::genesis(params, &example_genesis());
     let genesis: Vec<Deposit> = (0..3u8)
         .map(|i| Deposit {
             pubkey: example_key(i).public_key(),
@@ -68,7 +76,7 @@ pub fn example(params: CircuitParams) -> anyhow::Result<BatchFile> {
         let tx = if k == 1 {
             Tx::Withdraw(Withdraw::signed(
                 &example_key(from as u8),
-                DEFAULT_CHAIN_ID,
+                state.chain_id(),
                 from,
                 100,
                 1,
@@ -79,7 +87,7 @@ pub fn example(params: CircuitParams) -> anyhow::Result<BatchFile> {
             let to = if from == 1 { 2 } else { 1 };
             Tx::Transfer(Transfer::signed(
                 &example_key(from as u8),
-                DEFAULT_CHAIN_ID,
+                state.chain_id(),
                 from,
                 to,
                 10 + k,

@@ -23,7 +23,6 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zkr_circuits::eddsa::SecretKey;
-use zkr_circuits::params::DEFAULT_CHAIN_ID;
 use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, TxType, Withdraw};
 use zkr_circuits::CircuitParams;
@@ -195,8 +194,10 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
     }
     let pb = progress.then(|| spinner(format!("{batch_size} slots: Groth16 setup")));
     let keys = KeySet::generate(params, Some(0x6a5))?;
-    let mut rollup = EvmRollup::deploy_for_key(params, keys.vk())
+    // User 0 operates the rollup: account 0 (every fee) is its key's from genesis.
+    let mut rollup = EvmRollup::deploy_for_key(params, keys.vk(), &user(0).public_key())
         .context("deploying the rollup on the embedded EVM")?;
+    let (genesis, _) = rollup.genesis()?;
 
     // Every user deposits on L1.
     let mut deposit_gas = 0;
@@ -213,7 +214,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
         });
     }
 
-    let mut state = State::new(params);
+    let mut state = State::genesis(params, &genesis);
     let mut number = 0;
     let mut batches = Vec::new();
     let mut submit = |state: &mut State,
@@ -278,7 +279,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
         let (from, to) = (index(&state, j)?, index(&state, (j + 1) % senders)?);
         txs.push(Tx::Transfer(Transfer::signed(
             &user(j),
-            DEFAULT_CHAIN_ID,
+            genesis.chain_id,
             from,
             to,
             10,
@@ -297,7 +298,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
         txs.push(match t {
             TxType::Transfer => Tx::Transfer(Transfer::signed(
                 &user(j % senders),
-                DEFAULT_CHAIN_ID,
+                genesis.chain_id,
                 from,
                 index(&state, (j + 1) % senders)?,
                 10,
@@ -306,7 +307,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
             )),
             TxType::Withdraw => Tx::Withdraw(Withdraw::signed(
                 &user(j % senders),
-                DEFAULT_CHAIN_ID,
+                genesis.chain_id,
                 from,
                 1_000,
                 1,

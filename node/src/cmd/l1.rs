@@ -7,6 +7,7 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
+//! | `GET /genesis` | | `{"chain_id", "operator": {"x", "y"}, "genesis_root"}`: the deployment's chain id (drawn at random when it was created; every L2 signature binds it), the operator's key (owner of account 0 from genesis) and the root it started from |
 //! | `GET /root` | | `{"state_root", "batches", "pending_deposits"}` |
 //! | `GET /batches?from=N` | | accepted batches with number ≥ N (their public data included) |
 //! | `GET /deposits` | | the pending deposit queue |
@@ -26,8 +27,13 @@
 //!
 //! `zkr l1 deploy --rpc URL --keys DIR` deploys the Solidity twin instead, on an EVM chain
 //! reached over JSON-RPC (e.g. anvil): PoseidonT4, `Groth16KeyedVerifier` with the verifying key
-//! of `DIR`, and `Rollup` at the empty tree's root; it prints the rollup's address, which
-//! `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see docs/anvil.md).
+//! of `DIR`, and `Rollup` at the genesis root (the operator's account 0 alone); it prints the
+//! rollup's address, which `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see
+//! docs/anvil.md).
+//!
+//! Both need the operator: `--operator NAME` names a key of the wallet (`--wallet`, default
+//! `zkr-wallet.json`), whose L2 key owns account 0, the account every fee goes to, from genesis.
+//! A restarted `zkr l1` reads it from its state (and refuses another one).
 
 use super::util::spinner;
 use crate::http::{error, json, parse, Answer, Method};
@@ -60,6 +66,13 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8545")]
     listen: String,
+    /// The operator's key in the wallet: its L2 key owns account 0 (every fee) from genesis.
+    /// Needed when the L1 is created; a restart reads it from the state.
+    #[arg(long)]
+    operator: Option<String>,
+    /// The wallet holding `--operator`.
+    #[arg(long, default_value = "zkr-wallet.json")]
+    wallet: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +114,14 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 "state_root": fr_to_decimal(&l1.state_root()),
                 "batches": l1.state().batches.len(),
                 "pending_deposits": l1.state().deposit_queue.len(),
+            }),
+        ),
+        (Method::Get, "/genesis") => json(
+            200,
+            &serde_json::json!({
+                "chain_id": l1.genesis().chain_id,
+                "operator": l1.genesis().operator,
+                "genesis_root": fr_to_decimal(&l1.genesis_root()),
             }),
         ),
         (Method::Get, "/batches") => {
@@ -185,6 +206,12 @@ pub struct DeployArgs {
     /// environment variable to the command line.
     #[arg(long, env = "ZKR_L1_KEY", hide_env_values = true)]
     l1_key: Option<String>,
+    /// The operator's key in the wallet: its L2 key owns account 0 (every fee) from genesis.
+    #[arg(long)]
+    operator: String,
+    /// The wallet holding `--operator`.
+    #[arg(long, default_value = "zkr-wallet.json")]
+    wallet: PathBuf,
     /// Print the addresses as JSON.
     #[arg(long)]
     json: bool,
@@ -201,6 +228,7 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
     })?;
     let key = parse_private_key(key).context("--l1-key / ZKR_L1_KEY")?;
     let deployer = address_of(&key);
+    let operator = super::wallet::public_key_of(&a.wallet, &a.operator)?;
     let (meta, vk) = KeySet::load_vk(&a.keys)
         .with_context(|| format!("loading the verifying key from {}", a.keys.display()))?;
     let params = meta.params;
@@ -208,10 +236,12 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         RpcChain::connect(&a.rpc).with_context(|| format!("connecting to {}", a.rpc))?;
     chain.add_key(key);
     let chain_id = chain.chain_id();
-    let r = zkr_l1_evm::EvmRollup::deploy_for_key_on(chain, deployer, params, &vk)
+    let mut r = zkr_l1_evm::EvmRollup::deploy_for_key_on(chain, deployer, params, &vk, &operator)
         .with_context(|| format!("deploying on {}", a.rpc))?;
+    let (g, genesis) = r
+        .genesis()
+        .context("reading the deployed rollup's genesis")?;
     let d = r.deployment;
-    let genesis = zkr_circuits::merkle::SparseMerkleTree::new(params.depth).empty_root();
     if a.json {
         println!(
             "{}",
@@ -225,16 +255,19 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
                 "depth": params.depth,
                 "batch_size": params.batch_size,
                 "genesis_root": fr_to_decimal(&genesis),
+                "rollup_chain_id": g.chain_id,
+                "operator": g.operator,
             }))?
         );
     } else {
         println!(
-            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}; verifier {}, PoseidonT4 {}",
+            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}, rollup chain id {}; verifier {}, PoseidonT4 {}",
             d.rollup,
             a.rpc,
             params.depth,
             params.batch_size,
             fr_to_decimal(&genesis),
+            g.chain_id,
             d.verifier,
             d.poseidon
         );
@@ -261,16 +294,28 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     pb.finish_and_clear();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk)?;
+    let operator = a
+        .operator
+        .as_deref()
+        .map(|name| super::wallet::public_key_of(&a.wallet, name))
+        .transpose()?;
+    let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk, operator)
+        .map_err(|e| match e {
+            zkr_verifier::L1Error::NoOperator { .. } => anyhow::anyhow!(
+                "{e}: give --operator NAME, a key of the wallet (--wallet FILE);                  create one with `zkr wallet new --name NAME`"
+            ),
+            e => e.into(),
+        })?;
     let server = crate::http::bind(&a.listen)?;
     let addr = server
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| a.listen.clone());
     println!(
-        "zkr l1 listening on http://{addr} (root {}, {} batches)",
+        "zkr l1 listening on http://{addr} (root {}, {} batches, chain id {})",
         fr_to_decimal(&l1.state_root()),
-        l1.state().batches.len()
+        l1.state().batches.len(),
+        l1.genesis().chain_id
     );
     std::io::stdout().flush().ok();
     // One request at a time against the contract: every call is atomic.

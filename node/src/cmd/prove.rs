@@ -17,6 +17,8 @@ use zkr_verifier::snarkjs::{public_to_json, ProofJson};
 /// `transition.json`: the transition the public inputs stand for, for readers and for the L1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransitionFile {
+    /// The deployment's chain id (the aux chain starts from it).
+    pub chain_id: u64,
     /// Root before (decimal).
     pub old_root: String,
     /// Root after (decimal).
@@ -69,6 +71,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     write_json(
         &a.out.join("transition.json"),
         &TransitionFile {
+            chain_id: state.chain_id(),
             old_root: fr_to_decimal(&out.public.old_root),
             new_root: fr_to_decimal(&out.public.new_root),
             aux_chain: fr_to_decimal(&out.public.aux_chain),

@@ -7,11 +7,10 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zkr_circuits::field::fr_to_decimal;
-use zkr_circuits::merkle::SparseMerkleTree;
 use zkr_circuits::params::{CircuitParams, MAX_DEPTH};
 use zkr_circuits::state::State;
 use zkr_circuits::tx::decode_public_data;
-use zkr_circuits::Fr;
+use zkr_circuits::{Fr, Genesis};
 use zkr_l1_evm::rpc::RpcChain;
 use zkr_l1_evm::settle::accepted_batches;
 use zkr_l1_evm::{Address, EvmRollup};
@@ -52,17 +51,18 @@ pub struct Reconstruction {
 
 /// Replays every accepted batch of an L1 state.
 pub fn reconstruct(l1: &L1State) -> anyhow::Result<(State, Reconstruction)> {
-    replay(l1.params, &l1.batches, l1.state_root)
+    replay(l1.params, &l1.genesis, &l1.batches, l1.state_root)
 }
 
-/// Replays `batches` (all of them, from the first) from the empty tree of `params`, and
-/// compares the result with the L1's root.
+/// Replays `batches` (all of them, from the first) from the genesis state of `params` and
+/// `genesis` (the operator's account 0), and compares the result with the L1's root.
 pub fn replay(
     params: CircuitParams,
+    genesis: &Genesis,
     batches: &[AcceptedBatch],
     l1_root: Fr,
 ) -> anyhow::Result<(State, Reconstruction)> {
-    let mut state = State::new(params);
+    let mut state = State::genesis(params, genesis);
     for b in batches {
         let data = hex::decode(&b.public_data)?;
         let slots = decode_public_data(&data)?;
@@ -90,12 +90,12 @@ pub fn replay(
     Ok((state, r))
 }
 
-/// The depth whose empty tree has root `genesis` (the contract keeps no depth: its genesis root
-/// names it).
-fn depth_of_genesis(genesis: Fr) -> Option<u32> {
-    (2..=MAX_DEPTH)
-        .step_by(2)
-        .find(|d| SparseMerkleTree::new(*d).empty_root() == genesis)
+/// The depth whose genesis state (for `genesis`, with any batch size) has root `root` (the
+/// contract keeps no depth: its genesis root names it).
+fn depth_of_genesis(genesis: &Genesis, root: Fr) -> Option<u32> {
+    (2..=MAX_DEPTH).step_by(2).find(|d| {
+        CircuitParams::new(*d, 1).is_ok_and(|p| State::genesis(p, genesis).root() == root)
+    })
 }
 
 /// Reads the rollup's events on an EVM chain and replays them.
@@ -107,11 +107,11 @@ fn from_chain(url: &str, rollup: Address) -> anyhow::Result<(State, Reconstructi
     let head = r.head()?;
     let batch_size = r.batch_size()?;
     let batches = accepted_batches(&r.read_events()?, 1)?;
-    let genesis = batches.first().map_or(head.state_root, |b| b.old_root);
-    let depth = depth_of_genesis(genesis).with_context(|| {
+    let (genesis, genesis_root) = r.genesis()?;
+    let depth = depth_of_genesis(&genesis, genesis_root).with_context(|| {
         format!(
-            "the rollup's first root {} is the empty tree of no supported depth",
-            fr_to_decimal(&genesis)
+            "the rollup's genesis root {} is not the genesis of its operator's account at any supported depth",
+            fr_to_decimal(&genesis_root)
         )
     })?;
     if head.batches != batches.len() as u64 {
@@ -122,7 +122,7 @@ fn from_chain(url: &str, rollup: Address) -> anyhow::Result<(State, Reconstructi
         );
     }
     let params = CircuitParams::new(depth, usize::try_from(batch_size)?)?;
-    replay(params, &batches, head.state_root)
+    replay(params, &genesis, &batches, head.state_root)
 }
 
 /// Runs `zkr reconstruct`.

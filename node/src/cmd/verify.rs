@@ -59,7 +59,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let data = hex::decode(&t.public_data).context("transition.json: public_data")?;
         let slots =
             zkr_circuits::tx::decode_public_data(&data).context("transition.json: public_data")?;
-        let inputs = PublicInputs::from_public_data(old_root, new_root, &slots);
+        let inputs = PublicInputs::from_public_data(t.chain_id, old_root, new_root, &slots);
         if inputs.aux_chain != aux_chain {
             println!("INVALID: transition.json's public data does not hash to its aux_chain");
             return Ok(ExitCode::from(1));

@@ -32,11 +32,18 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use zkr_circuits::eddsa::SecretKey;
+use zkr_circuits::eddsa::{PublicKey, SecretKey};
 use zkr_circuits::tx::{L1Address, Transfer, Tx, Withdraw};
 use zkr_l1_evm::rollup::{RollupEvent, UNIT_WEI};
 use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
 use zkr_l1_evm::{Address, EvmChain, EvmRollup, U256};
+
+/// The L2 public key of the wallet's key `name` (e.g. the operator's, for `zkr l1 --operator`).
+pub fn public_key_of(wallet: &Path, name: &str) -> anyhow::Result<PublicKey> {
+    let w = Wallet::load(wallet)?;
+    let (_, sk) = w.key(name)?;
+    Ok(sk.public_key())
+}
 
 const DEFAULT_NODE: &str = "http://127.0.0.1:8546";
 const DEFAULT_L1: &str = "http://127.0.0.1:8545";
@@ -441,7 +448,8 @@ struct AccountView {
 
 #[derive(Deserialize)]
 struct NodeStatus {
-    params: zkr_circuits::params::CircuitParams,
+    /// The deployment's chain id, which every signature binds.
+    chain_id: u64,
 }
 
 /// The node's path for the account of `sk`'s public key.
@@ -525,7 +533,7 @@ pub fn run_transfer(a: TransferArgs) -> anyhow::Result<ExitCode> {
     };
     let t = Transfer::signed(
         &sk,
-        status.params.chain_id,
+        status.chain_id,
         from.index,
         to,
         a.amount,
@@ -544,7 +552,7 @@ pub fn run_withdraw(a: WithdrawArgs) -> anyhow::Result<ExitCode> {
     let from = account_of(&node, &sk)?;
     let t = Withdraw::signed(
         &sk,
-        status.params.chain_id,
+        status.chain_id,
         from.index,
         a.amount,
         a.fee,

@@ -2,7 +2,7 @@
 //!
 //! | method and path | answer |
 //! |---|---|
-//! | `GET /status` | parameters, roots, sealed / proven / final batch counts, mempool size, `halted` |
+//! | `GET /status` | parameters, `chain_id` (the L1 deployment's: wallets sign for it), `operator` (the key of account 0), roots, sealed / proven / final batch counts, mempool size, `halted` |
 //! | `GET /account/N` | `{"index", "pubkey", "balance", "nonce", "next_nonce", "spendable"}` |
 //! | `GET /account/key/X/Y` | the same, for the account of a public key (decimal coordinates) |
 //! | `POST /tx` | body: a signed transfer or withdrawal (`{"type": "transfer", ...}`); `{"hash", "status": "pending"}` |
@@ -143,6 +143,8 @@ pub fn status(core: &Core) -> serde_json::Value {
     let (sealed, proven, fin) = core.heights();
     j!({
         "params": core.params(),
+        "chain_id": core.state().chain_id(),
+        "operator": core.genesis().operator,
         "state_root": fr_to_decimal(&core.state().root()),
         "final_root": core.final_root().map(|r| fr_to_decimal(&r)).ok(),
         "accounts": core.state().accounts().len(),

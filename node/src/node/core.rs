@@ -35,7 +35,7 @@ use zkr_circuits::params::{CircuitParams, OPERATOR_INDEX};
 use zkr_circuits::state::{State, TransitionError};
 use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
-use zkr_circuits::Fr;
+use zkr_circuits::{Fr, Genesis};
 use zkr_prover::keys::OsRng;
 use zkr_verifier::contract::vk_digest;
 use zkr_verifier::snarkjs::ProofJson;
@@ -62,6 +62,22 @@ pub enum NodeError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database was made for another L1 deployment (chain id or operator).
+    #[error("the node database was made for the rollup deployment {stored}, but the L1 is the deployment {l1}")]
+    GenesisMismatch {
+        /// The deployment in the database (JSON).
+        stored: String,
+        /// The L1's deployment (JSON).
+        l1: String,
+    },
+    /// The L1's genesis root is not the root of its genesis (chain id and operator).
+    #[error("the L1 says it started at root {claimed}, but its operator's genesis state has root {computed}")]
+    GenesisRoot {
+        /// The L1's word.
+        claimed: String,
+        /// `State::genesis(params, genesis).root()`.
+        computed: String,
+    },
     /// The database was made for another circuit.
     #[error("the node database was created for {stored:?}, but the keys are for {keys:?}")]
     ParamsMismatch {
@@ -350,6 +366,7 @@ fn new_lease_id() -> String {
 pub struct Core {
     store: Store,
     params: CircuitParams,
+    genesis: Genesis,
     genesis_root: Fr,
     state: State,
     mempool: BTreeMap<u64, Pending>,
@@ -372,6 +389,23 @@ pub struct Core {
     halted: Option<String>,
 }
 
+/// Checks the root an L1 says it started from against its deployment: the genesis state of
+/// `genesis` (the operator's account 0 alone) must have exactly that root.
+pub fn check_genesis_root(
+    params: CircuitParams,
+    genesis: &Genesis,
+    claimed: Fr,
+) -> Result<(), NodeError> {
+    let computed = State::genesis(params, genesis).root();
+    if computed != claimed {
+        return Err(NodeError::GenesisRoot {
+            claimed: fr_to_decimal(&claimed),
+            computed: fr_to_decimal(&computed),
+        });
+    }
+    Ok(())
+}
+
 impl Core {
     /// Opens the node's database for `params`: creates it, or rebuilds the state by replaying
     /// every sealed batch and checks it against the stored accounts and roots. Batches that
@@ -380,9 +414,31 @@ impl Core {
     pub fn open(
         store: Store,
         params: CircuitParams,
+        genesis: Genesis,
         config: SequencerConfig,
         vk: &VerifyingKey,
     ) -> Result<Self, NodeError> {
+        match store.genesis()? {
+            Some(stored) if stored != genesis => {
+                let j = |g: &Genesis| serde_json::to_string(g).unwrap_or_default();
+                return Err(NodeError::GenesisMismatch {
+                    stored: j(&stored),
+                    l1: j(&genesis),
+                });
+            }
+            Some(_) => {}
+            None => {
+                // A new database starts from the genesis state: the operator's account 0.
+                let mut wb = store.batch();
+                wb.put(cf::META, Meta::GENESIS.as_bytes(), &genesis);
+                wb.put(
+                    cf::ACCOUNTS,
+                    &be(OPERATOR_INDEX),
+                    &genesis.operator_account(),
+                );
+                wb.commit()?;
+            }
+        }
         match store.params()? {
             Some(stored) if stored != params => {
                 return Err(NodeError::ParamsMismatch {
@@ -404,9 +460,9 @@ impl Core {
 
         // Replay the sealed batches: from public data for proven ones, re-executing the
         // transactions (to get the witness back) for the ones still waiting for a proof.
-        let genesis = State::new(params);
-        let genesis_root = genesis.root();
-        let mut state = genesis;
+        let genesis_state = State::genesis(params, &genesis);
+        let genesis_root = genesis_state.root();
+        let mut state = genesis_state;
         let mut witnesses = BTreeMap::new();
         for n in 1..=last_batch {
             let rec = store
@@ -458,6 +514,7 @@ impl Core {
         let mut core = Self {
             store,
             params,
+            genesis,
             genesis_root,
             state,
             mempool: BTreeMap::new(),
@@ -501,6 +558,11 @@ impl Core {
     }
 
     /// Circuit parameters.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The circuit parameters.
     pub fn params(&self) -> CircuitParams {
         self.params
     }
@@ -579,7 +641,7 @@ impl Core {
         if let Some(h) = &self.halted {
             return Err(SubmitError::Halted(h.clone()));
         }
-        let chain = self.params.chain_id;
+        let chain = self.state.chain_id();
         let (from, to, amount, fee, nonce, msg, sig) = match &tx {
             Tx::Transfer(t) => (
                 t.from,
@@ -1347,6 +1409,16 @@ mod tests {
     use zkr_circuits::eddsa::SecretKey;
     use zkr_circuits::tx::{L1Address, Transfer};
 
+    /// The tests' deployment: account 0 is the key of seed [1; 32] (every test's first
+    /// depositor) from genesis.
+    const TEST_CHAIN: u64 = 0x7e57;
+    fn genesis() -> Genesis {
+        Genesis {
+            chain_id: TEST_CHAIN,
+            operator: SecretKey::from_seed([1; 32]).public_key(),
+        }
+    }
+
     fn config() -> SequencerConfig {
         SequencerConfig {
             batch_timeout: Duration::from_millis(10),
@@ -1360,6 +1432,7 @@ mod tests {
         Core::open(
             Store::open(dir).unwrap(),
             params,
+            genesis(),
             config(),
             &VerifyingKey::default(),
         )
@@ -1393,14 +1466,14 @@ mod tests {
             assert_eq!(core.deposits_waiting(), 2);
             let b = core.seal_if_due(later()).unwrap().unwrap();
             assert_eq!((b.number, b.txs), (1, 2));
-            let t = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 0);
+            let t = Transfer::signed(&alice, TEST_CHAIN, 1, 0, 10, 1, 0);
             let rec = core.submit(Tx::Transfer(t)).unwrap();
-            let pending = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 1);
+            let pending = Transfer::signed(&alice, TEST_CHAIN, 1, 0, 10, 1, 1);
             core.submit(Tx::Transfer(pending)).unwrap();
             // Seal the first two... the batch is full (2 slots), so both go in.
             let b = core.seal_if_due(Instant::now()).unwrap().unwrap();
             assert_eq!(b.number, 2);
-            let third = Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 2);
+            let third = Transfer::signed(&alice, TEST_CHAIN, 1, 0, 10, 1, 2);
             core.submit(Tx::Transfer(third)).unwrap();
             (core.state().root(), rec.hash)
         };
@@ -1446,7 +1519,7 @@ mod tests {
         let mut core = open(dir.path(), params).unwrap();
         core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
         core.seal_if_due(later()).unwrap().unwrap();
-        let c = params.chain_id;
+        let c = TEST_CHAIN;
         let t = |to, amount, fee, nonce| {
             Tx::Transfer(Transfer::signed(&alice, c, 1, to, amount, fee, nonce))
         };
@@ -1484,7 +1557,7 @@ mod tests {
         core.seal_if_due(later()).unwrap().unwrap();
         core.observe_l1_deposits(&[queued(2, &bob, 1)]);
         core.seal_if_due(later()).unwrap().unwrap();
-        let c = params.chain_id;
+        let c = TEST_CHAIN;
         let paying = Tx::Transfer(Transfer::signed(&alice, c, 1, 2, 5, 1, 0));
         let rec = core.submit(paying).unwrap();
         assert!(core.seal_if_due(later()).unwrap().is_none());
@@ -1532,7 +1605,8 @@ mod tests {
     /// A core with two sealed batches (four deposits, two slots per batch).
     fn two_batches(dir: &std::path::Path, vk: &VerifyingKey) -> Core {
         let params = CircuitParams::new(4, 2).unwrap();
-        let mut core = Core::open(Store::open(dir).unwrap(), params, config(), vk).unwrap();
+        let mut core =
+            Core::open(Store::open(dir).unwrap(), params, genesis(), config(), vk).unwrap();
         let keys: Vec<SecretKey> = (1..=4).map(|i| SecretKey::from_seed([i; 32])).collect();
         let queue: Vec<QueuedDeposit> = (0..4)
             .map(|i| queued(i, &keys[i as usize], 10 + i))
@@ -1666,6 +1740,7 @@ mod tests {
         let mut core = Core::open(
             Store::open(dir.path()).unwrap(),
             params,
+            genesis(),
             config(),
             keys.vk(),
         )

@@ -84,6 +84,8 @@ pub struct SlotJson {
 pub struct WitnessJson {
     /// The circuit shape.
     pub params: CircuitParams,
+    /// The deployment's chain id (a witness of the circuit).
+    pub chain_id: Dec,
     /// Root before the batch.
     pub old_root: Dec,
     /// The slots.
@@ -169,6 +171,7 @@ impl WitnessJson {
                 .collect(),
             operator: leaf_to_json(&w.operator),
             public: w.public.clone(),
+            chain_id: Dec(w.chain_id),
         }
     }
 
@@ -202,6 +205,7 @@ impl WitnessJson {
             .collect::<Result<Vec<_>, WitnessDecodeError>>()?;
         Ok(BatchWitness {
             params: self.params,
+            chain_id: self.chain_id.0,
             old_root: self.old_root.0,
             slots,
             operator: leaf_from_json(&self.operator),
@@ -231,11 +235,15 @@ mod tests {
                 amount: 100,
             },
         ];
-        let s1 = State::new(params)
+        let genesis = zkr_circuits::Genesis {
+            chain_id: 99,
+            operator: op.public_key(),
+        };
+        let s1 = State::genesis(params, &genesis)
             .apply_batch(&deps.map(Tx::Deposit), &deps)
             .unwrap()
             .state;
-        let t = Tx::Transfer(Transfer::signed(&alice, params.chain_id, 1, 0, 10, 1, 0));
+        let t = Tx::Transfer(Transfer::signed(&alice, genesis.chain_id, 1, 0, 10, 1, 0));
         let w = s1.apply_batch(&[t], &[]).unwrap().witness;
         let text = serde_json::to_string(&WitnessJson::from_witness(&w)).unwrap();
         let back: WitnessJson = serde_json::from_str(&text).unwrap();

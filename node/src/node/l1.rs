@@ -10,7 +10,7 @@
 
 use super::client::{ClientError, JsonClient};
 use zkr_circuits::field::fr_from_decimal;
-use zkr_circuits::Fr;
+use zkr_circuits::{Fr, Genesis};
 use zkr_l1_evm::rpc::RpcChain;
 use zkr_l1_evm::settle::accepted_batches;
 use zkr_l1_evm::{Address, ChainError, EvmL1Error, EvmRollup};
@@ -55,6 +55,8 @@ pub enum L1Error {
 /// and [`L1Error::Unavailable`] whenever the outcome is unknown (the node then asks again,
 /// and an L1 that already accepted the batch refuses it as `replayed`).
 pub trait L1: Clone + Send + 'static {
+    /// The deployment's chain id and operator key, and the root it started from.
+    fn genesis(&mut self) -> Result<(Genesis, Fr), L1Error>;
     /// The current root and batch count.
     fn head(&mut self) -> Result<L1Head, L1Error>;
     /// The accepted batches numbered `from` or more, in order.
@@ -89,6 +91,14 @@ fn http_error(e: ClientError) -> L1Error {
     }
 }
 
+/// `GET /genesis` of `zkr l1`.
+#[derive(serde::Deserialize)]
+struct GenesisAnswer {
+    chain_id: u64,
+    operator: zkr_circuits::eddsa::PublicKey,
+    genesis_root: String,
+}
+
 #[derive(serde::Deserialize)]
 struct RootAnswer {
     state_root: String,
@@ -96,6 +106,20 @@ struct RootAnswer {
 }
 
 impl L1 for HttpL1 {
+    fn genesis(&mut self) -> Result<(Genesis, Fr), L1Error> {
+        let g: GenesisAnswer = self.0.get("/genesis").map_err(http_error)?;
+        let root = fr_from_decimal(&g.genesis_root).map_err(|e| {
+            L1Error::Disagrees(format!("the L1's genesis root is not a field element: {e}"))
+        })?;
+        Ok((
+            Genesis {
+                chain_id: g.chain_id,
+                operator: g.operator,
+            },
+            root,
+        ))
+    }
+
     fn head(&mut self) -> Result<L1Head, L1Error> {
         let r: RootAnswer = self.0.get("/root").map_err(http_error)?;
         let state_root = fr_from_decimal(&r.state_root).map_err(|e| {
@@ -160,6 +184,10 @@ impl EvmL1 {
 }
 
 impl L1 for EvmL1 {
+    fn genesis(&mut self) -> Result<(Genesis, Fr), L1Error> {
+        self.0.genesis().map_err(evm_error)
+    }
+
     fn head(&mut self) -> Result<L1Head, L1Error> {
         let h = self.0.head().map_err(evm_error)?;
         Ok(L1Head {

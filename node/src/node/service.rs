@@ -21,7 +21,7 @@
 //! `ZKR_L1_KEY`): the same rules on both, through [`L1`].
 
 use super::client::JsonClient;
-use super::core::{Core, NodeError, SequencerConfig};
+use super::core::{check_genesis_root, Core, NodeError, SequencerConfig};
 use super::l1::{EvmL1, HttpL1, L1Error, L1};
 use super::store::Store;
 use crate::cmd::util::spinner;
@@ -305,21 +305,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     };
     pb.finish_and_clear();
-    let store = Store::open(&a.data_dir.join("db"))
-        .with_context(|| format!("opening the database in {}", a.data_dir.display()))?;
-    let core = Core::open(
-        store,
-        params,
-        SequencerConfig {
-            batch_timeout: Duration::from_millis(a.batch_timeout_ms),
-            mempool_max: a.mempool_max,
-            lease: Duration::from_millis(a.lease_ms.max(1)),
-        },
-        &vk,
-    )
-    .map_err(|e: NodeError| anyhow::anyhow!(e))?;
-    let core: Shared = Arc::new(Mutex::new(core));
-
     match (a.l1_rpc.clone(), a.rollup) {
         (Some(url), Some(rollup)) => {
             let key = a.l1_key.as_deref().ok_or_else(|| {
@@ -343,13 +328,44 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 );
             }
             tracing::info!(%rollup, %operator, chain_id = l1.0.chain.chain_id(), "settling on an EVM chain");
+            let core = open_core(&a, &mut l1, params, &vk)?;
             serve(a, core, l1, keys, params, local_provers, threads)
         }
         _ => {
-            let l1 = HttpL1(JsonClient::new(&a.l1));
+            let mut l1 = HttpL1(JsonClient::new(&a.l1));
+            let core = open_core(&a, &mut l1, params, &vk)?;
             serve(a, core, l1, keys, params, local_provers, threads)
         }
     }
+}
+
+/// Reads the L1's deployment (chain id, operator, genesis root), checks the genesis root, and
+/// opens the node's database for it.
+fn open_core<L: L1>(
+    a: &Args,
+    l1: &mut L,
+    params: CircuitParams,
+    vk: &zkr_verifier::VerifyingKey,
+) -> anyhow::Result<Shared> {
+    let (genesis, root) = l1
+        .genesis()
+        .map_err(|e| anyhow::anyhow!("refusing to start: reading the L1's genesis: {e}"))?;
+    check_genesis_root(params, &genesis, root).map_err(|e| anyhow::anyhow!(e))?;
+    let store = Store::open(&a.data_dir.join("db"))
+        .with_context(|| format!("opening the database in {}", a.data_dir.display()))?;
+    let core = Core::open(
+        store,
+        params,
+        genesis,
+        SequencerConfig {
+            batch_timeout: Duration::from_millis(a.batch_timeout_ms),
+            mempool_max: a.mempool_max,
+            lease: Duration::from_millis(a.lease_ms.max(1)),
+        },
+        vk,
+    )
+    .map_err(|e: NodeError| anyhow::anyhow!("refusing to start: {e}"))?;
+    Ok(Arc::new(Mutex::new(core)))
 }
 
 /// Syncs with the L1, then runs the API, the sequencer, the prover and the settler on it.

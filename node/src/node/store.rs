@@ -166,6 +166,8 @@ pub struct Meta;
 impl Meta {
     /// The circuit parameters the database was created for.
     pub const PARAMS: &'static str = "params";
+    /// The L1 deployment (chain id, operator) the database was created for.
+    pub const GENESIS: &'static str = "genesis";
     /// The last sealed batch number.
     pub const LAST_BATCH: &'static str = "last_batch";
     /// The last batch the L1 accepted.
@@ -255,6 +257,11 @@ impl Store {
     /// The parameters the database was created with, if any.
     pub fn params(&self) -> Result<Option<CircuitParams>, StoreError> {
         self.get(cf::META, Meta::PARAMS.as_bytes())
+    }
+
+    /// The L1 deployment the database was created for.
+    pub fn genesis(&self) -> Result<Option<zkr_circuits::Genesis>, StoreError> {
+        self.get(cf::META, Meta::GENESIS.as_bytes())
     }
 
     /// A batch record.

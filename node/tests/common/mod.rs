@@ -7,8 +7,24 @@ use std::process::{Child, Command, Stdio};
 
 const ZKR: &str = env!("CARGO_BIN_EXE_zkr");
 
-/// Keys for depth 4 (16 accounts) and 2 slots per batch in `DIR/keys` (seeded: tests only).
+/// The seed of the operator's key in the wallet [`setup_keys`] writes.
+pub const OPERATOR_SEED: [u8; 32] = [1; 32];
+
+/// Keys for depth 4 (16 accounts) and 2 slots per batch in `DIR/keys` (seeded: tests only), and
+/// the default wallet `DIR/zkr-wallet.json` holding the key `operator` (seed [`OPERATOR_SEED`]),
+/// which `zkr l1 --operator operator` makes the owner of account 0.
 pub fn setup_keys(dir: &Path, seed: u64) {
+    let operator = zkr_circuits::eddsa::SecretKey::from_seed(OPERATOR_SEED);
+    let l1_key = "0b".repeat(32);
+    let l1_address =
+        zkr_l1_evm::rpc::address_of(&zkr_l1_evm::rpc::parse_private_key(&l1_key).unwrap());
+    let wallet = serde_json::json!({ "keys": [{
+        "name": "operator",
+        "secret_key": operator.to_hex(),
+        "l1_address": l1_address.to_string().to_lowercase(),
+        "l1_secret_key": l1_key,
+    }]});
+    std::fs::write(dir.join("zkr-wallet.json"), wallet.to_string()).unwrap();
     let out = Command::new(ZKR)
         .args([
             "setup",
