@@ -1,36 +1,44 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.28;
 
-import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
+import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 
 /// @title zkr's L1 contract on an EVM chain
 /// @notice The Solidity twin of the Rust L1 (`zkr_verifier::contract::L1Contract`): it holds the
-/// current state root, the deposit queue and the withdrawals owed to L1 addresses, and accepts
+/// current state root, the priority queue (deposits and full exits) and the withdrawals owed to L1
+/// addresses, and accepts
 /// batch n + 1 only under the same rule, in the same order of checks:
 ///   1. the number is the next one (`Replayed` below it, `OutOfOrder` above it);
 ///   2. both roots are canonical field elements (< r), refused, never reduced;
 ///   3. the old root is the current root;
-///   4. the public data is `batchSize` canonical 89-byte slots (the encoding of
+///   4. the public data is `batchSize` canonical 121-byte slots (the encoding of
 ///      `zkr_circuits::tx`);
-///   5. the deposit slots are exactly the next deposits of the queue, in order;
+///   5. the deposit and full-exit slots are exactly the next requests of the queue, in order;
 ///   6. the proof's coordinates are canonical (< q) and its G1 points are on the curve;
 ///   7. the Groth16 proof verifies for the public inputs recomputed here
 ///      (`zkr_circuits::public`):
 ///        inputs    = [old_root, new_root, aux_chain, packed_0, ..., packed_{B-1}]
 ///        packed_i  = slot i's first 25 bytes (type, from, to, amount, fee) as an integer
-///        aux_chain = fold(chainId, deposit or withdrawal slot => Poseidon(acc, aux_x, aux_y))
+///        aux_chain = fold(chainId, deposit, withdrawal or full-exit slot
+///                         => Poseidon(acc, aux_x, aux_y, requester))
 ///      where `chainId` is this deployment's (see `chainId`): the circuit checks every signature
 ///      over the chain id the aux chain starts from, so a batch signed for another deployment
 ///      does not verify here.
-/// Then, in one transaction, it sets the new root, pops the deposits, credits the withdrawals and
-/// emits the public data. A refused batch reverts with a typed error and changes nothing.
+/// Then, in one transaction, it sets the new root, pops the requests, credits the withdrawals and
+/// the full exits and emits the public data. A refused batch reverts with a typed error and
+/// changes nothing.
+///
+/// Users can leave without the operator: `requestFullExit(account)` queues a full exit that the
+/// next batches must consume in order; the circuit pays the account's whole balance to the
+/// requester when the requester owns the account (the L1 address whose deposit opened it), and
+/// nothing otherwise.
 ///
 /// Units: the circuit's amounts are u64 in gwei (1 unit = 1 gwei = 1e9 wei). A deposit must send
 /// a positive whole number of gwei (at most 2^64 - 1 gwei); a withdrawal of `amount` units is
 /// claimable as `amount * 1 gwei` wei.
 ///
-/// Data availability: `DepositQueued` and `BatchAccepted` (with the whole public data) are enough
-/// to rebuild the L2 state without reading storage.
+/// Data availability: `BatchAccepted` (with the whole public data, which carries every deposit's
+/// key and payer) is enough to rebuild the L2 state without reading storage.
 contract Rollup {
     /// The BN254 scalar field modulus (public inputs, Poseidon, Baby Jubjub coordinates).
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -44,13 +52,14 @@ contract Rollup {
     /// Wei per circuit unit.
     uint256 public constant UNIT_WEI = 1 gwei;
     /// Bytes of one slot of public data.
-    uint256 public constant SLOT_BYTES = 89;
+    uint256 public constant SLOT_BYTES = 121;
 
     /// Slot type codes.
     uint256 internal constant NOOP = 0;
     uint256 internal constant TRANSFER = 1;
     uint256 internal constant DEPOSIT = 2;
     uint256 internal constant WITHDRAW = 3;
+    uint256 internal constant FULL_EXIT = 4;
 
     /// Reasons of `MalformedPublicData`.
     uint8 internal constant BAD_LENGTH = 0;
@@ -58,11 +67,13 @@ contract Rollup {
     uint8 internal constant NON_CANONICAL_FIELD = 2;
     uint8 internal constant NON_CANONICAL_SLOT = 3;
 
-    /// A deposit waiting in the queue.
-    struct QueuedDeposit {
+    /// A request waiting in the priority queue: a deposit (kind DEPOSIT: key, amount) or a full
+    /// exit (kind FULL_EXIT: `value` is the account), queued by `from`.
+    struct QueuedRequest {
+        uint8 kind;
         uint256 pkX;
         uint256 pkY;
-        uint64 amount;
+        uint64 value;
         address from;
     }
 
@@ -77,10 +88,14 @@ contract Rollup {
     /// This deployment's chain id, bound into every L2 signature: the low 64 bits of
     /// keccak256(block.chainid, address(this)), so no two deployments share one.
     uint64 public immutable chainId;
-    /// The operator's L2 key, owner of account 0 from genesis.
+    /// The operator's L2 key and L1 address: account 0's key and owner from genesis.
     uint256 public immutable operatorPkX;
     /// (y coordinate of the operator's key)
     uint256 public immutable operatorPkY;
+    /// (the operator's L1 address, account 0's owner)
+    address public immutable operatorL1;
+    /// Accounts of the tree, 2^depth: a full exit names one of them.
+    uint64 public immutable accountCapacity;
     /// The root the rollup started from: the tree holding only the operator's account 0
     /// (`zkr_circuits::state::State::genesis`; anyone can recompute it from the operator's key).
     uint256 public immutable genesisRoot;
@@ -88,28 +103,31 @@ contract Rollup {
     uint256 public stateRoot;
     /// Batches accepted so far; the next batch is `batchCount + 1`.
     uint64 public batchCount;
-    /// Id of the oldest deposit not yet consumed.
-    uint64 public depositHead;
-    /// Id the next deposit gets.
-    uint64 public depositTail;
-    /// Deposits not yet consumed, by id (consumed ones are deleted).
-    mapping(uint64 => QueuedDeposit) public deposits;
+    /// Id of the oldest request not yet consumed.
+    uint64 public queueHead;
+    /// Id the next request gets.
+    uint64 public queueTail;
+    /// Requests not yet consumed, by id (consumed ones are deleted).
+    mapping(uint64 => QueuedRequest) public requests;
     /// Wei each L1 address can claim.
     mapping(address => uint256) public withdrawable;
 
     /// A deposit joined the queue: credit `amount` units to the L2 account of (pkX, pkY).
     event DepositQueued(uint64 indexed id, address indexed from, uint256 pkX, uint256 pkY, uint64 amount);
-    /// Batch `number` moved the root from `oldRoot` to `newRoot`, consuming the deposits
-    /// `firstDeposit .. firstDeposit + depositCount` in order; `publicData` is its slots.
+    /// A full exit joined the queue: `requester` asks for account `account`'s whole balance.
+    event FullExitQueued(uint64 indexed id, address indexed requester, uint64 account);
+    /// Batch `number` moved the root from `oldRoot` to `newRoot`, consuming the requests
+    /// `firstRequest .. firstRequest + requestCount` in order; `publicData` is its slots.
     event BatchAccepted(
         uint64 indexed number,
         uint256 oldRoot,
         uint256 newRoot,
-        uint64 firstDeposit,
-        uint64 depositCount,
+        uint64 firstRequest,
+        uint64 requestCount,
         bytes publicData
     );
-    /// Batch `number` credited `amount` units to `to` (claimable as `amount * UNIT_WEI` wei).
+    /// Batch `number` credited `amount` units to `to` (claimable as `amount * UNIT_WEI` wei): a
+    /// withdrawal or a full exit.
     event WithdrawalCredited(uint64 indexed number, address indexed to, uint64 amount);
     /// `to` claimed `weiAmount`.
     event Claimed(address indexed to, uint256 weiAmount);
@@ -124,9 +142,11 @@ contract Rollup {
     error WrongOldRoot(uint256 expected, uint256 got);
     /// The public data does not decode (slot = type(uint256).max for the whole buffer).
     error MalformedPublicData(uint256 slot, uint8 reason);
-    /// The deposit slots are not the next deposits of the queue (index = the batch's k-th
-    /// deposit, or type(uint256).max when the batch claims more than the queue holds).
-    error DepositsMismatch(uint256 index);
+    /// The deposit and full-exit slots are not the next requests of the queue (index = the
+    /// batch's k-th request, or type(uint256).max when the batch claims more than the queue holds).
+    error QueueMismatch(uint256 index);
+    /// A full exit of an account the tree cannot hold.
+    error NoSuchAccount(uint64 account);
     /// A proof coordinate is not below q, or a G1 point is off the curve.
     error MalformedProof();
     /// The proof does not verify for the recomputed public inputs.
@@ -140,18 +160,23 @@ contract Rollup {
     /// The ETH transfer of a claim failed.
     error ClaimFailed();
 
-    /// A rollup at `genesisRoot_` (the root of the tree holding only the operator's account 0
-    /// with key (operatorPkX_, operatorPkY_)) whose batches of `batchSize_` slots are checked by
-    /// `verifier_`.
+    /// A rollup of 2^depth accounts at `genesisRoot_` (the root of the tree holding only the
+    /// operator's account 0, with key (operatorPkX_, operatorPkY_) and owner `operatorL1_`) whose
+    /// batches of `batchSize_` slots are checked by `verifier_`.
     constructor(
         address verifier_,
         uint256 batchSize_,
+        uint256 depth,
         uint256 genesisRoot_,
         uint256 operatorPkX_,
-        uint256 operatorPkY_
+        uint256 operatorPkY_,
+        address operatorL1_
     ) {
         require(genesisRoot_ < R, "genesis root is not canonical");
         require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
+        require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth is not an even number in 2..=32");
+        accountCapacity = uint64(1 << depth);
+        operatorL1 = operatorL1_;
         require(onBabyJubjub(operatorPkX_, operatorPkY_), "operator key is not on Baby Jubjub");
         verifier = verifier_;
         batchSize = batchSize_;
@@ -177,15 +202,27 @@ contract Rollup {
         }
         if (!isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
         uint64 amount = uint64(msg.value / UNIT_WEI);
-        id = depositTail;
-        deposits[id] = QueuedDeposit(pkX, pkY, amount, msg.sender);
-        depositTail = id + 1;
+        id = queueTail;
+        requests[id] = QueuedRequest(uint8(DEPOSIT), pkX, pkY, amount, msg.sender);
+        queueTail = id + 1;
         emit DepositQueued(id, msg.sender, pkX, pkY, amount);
     }
 
-    /// Deposits waiting in the queue.
-    function pendingDeposits() external view returns (uint64) {
-        return depositTail - depositHead;
+    /// Queues a full exit of L2 account `account` for the caller: a later batch must consume it
+    /// (in queue order), paying the account's whole balance to the caller if the caller owns it
+    /// (opened it with a deposit), and nothing otherwise. Needs nothing from the operator.
+    /// @return id the request's queue id
+    function requestFullExit(uint64 account) external returns (uint64 id) {
+        if (account >= accountCapacity) revert NoSuchAccount(account);
+        id = queueTail;
+        requests[id] = QueuedRequest(uint8(FULL_EXIT), 0, 0, account, msg.sender);
+        queueTail = id + 1;
+        emit FullExitQueued(id, msg.sender, account);
+    }
+
+    /// Requests (deposits and full exits) waiting in the queue.
+    function pendingRequests() external view returns (uint64) {
+        return queueTail - queueHead;
     }
 
     /// Submits batch `number`: the transition `oldRoot -> newRoot` with its public data and
@@ -200,19 +237,19 @@ contract Rollup {
         uint256[2][2] calldata pB,
         uint256[2] calldata pC
     ) external {
-        uint64 head = depositHead;
-        (bytes memory vcall, uint256 depositCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
+        uint64 head = queueHead;
+        (bytes memory vcall, uint256 requestCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
         checkProofPoints(pA, pB, pC);
         if (!verifies(vcall, pA, pB, pC)) revert BadProof();
-        applyBatch(number, oldRoot, newRoot, publicData, head, depositCount);
+        applyBatch(number, oldRoot, newRoot, publicData, head, requestCount);
     }
 
     /// Rules 1 to 5; returns the verifier's calldata with the public inputs in place (the
-    /// proof's eight words are filled in by `verifies`), and the deposits consumed.
+    /// proof's eight words are filled in by `verifies`), and the requests consumed.
     function checkBatch(uint64 number, uint256 oldRoot, uint256 newRoot, bytes calldata publicData, uint64 head)
         internal
         view
-        returns (bytes memory vcall, uint256 depositCount)
+        returns (bytes memory vcall, uint256 requestCount)
     {
         uint64 expected = batchCount + 1;
         if (number < expected) revert Replayed(expected, number);
@@ -229,9 +266,9 @@ contract Rollup {
         setWord(vcall, 8, oldRoot);
         setWord(vcall, 9, newRoot);
         uint256 auxChain;
-        (auxChain, depositCount) = readPublicData(publicData, vcall);
+        (auxChain, requestCount) = readPublicData(publicData, vcall);
         setWord(vcall, 10, auxChain);
-        checkDeposits(publicData, head, depositCount);
+        checkQueue(publicData, head, requestCount);
     }
 
     /// Calls the verifier with `vcall` completed by the proof; true when it answers true.
@@ -266,22 +303,29 @@ contract Rollup {
         uint256 newRoot,
         bytes calldata publicData,
         uint64 head,
-        uint256 depositCount
+        uint256 requestCount
     ) internal {
         stateRoot = newRoot;
         batchCount = number;
-        for (uint64 k = 0; k < depositCount; k++) {
-            delete deposits[head + k];
+        for (uint64 k = 0; k < requestCount; k++) {
+            delete requests[head + k];
         }
-        depositHead = head + uint64(depositCount);
-        emit BatchAccepted(number, oldRoot, newRoot, head, uint64(depositCount), publicData);
+        queueHead = head + uint64(requestCount);
+        emit BatchAccepted(number, oldRoot, newRoot, head, uint64(requestCount), publicData);
         for (uint256 i = 0; i < publicData.length; i += SLOT_BYTES) {
-            (uint256 txType, , , uint64 amount, , uint256 auxX, ) = readSlot(publicData, i);
+            uint256 packed = packedAt(publicData, i);
+            uint256 txType = packed & 0xff;
+            uint64 amount = uint64(packed >> 72);
+            address to;
             if (txType == WITHDRAW) {
-                address to = address(uint160(auxX));
-                withdrawable[to] += uint256(amount) * UNIT_WEI;
-                emit WithdrawalCredited(number, to, amount);
+                to = address(uint160(le256(publicData, i + 25)));
+            } else if (txType == FULL_EXIT && amount > 0) {
+                to = address(uint160(le256(publicData, i + 89)));
+            } else {
+                continue;
             }
+            withdrawable[to] += uint256(amount) * UNIT_WEI;
+            emit WithdrawalCredited(number, to, amount);
         }
     }
 
@@ -300,7 +344,7 @@ contract Rollup {
     function readPublicData(bytes calldata data, bytes memory vcall)
         internal
         view
-        returns (uint256 acc, uint256 depositCount)
+        returns (uint256 acc, uint256 requestCount)
     {
         if (data.length != batchSize * SLOT_BYTES) {
             revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
@@ -310,43 +354,62 @@ contract Rollup {
             uint256 slot = off / SLOT_BYTES;
             uint256 packed = packedAt(data, off);
             uint256 txType = packed & 0xff;
-            if (txType > WITHDRAW) revert MalformedPublicData(slot, BAD_TYPE);
-            // A zero word is zero in either byte order: only non-zero aux words are decoded.
+            if (txType > FULL_EXIT) revert MalformedPublicData(slot, BAD_TYPE);
+            // A zero word is zero in either byte order: only non-zero words are decoded.
             uint256 auxX = rawWord(data, off + 25);
             uint256 auxY = rawWord(data, off + 57);
+            uint256 requester = rawWord(data, off + 89);
             if (auxX != 0) auxX = le256(data, off + 25);
             if (auxY != 0) auxY = le256(data, off + 57);
-            if (auxX >= R || auxY >= R) revert MalformedPublicData(slot, NON_CANONICAL_FIELD);
+            if (requester != 0) requester = le256(data, off + 89);
+            if (auxX >= R || auxY >= R || requester >= R) {
+                revert MalformedPublicData(slot, NON_CANONICAL_FIELD);
+            }
             bool canonical;
             if (txType == NOOP) {
-                canonical = packed == 0 && auxX == 0 && auxY == 0;
+                canonical = packed == 0 && auxX == 0 && auxY == 0 && requester == 0;
             } else if (txType == TRANSFER) {
-                canonical = auxX == 0 && auxY == 0;
+                canonical = auxX == 0 && auxY == 0 && requester == 0;
             } else if (txType == DEPOSIT) {
-                // from (bits 8..40) and fee (bits 136..200) are zero.
-                canonical = (packed >> 8) & 0xffffffff == 0 && packed >> 136 == 0;
-                depositCount++;
-            } else {
+                // from (bits 8..40) and fee (bits 136..200) are zero; the payer fits 160 bits.
+                canonical = (packed >> 8) & 0xffffffff == 0 && packed >> 136 == 0 && requester < (1 << 160);
+                requestCount++;
+            } else if (txType == WITHDRAW) {
                 // to (bits 40..72) is zero; the address fits 160 bits.
-                canonical = (packed >> 40) & 0xffffffff == 0 && auxY == 0 && auxX < (1 << 160);
+                canonical = (packed >> 40) & 0xffffffff == 0 && auxY == 0 && requester == 0 && auxX < (1 << 160);
+            } else {
+                // A full exit: to and fee are zero, no aux, the requester fits 160 bits.
+                canonical = (packed >> 40) & 0xffffffff == 0 && packed >> 136 == 0 && auxX == 0 && auxY == 0
+                    && requester < (1 << 160);
+                requestCount++;
             }
             if (!canonical) revert MalformedPublicData(slot, NON_CANONICAL_SLOT);
             setWord(vcall, 11 + slot, packed);
-            if (txType >= DEPOSIT) acc = PoseidonT4.hash([acc, auxX, auxY]);
+            if (txType >= DEPOSIT) acc = PoseidonT5.hash([acc, auxX, auxY, requester]);
         }
     }
 
-    /// Checks the deposit slots against the queue from `head`, in order: same key, same amount
-    /// (the key enters the aux chain and the amount the slot's packed input, so the proof is
-    /// about the queued deposits).
-    function checkDeposits(bytes calldata data, uint64 head, uint256 depositCount) internal view {
-        if (depositCount > depositTail - head) revert DepositsMismatch(type(uint256).max);
+    /// Checks the deposit and full-exit slots against the queue from `head`, in order: a deposit
+    /// has the queued key, amount and payer, a full exit the queued account and requester (its
+    /// amount is the circuit's: the owner's whole balance, or 0). The key and address enter the
+    /// aux chain and the rest the slot's packed input, so the proof is about the queued requests.
+    function checkQueue(bytes calldata data, uint64 head, uint256 requestCount) internal view {
+        if (requestCount > queueTail - head) revert QueueMismatch(type(uint256).max);
         uint256 k = 0;
-        for (uint256 off = 0; off < data.length && k < depositCount; off += SLOT_BYTES) {
-            if (uint8(data[off]) != DEPOSIT) continue;
-            (, , , uint64 amount, , uint256 auxX, uint256 auxY) = readSlot(data, off);
-            QueuedDeposit storage q = deposits[head + uint64(k)];
-            if (auxX != q.pkX || auxY != q.pkY || amount != q.amount) revert DepositsMismatch(k);
+        for (uint256 off = 0; off < data.length && k < requestCount; off += SLOT_BYTES) {
+            uint256 txType = uint8(data[off]);
+            if (txType != DEPOSIT && txType != FULL_EXIT) continue;
+            QueuedRequest storage q = requests[head + uint64(k)];
+            uint256 packed = packedAt(data, off);
+            address requester = address(uint160(le256(data, off + 89)));
+            bool ok;
+            if (txType == DEPOSIT) {
+                ok = q.kind == DEPOSIT && le256(data, off + 25) == q.pkX && le256(data, off + 57) == q.pkY
+                    && uint64(packed >> 72) == q.value && requester == q.from;
+            } else {
+                ok = q.kind == FULL_EXIT && ((packed >> 8) & 0xffffffff) == q.value && requester == q.from;
+            }
+            if (!ok) revert QueueMismatch(k);
             k++;
         }
     }
@@ -369,23 +432,6 @@ contract Rollup {
     function onG1(uint256 x, uint256 y) internal pure returns (bool) {
         if (x == 0 && y == 0) return true;
         return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
-    }
-
-    /// The fields of the slot at byte `off`: the 25-byte little-endian head
-    /// (type, from u32, to u32, amount u64, fee u64) and the little-endian aux_x, aux_y.
-    function readSlot(bytes calldata data, uint256 off)
-        internal
-        pure
-        returns (uint256 txType, uint256 from, uint256 to, uint64 amount, uint256 fee, uint256 auxX, uint256 auxY)
-    {
-        uint256 packed = packedAt(data, off);
-        txType = packed & 0xff;
-        from = (packed >> 8) & 0xffffffff;
-        to = (packed >> 40) & 0xffffffff;
-        amount = uint64(packed >> 72);
-        fee = (packed >> 136) & 0xffffffffffffffff;
-        auxX = le256(data, off + 25);
-        auxY = le256(data, off + 57);
     }
 
     /// `type + from 2^8 + to 2^40 + amount 2^72 + fee 2^136`: the slot's first 25 bytes read as a

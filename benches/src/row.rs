@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{BatchOutput, State};
-use zkr_circuits::tx::{Deposit, Transfer, Tx};
+use zkr_circuits::tx::{Deposit, PriorityOp, Transfer, Tx};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::{CircuitParams, Genesis};
 use zkr_prover::groth16::{MsmEngine, PhaseTimings};
@@ -176,6 +176,7 @@ pub fn bench_genesis() -> Genesis {
     Genesis {
         chain_id: 0xbe9c,
         operator: key(0).public_key(),
+        operator_l1: Default::default(),
     }
 }
 
@@ -183,14 +184,17 @@ pub fn bench_genesis() -> Genesis {
 pub fn funded_state(params: CircuitParams) -> Result<State, BenchError> {
     let n = params.batch_size as u64 + 1;
     let mut state = State::genesis(params, &bench_genesis());
-    let deposits: Vec<Deposit> = (0..n)
-        .map(|i| Deposit {
-            pubkey: key(i).public_key(),
-            amount: 1_000_000,
+    let deposits: Vec<PriorityOp> = (0..n)
+        .map(|i| {
+            PriorityOp::Deposit(Deposit {
+                pubkey: key(i).public_key(),
+                amount: 1_000_000,
+                from: Default::default(),
+            })
         })
         .collect();
     for chunk in deposits.chunks(params.batch_size) {
-        let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        let txs: Vec<Tx> = chunk.iter().map(PriorityOp::tx).collect();
         state = state.apply_batch(&txs, chunk).map_err(sample_err)?.state;
     }
     Ok(state)

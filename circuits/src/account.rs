@@ -1,12 +1,18 @@
 //! Accounts and their leaves.
 //!
-//! An account is a public key, a `u64` balance and a `u32` nonce. Its leaf in the account tree is
-//! `Poseidon(pk.x, pk.y, balance, nonce)`; an empty slot is the leaf `0`. "Empty" is encoded as
-//! the public key `(0, 0)`, which is not a point of Baby Jubjub, together with balance and nonce
-//! zero — the circuit enforces that an empty key never carries a balance or a nonce.
+//! An account is a public key, a `u64` balance, a `u32` nonce and its owner: the L1 address that
+//! opened it (the first deposit's payer, or the operator's for account 0 at genesis). Its leaf in
+//! the account tree is `Poseidon(pk.x, pk.y, balance, nonce, owner)`; an empty slot is the leaf
+//! `0`. "Empty" is encoded as the public key `(0, 0)`, which is not a point of Baby Jubjub,
+//! together with balance, nonce and owner zero — the circuit enforces that an empty key never
+//! carries any of them.
+//!
+//! The owner is what lets a user leave without the operator: a full exit queued on L1 by the
+//! owner pays out the whole balance, whoever runs the rollup (see [`crate::tx::FullExit`]).
 
 use crate::eddsa::PublicKey;
 use crate::poseidon::hash;
+use crate::tx::L1Address;
 use crate::Fr;
 use ark_ff::{AdditiveGroup, Zero};
 use serde::{Deserialize, Serialize};
@@ -20,6 +26,8 @@ pub struct Account {
     pub balance: u64,
     /// Number of transactions this account has sent.
     pub nonce: u32,
+    /// The L1 address that opened the account: a full exit pays only to it.
+    pub owner: L1Address,
 }
 
 impl Account {
@@ -30,11 +38,12 @@ impl Account {
             pk_y: self.pubkey.y(),
             balance: Fr::from(self.balance),
             nonce: Fr::from(self.nonce),
+            owner: self.owner.to_field(),
         }
     }
 }
 
-/// A leaf as the circuit sees it: four field elements, not necessarily a well-formed account.
+/// A leaf as the circuit sees it: five field elements, not necessarily a well-formed account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AccountLeaf {
     /// Public key x (0 for an empty leaf).
@@ -45,6 +54,8 @@ pub struct AccountLeaf {
     pub balance: Fr,
     /// Nonce.
     pub nonce: Fr,
+    /// Owner (an L1 address as a field element).
+    pub owner: Fr,
 }
 
 impl AccountLeaf {
@@ -54,6 +65,7 @@ impl AccountLeaf {
         pk_y: Fr::ZERO,
         balance: Fr::ZERO,
         nonce: Fr::ZERO,
+        owner: Fr::ZERO,
     };
 
     /// Whether the key is the empty marker `(0, 0)`.
@@ -61,12 +73,12 @@ impl AccountLeaf {
         self.pk_x.is_zero() && self.pk_y.is_zero()
     }
 
-    /// The leaf hash: `0` for an empty key, else `Poseidon(pk.x, pk.y, balance, nonce)`.
+    /// The leaf hash: `0` for an empty key, else `Poseidon(pk.x, pk.y, balance, nonce, owner)`.
     pub fn hash(&self) -> Fr {
         if self.is_empty() {
             Fr::zero()
         } else {
-            hash([self.pk_x, self.pk_y, self.balance, self.nonce])
+            hash([self.pk_x, self.pk_y, self.balance, self.nonce, self.owner])
         }
     }
 }

@@ -14,6 +14,7 @@
 
 use crate::account::Account;
 use crate::eddsa::PublicKey;
+use crate::tx::L1Address;
 use serde::{Deserialize, Serialize};
 
 /// A deployment's starting point; with the circuit parameters it fixes the genesis state and
@@ -23,8 +24,10 @@ use serde::{Deserialize, Serialize};
 pub struct Genesis {
     /// The deployment's chain id, bound into every signed message.
     pub chain_id: u64,
-    /// The operator's L2 key: owner of account [`crate::params::OPERATOR_INDEX`] from genesis.
+    /// The operator's L2 key: the key of account [`crate::params::OPERATOR_INDEX`] from genesis.
     pub operator: PublicKey,
+    /// The operator's L1 address: the owner of that account (where a full exit of it pays).
+    pub operator_l1: L1Address,
 }
 
 impl Genesis {
@@ -34,6 +37,7 @@ impl Genesis {
             pubkey: self.operator,
             balance: 0,
             nonce: 0,
+            owner: self.operator_l1,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! ```text
 //! inputs    = [old_root, new_root, aux_chain, packed_0, …, packed_{B−1}]      (3 + B elements)
 //! packed_i  = type + from·2^8 + to·2^40 + amount·2^72 + fee·2^136            (slot i, < 2^200)
-//! aux_chain = fold(chain_id, slot ↦ Poseidon(acc, aux_x, aux_y))  (deposit and withdrawal slots)
+//! aux_chain = fold(chain_id, slot ↦ Poseidon(acc, aux_x, aux_y, requester))
+//!             (deposit, withdrawal and full-exit slots)
 //! ```
 //!
 //! The L1 recomputes every input from what it holds (its current root, its chain id, the deposit
@@ -21,11 +22,11 @@
 //! (≈ 6,150 gas on an EVM) and costs the circuit one constraint; a Poseidon hash costs the
 //! circuit ≈ 250 constraints but an EVM ≈ 18,000–51,000 gas. So the per-slot data that every slot
 //! has — the packed element, 200 bits, one field element — is a public input of its own, and
-//! only the two field elements a deposit or a withdrawal adds (the deposit's L2 key, the
-//! withdrawal's L1 address) are hashed, into a chain that transfers and noops do not touch. A
-//! transfer then costs the L1 one public input, not a Poseidon hash. A deposit's amount and
-//! receiver are in its packed element; its key is in the chain; the L1 checks both against its
-//! queue.
+//! only the field elements a deposit, a withdrawal or a full exit adds (the deposit's L2 key and
+//! payer, the withdrawal's L1 address, the full exit's requester) are hashed, into a chain that
+//! transfers and noops do not touch. A transfer then costs the L1 one public input, not a
+//! Poseidon hash. A deposit's amount and receiver, a full exit's account, are in the packed
+//! element; the key, payer and requester in the chain; the L1 checks them against its queue.
 
 use crate::poseidon::hash;
 use crate::tx::{SlotData, TxType};
@@ -42,12 +43,13 @@ pub fn num_inputs(batch_size: usize) -> usize {
 
 /// Whether a slot of this type enters the aux chain (its aux fields carry L1 data).
 pub fn enters_aux_chain(t: TxType) -> bool {
-    matches!(t, TxType::Deposit | TxType::Withdraw)
+    matches!(t, TxType::Deposit | TxType::Withdraw | TxType::FullExit)
 }
 
-/// One step of the aux chain, on a deposit's key or a withdrawal's address (and 0).
-pub fn aux_step(acc: Fr, aux_x: Fr, aux_y: Fr) -> Fr {
-    hash([acc, aux_x, aux_y])
+/// One step of the aux chain, on a slot's L1 data: a deposit's key and payer, a withdrawal's
+/// address, a full exit's requester (the unused fields are 0).
+pub fn aux_step(acc: Fr, aux_x: Fr, aux_y: Fr, requester: Fr) -> Fr {
+    hash([acc, aux_x, aux_y, requester])
 }
 
 /// The aux chain of a batch's public data on the deployment `chain_id`.
@@ -55,7 +57,9 @@ pub fn aux_chain(chain_id: u64, slots: &[SlotData]) -> Fr {
     slots
         .iter()
         .filter(|s| enters_aux_chain(s.tx_type))
-        .fold(Fr::from(chain_id), |acc, s| aux_step(acc, s.aux_x, s.aux_y))
+        .fold(Fr::from(chain_id), |acc, s| {
+            aux_step(acc, s.aux_x, s.aux_y, s.requester)
+        })
 }
 
 /// The values a batch proof is verified against.

@@ -1,7 +1,7 @@
 //! The rollup state and its pure, checked state transition.
 //!
 //! [`State::apply_batch`] is a pure function: it takes a state, a list of transactions and a view
-//! of the L1 deposit queue, and returns the next state, the public data, the public inputs and
+//! of the L1 priority queue (deposits and full exits), and returns the next state, the public data, the public inputs and
 //! the full circuit witness — or a typed [`TransitionError`] naming the first invalid
 //! transaction. The input state is never modified. The batch circuit mirrors it rule by rule.
 
@@ -11,7 +11,7 @@ use crate::genesis::Genesis;
 use crate::merkle::{MerkleError, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::public::PublicInputs;
-use crate::tx::{Deposit, L1Address, SlotData, Tx, TxType};
+use crate::tx::{L1Address, PriorityOp, SlotData, Tx, TxType};
 use crate::witness::{BatchWitness, SlotTx, WitnessBuilder};
 use crate::Fr;
 use ark_ff::Zero;
@@ -100,13 +100,13 @@ pub enum TransitionError {
         /// Slot.
         slot: usize,
     },
-    /// A deposit that is not the next one in the L1 queue.
-    #[error("slot {slot}: deposit is not the next one in the L1 queue (expected {expected:?})")]
-    DepositOutOfOrder {
+    /// A deposit or full exit that is not the next request of the L1 queue.
+    #[error("slot {slot}: not the next request of the L1 queue (expected {expected:?})")]
+    PriorityOutOfOrder {
         /// Slot.
         slot: usize,
-        /// The queue's next deposit, if any.
-        expected: Option<Deposit>,
+        /// The queue's next request, if any.
+        expected: Option<PriorityOp>,
     },
     /// No free index is left for a new account.
     #[error("slot {slot}: the account tree is full")]
@@ -186,9 +186,9 @@ pub struct BatchOutput {
     pub public_data: Vec<SlotData>,
     /// The proof's public inputs.
     pub public: PublicInputs,
-    /// How many deposits of the queue the batch consumed.
-    pub deposits_consumed: usize,
-    /// Withdrawals the L1 credits once the batch is verified.
+    /// How many requests of the L1 priority queue (deposits, full exits) the batch consumed.
+    pub priority_consumed: usize,
+    /// What the L1 credits once the batch is verified: withdrawals and full exits paid.
     pub withdrawals: Vec<(L1Address, u64)>,
     /// Fees credited to the operator.
     pub fees: u64,
@@ -322,12 +322,13 @@ impl State {
     }
 
     /// Applies a batch: validates every transaction in order, pads with noops, credits fees,
-    /// and returns the next state with its witness. `deposit_queue` is the L1's queue of
-    /// pending deposits, oldest first; deposit transactions must consume it in order.
+    /// and returns the next state with its witness. `queue` is the L1's priority queue (pending
+    /// deposits and full exits), oldest first; deposit and full-exit transactions must consume
+    /// it in order.
     pub fn apply_batch(
         &self,
         txs: &[Tx],
-        deposit_queue: &[Deposit],
+        queue: &[PriorityOp],
     ) -> Result<BatchOutput, TransitionError> {
         let p = self.params;
         if txs.len() > p.batch_size {
@@ -341,7 +342,7 @@ impl State {
             self.accounts.iter().map(|(i, a)| (*i, a.leaf())).collect();
         let mut builder = WitnessBuilder::new(p, self.chain_id, self.tree.clone(), leaves);
         let mut public_data = Vec::with_capacity(p.batch_size);
-        let mut deposits_consumed = 0;
+        let mut priority_consumed = 0;
         let mut withdrawals = Vec::new();
         let mut fees: u64 = 0;
 
@@ -357,6 +358,16 @@ impl State {
                     Ok(())
                 }
             };
+            if let Some(op) = tx.priority_op() {
+                let expected = queue.get(priority_consumed);
+                if expected != Some(&op) {
+                    return Err(TransitionError::PriorityOutOfOrder {
+                        slot,
+                        expected: expected.copied(),
+                    });
+                }
+                priority_consumed += 1;
+            }
             let (data, slot_tx) = match tx {
                 Tx::Noop => (SlotData::NOOP, SlotTx::noop()),
                 Tx::Transfer(t) => {
@@ -387,6 +398,7 @@ impl State {
                         fee: t.fee,
                         aux_x: Fr::zero(),
                         aux_y: Fr::zero(),
+                        requester: Fr::zero(),
                     };
                     (data, SlotTx::transfer(t))
                 }
@@ -414,18 +426,35 @@ impl State {
                         fee: w.fee,
                         aux_x: w.l1_address.to_field(),
                         aux_y: Fr::zero(),
+                        requester: Fr::zero(),
                     };
                     (data, SlotTx::withdraw(w))
                 }
-                Tx::Deposit(d) => {
-                    let expected = deposit_queue.get(deposits_consumed);
-                    if expected != Some(d) {
-                        return Err(TransitionError::DepositOutOfOrder {
-                            slot,
-                            expected: expected.copied(),
-                        });
+                Tx::FullExit(f) => {
+                    in_range(f.account)?;
+                    let amount = match next.accounts.get(&f.account) {
+                        Some(a) if a.owner == f.requester => a.balance,
+                        _ => 0,
+                    };
+                    if amount > 0 {
+                        let mut a = next.accounts[&f.account];
+                        a.balance = 0;
+                        next.set(f.account, a)?;
+                        withdrawals.push((f.requester, amount));
                     }
-                    deposits_consumed += 1;
+                    let data = SlotData {
+                        tx_type: TxType::FullExit,
+                        from: f.account,
+                        to: 0,
+                        amount,
+                        fee: 0,
+                        aux_x: Fr::zero(),
+                        aux_y: Fr::zero(),
+                        requester: f.requester.to_field(),
+                    };
+                    (data, SlotTx::full_exit(f, amount))
+                }
+                Tx::Deposit(d) => {
                     let index = next
                         .deposit_index(&d.pubkey, d.amount)
                         .ok_or(TransitionError::TreeFull { slot })?;
@@ -433,6 +462,7 @@ impl State {
                         pubkey: d.pubkey,
                         balance: 0,
                         nonce: 0,
+                        owner: d.from,
                     });
                     account.balance = account
                         .balance
@@ -447,6 +477,7 @@ impl State {
                         fee: 0,
                         aux_x: d.pubkey.x(),
                         aux_y: d.pubkey.y(),
+                        requester: d.from.to_field(),
                     };
                     (data, SlotTx::deposit(d, index))
                 }
@@ -470,7 +501,7 @@ impl State {
             witness,
             public_data,
             public,
-            deposits_consumed,
+            priority_consumed,
             withdrawals,
             fees,
         })
@@ -491,10 +522,16 @@ impl State {
                     let pubkey = PublicKey::from_coordinates(d.aux_x, d.aux_y).map_err(|e| {
                         TransitionError::Internal(format!("slot {slot}: deposit key: {e}"))
                     })?;
+                    let owner = L1Address::from_field(&d.requester).ok_or_else(|| {
+                        TransitionError::Internal(format!(
+                            "slot {slot}: the deposit's payer is not an L1 address"
+                        ))
+                    })?;
                     let mut a = next.accounts.get(&d.to).copied().unwrap_or(Account {
                         pubkey,
                         balance: 0,
                         nonce: 0,
+                        owner,
                     });
                     if a.pubkey != pubkey {
                         return Err(TransitionError::Internal(format!(
@@ -506,6 +543,25 @@ impl State {
                         .checked_add(d.amount)
                         .ok_or(TransitionError::BalanceOverflow { slot, index: d.to })?;
                     next.set(d.to, a)?;
+                }
+                TxType::FullExit => {
+                    if d.amount > 0 {
+                        let mut a =
+                            *next
+                                .accounts
+                                .get(&d.from)
+                                .ok_or(TransitionError::UnknownAccount {
+                                    slot,
+                                    index: d.from,
+                                })?;
+                        if a.balance != d.amount || a.owner.to_field() != d.requester {
+                            return Err(TransitionError::Internal(format!(
+                                "slot {slot}: a full exit pays the owner's whole balance"
+                            )));
+                        }
+                        a.balance = 0;
+                        next.set(d.from, a)?;
+                    }
                 }
                 TxType::Transfer | TxType::Withdraw => {
                     let mut a =

@@ -6,17 +6,22 @@
 //! | transfer | 1 | by the sender | `from -= amount + fee`, `to += amount`, sender nonce + 1 |
 //! | deposit | 2 | no (from the L1 queue) | `to += amount`; creates the account if `to` is empty |
 //! | withdraw | 3 | by the sender | `from -= amount + fee`, sender nonce + 1; the L1 credits `amount` to an L1 address |
+//! | full exit | 4 | no (from the L1 queue) | when the requester owns `from`: `amount` = its whole balance, which the L1 credits to the requester; otherwise `amount` = 0 and nothing changes |
 //!
 //! Fees of a batch are summed and credited once, at the end of the batch, to the operator's
 //! account ([`crate::params::OPERATOR_INDEX`]).
 //!
-//! ## Public data (per slot, fixed size, 89 bytes)
+//! Deposits and full exits are *priority requests*: queued on L1 by an L1 account, in one queue,
+//! and consumed by batches strictly in queue order ([`PriorityOp`]).
+//!
+//! ## Public data (per slot, fixed size, 121 bytes)
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 0..25 | `packed = type + from·2^8 + to·2^40 + amount·2^72 + fee·2^136`, little-endian |
 //! | 25..57 | `aux_x`: deposit key x, or withdrawal L1 address, else 0 (little-endian) |
 //! | 57..89 | `aux_y`: deposit key y, else 0 (little-endian) |
+//! | 89..121 | `requester`: the L1 address that queued a deposit (the owner of an account it opens) or a full exit, else 0 (little-endian) |
 //!
 //! This is enough to rebuild the state without any signature: deposits carry the key and the
 //! index chosen for it, transfers and withdrawals carry indices, amounts and fees, and every
@@ -39,7 +44,7 @@ use std::fmt;
 
 /// The four slot types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum TxType {
     /// Padding.
@@ -50,15 +55,18 @@ pub enum TxType {
     Deposit = 2,
     /// L2 → L1 withdrawal.
     Withdraw = 3,
+    /// A full exit queued on L1 by the account's owner.
+    FullExit = 4,
 }
 
 impl TxType {
     /// All types, in code order.
-    pub const ALL: [TxType; 4] = [
+    pub const ALL: [TxType; 5] = [
         TxType::Noop,
         TxType::Transfer,
         TxType::Deposit,
         TxType::Withdraw,
+        TxType::FullExit,
     ];
 
     /// The type for a code byte.
@@ -73,6 +81,7 @@ impl TxType {
             TxType::Transfer => "transfer",
             TxType::Deposit => "deposit",
             TxType::Withdraw => "withdraw",
+            TxType::FullExit => "full_exit",
         }
     }
 }
@@ -280,7 +289,8 @@ impl Withdraw {
     }
 }
 
-/// A deposit from the L1 queue: credit `amount` to the account of `pubkey` (created if needed).
+/// A deposit from the L1 queue: credit `amount` to the account of `pubkey` (created if needed,
+/// owned by `from`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deposit {
@@ -288,20 +298,77 @@ pub struct Deposit {
     pub pubkey: PublicKey,
     /// Amount.
     pub amount: u64,
+    /// The L1 account that paid: the owner of the account the deposit opens (a deposit into an
+    /// existing account leaves its owner as it was).
+    pub from: L1Address,
+}
+
+/// A full exit from the L1 queue: `requester` asks for the whole balance of account `account`
+/// on L1. It is paid only if `requester` owns the account; otherwise the request is consumed
+/// and changes nothing (a request for someone else's account never blocks the queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FullExit {
+    /// The account to empty.
+    pub account: u64,
+    /// The L1 address that queued the request (and is paid, if it owns the account).
+    pub requester: L1Address,
+}
+
+/// A request of the L1's priority queue: the batches consume them in queue order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PriorityOp {
+    /// A deposit.
+    Deposit(Deposit),
+    /// A full exit.
+    FullExit(FullExit),
+}
+
+impl From<Deposit> for PriorityOp {
+    fn from(d: Deposit) -> Self {
+        PriorityOp::Deposit(d)
+    }
+}
+
+impl From<FullExit> for PriorityOp {
+    fn from(f: FullExit) -> Self {
+        PriorityOp::FullExit(f)
+    }
+}
+
+impl PriorityOp {
+    /// The batch transaction that consumes this request.
+    pub fn tx(&self) -> Tx {
+        match self {
+            PriorityOp::Deposit(d) => Tx::Deposit(*d),
+            PriorityOp::FullExit(f) => Tx::FullExit(*f),
+        }
+    }
+
+    /// The L1 address that queued it.
+    pub fn requester(&self) -> L1Address {
+        match self {
+            PriorityOp::Deposit(d) => d.from,
+            PriorityOp::FullExit(f) => f.requester,
+        }
+    }
 }
 
 /// One transaction of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Tx {
     /// Padding.
     Noop,
     /// L2 transfer.
     Transfer(Transfer),
-    /// The next deposit of the L1 queue.
+    /// The next request of the L1 queue, a deposit.
     Deposit(Deposit),
     /// Withdrawal to L1.
     Withdraw(Withdraw),
+    /// The next request of the L1 queue, a full exit.
+    FullExit(FullExit),
 }
 
 impl Tx {
@@ -312,12 +379,22 @@ impl Tx {
             Tx::Transfer(_) => TxType::Transfer,
             Tx::Deposit(_) => TxType::Deposit,
             Tx::Withdraw(_) => TxType::Withdraw,
+            Tx::FullExit(_) => TxType::FullExit,
+        }
+    }
+
+    /// The priority request this transaction consumes, if any.
+    pub fn priority_op(&self) -> Option<PriorityOp> {
+        match self {
+            Tx::Deposit(d) => Some(PriorityOp::Deposit(*d)),
+            Tx::FullExit(f) => Some(PriorityOp::FullExit(*f)),
+            _ => None,
         }
     }
 }
 
 /// Size of one slot's public data in bytes.
-pub const SLOT_BYTES: usize = 89;
+pub const SLOT_BYTES: usize = 121;
 
 /// One slot's public data (see the module docs for the encoding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,6 +413,8 @@ pub struct SlotData {
     pub aux_x: Fr,
     /// Deposit key y.
     pub aux_y: Fr,
+    /// The L1 address that queued a deposit or a full exit (else 0).
+    pub requester: Fr,
 }
 
 /// Public data that cannot be decoded.
@@ -386,6 +465,7 @@ impl SlotData {
         fee: 0,
         aux_x: Fr::ZERO,
         aux_y: Fr::ZERO,
+        requester: Fr::ZERO,
     };
 
     /// The packed first field element.
@@ -403,6 +483,7 @@ impl SlotData {
         out[17..25].copy_from_slice(&self.fee.to_le_bytes());
         out[25..57].copy_from_slice(&fr_to_bytes(&self.aux_x));
         out[57..89].copy_from_slice(&fr_to_bytes(&self.aux_y));
+        out[89..121].copy_from_slice(&fr_to_bytes(&self.requester));
         out
     }
 
@@ -426,6 +507,7 @@ impl SlotData {
             fee: u64_at(17),
             aux_x: field(25)?,
             aux_y: field(57)?,
+            requester: field(89)?,
         };
         if !d.is_canonical() {
             return Err(PublicDataError::NonCanonical { slot, tx_type });
@@ -433,14 +515,24 @@ impl SlotData {
         Ok(d)
     }
 
-    /// The per-type zero fields the circuit enforces.
+    /// The per-type zero fields the circuit enforces, and addresses below 2^160.
     pub fn is_canonical(&self) -> bool {
         let z = |x: &Fr| x.is_zero();
+        let address = |x: &Fr| fits_in_bits(x, 160);
         match self.tx_type {
             TxType::Noop => *self == SlotData::NOOP,
-            TxType::Transfer => z(&self.aux_x) && z(&self.aux_y),
-            TxType::Deposit => self.from == 0 && self.fee == 0,
-            TxType::Withdraw => self.to == 0 && z(&self.aux_y) && fits_in_bits(&self.aux_x, 160),
+            TxType::Transfer => z(&self.aux_x) && z(&self.aux_y) && z(&self.requester),
+            TxType::Deposit => self.from == 0 && self.fee == 0 && address(&self.requester),
+            TxType::Withdraw => {
+                self.to == 0 && z(&self.aux_y) && z(&self.requester) && address(&self.aux_x)
+            }
+            TxType::FullExit => {
+                self.to == 0
+                    && self.fee == 0
+                    && z(&self.aux_x)
+                    && z(&self.aux_y)
+                    && address(&self.requester)
+            }
         }
     }
 }
@@ -479,6 +571,7 @@ mod tests {
                 fee: 9,
                 aux_x: Fr::zero(),
                 aux_y: Fr::zero(),
+                requester: Fr::zero(),
             },
             SlotData {
                 tx_type: TxType::Deposit,
@@ -488,6 +581,7 @@ mod tests {
                 fee: 0,
                 aux_x: pk.x(),
                 aux_y: pk.y(),
+                requester: L1Address([0xcd; 20]).to_field(),
             },
             SlotData {
                 tx_type: TxType::Withdraw,
@@ -497,10 +591,21 @@ mod tests {
                 fee: 1,
                 aux_x: L1Address([0xab; 20]).to_field(),
                 aux_y: Fr::zero(),
+                requester: Fr::zero(),
+            },
+            SlotData {
+                tx_type: TxType::FullExit,
+                from: 4,
+                to: 0,
+                amount: 77,
+                fee: 0,
+                aux_x: Fr::zero(),
+                aux_y: Fr::zero(),
+                requester: L1Address([0xef; 20]).to_field(),
             },
         ];
         let bytes = encode_public_data(&slots);
-        assert_eq!(bytes.len(), 4 * SLOT_BYTES);
+        assert_eq!(bytes.len(), 5 * SLOT_BYTES);
         assert_eq!(decode_public_data(&bytes).unwrap(), slots);
         // Packed value matches the byte layout of the first 25 bytes.
         for s in &slots {
@@ -513,6 +618,19 @@ mod tests {
             decode_public_data(&bad),
             Err(PublicDataError::BadType { .. })
         ));
+        // A requester that is not an L1 address, a full exit with a fee, a transfer with a
+        // requester: not canonical.
+        for (slot, at, byte) in [(2usize, 89 + 20, 1u8), (4, 17, 1), (1, 89, 1)] {
+            let mut bad = bytes.clone();
+            bad[slot * SLOT_BYTES + at] = byte;
+            assert!(
+                matches!(
+                    decode_public_data(&bad),
+                    Err(PublicDataError::NonCanonical { .. })
+                ),
+                "slot {slot} byte {at}"
+            );
+        }
         let mut bad = bytes.clone();
         bad[1] = 1; // a noop with a sender
         assert!(matches!(

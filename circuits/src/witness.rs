@@ -12,7 +12,7 @@ use crate::eddsa::SignatureWitness;
 use crate::merkle::{MerkleError, PathWitness, SparseMerkleTree};
 use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::public::{aux_step, enters_aux_chain, PublicInputs};
-use crate::tx::{pack_raw, Deposit, Transfer, TxType, Withdraw};
+use crate::tx::{pack_raw, Deposit, FullExit, Transfer, TxType, Withdraw};
 use crate::Fr;
 use ark_ff::{One, Zero};
 use std::collections::HashMap;
@@ -45,6 +45,8 @@ pub struct SlotTx {
     pub aux_x: Fr,
     /// Deposit key y.
     pub aux_y: Fr,
+    /// The L1 address that queued a deposit or a full exit.
+    pub requester: Fr,
     /// Signature (placeholder for unsigned types).
     pub signature: SignatureWitness,
 }
@@ -61,6 +63,7 @@ impl SlotTx {
             nonce: Fr::zero(),
             aux_x: Fr::zero(),
             aux_y: Fr::zero(),
+            requester: Fr::zero(),
             signature: SignatureWitness::unused(),
         }
     }
@@ -76,6 +79,7 @@ impl SlotTx {
             nonce: Fr::from(t.nonce),
             aux_x: Fr::zero(),
             aux_y: Fr::zero(),
+            requester: Fr::zero(),
             signature: (&t.signature).into(),
         }
     }
@@ -91,6 +95,7 @@ impl SlotTx {
             nonce: Fr::from(w.nonce),
             aux_x: w.l1_address.to_field(),
             aux_y: Fr::zero(),
+            requester: Fr::zero(),
             signature: (&w.signature).into(),
         }
     }
@@ -106,6 +111,24 @@ impl SlotTx {
             nonce: Fr::zero(),
             aux_x: d.pubkey.x(),
             aux_y: d.pubkey.y(),
+            requester: d.from.to_field(),
+            signature: SignatureWitness::unused(),
+        }
+    }
+
+    /// The slot for a full exit paying `amount` (the account's balance when the requester owns
+    /// it, else 0).
+    pub fn full_exit(f: &FullExit, amount: u64) -> Self {
+        Self {
+            tx_type: TxType::FullExit,
+            from: f.account,
+            to: 0,
+            amount: Fr::from(amount),
+            fee: Fr::zero(),
+            nonce: Fr::zero(),
+            aux_x: Fr::zero(),
+            aux_y: Fr::zero(),
+            requester: f.requester.to_field(),
             signature: SignatureWitness::unused(),
         }
     }
@@ -128,8 +151,14 @@ impl SlotTx {
 }
 
 /// The rule-following effect on the sender: `balance -= amount + fee` and `nonce += 1` for
-/// transfers and withdrawals; nothing otherwise.
+/// transfers and withdrawals; `balance -= amount` for a full exit; nothing otherwise.
 pub fn sender_effect(tx: &SlotTx, leaf: AccountLeaf) -> AccountLeaf {
+    if tx.tx_type == TxType::FullExit {
+        return AccountLeaf {
+            balance: leaf.balance - tx.amount,
+            ..leaf
+        };
+    }
     if !tx.sends() {
         return leaf;
     }
@@ -141,7 +170,7 @@ pub fn sender_effect(tx: &SlotTx, leaf: AccountLeaf) -> AccountLeaf {
 }
 
 /// The rule-following effect on the receiver: `balance += amount` for transfers and deposits,
-/// and a deposit writes its key (creating the account when the leaf was empty).
+/// and a deposit writes its key, and its payer as the owner when it creates the account.
 pub fn receiver_effect(tx: &SlotTx, leaf: AccountLeaf) -> AccountLeaf {
     match tx.tx_type {
         TxType::Transfer => AccountLeaf {
@@ -153,8 +182,13 @@ pub fn receiver_effect(tx: &SlotTx, leaf: AccountLeaf) -> AccountLeaf {
             pk_y: tx.aux_y,
             balance: leaf.balance + tx.amount,
             nonce: leaf.nonce,
+            owner: if leaf.is_empty() {
+                tx.requester
+            } else {
+                leaf.owner
+            },
         },
-        TxType::Noop | TxType::Withdraw => leaf,
+        TxType::Noop | TxType::Withdraw | TxType::FullExit => leaf,
     }
 }
 
@@ -177,6 +211,8 @@ pub struct SlotWitness {
     pub aux_x: Fr,
     /// Deposit key y.
     pub aux_y: Fr,
+    /// The L1 address that queued a deposit or a full exit.
+    pub requester: Fr,
     /// Signature.
     pub signature: SignatureWitness,
     /// The sender's leaf and path before the slot.
@@ -293,7 +329,7 @@ impl WitnessBuilder {
         let r = self.update(tx.to, |l| receiver(&tx, l))?;
         self.packed.push(tx.packed());
         if enters_aux_chain(tx.tx_type) {
-            self.aux_chain = aux_step(self.aux_chain, tx.aux_x, tx.aux_y);
+            self.aux_chain = aux_step(self.aux_chain, tx.aux_x, tx.aux_y, tx.requester);
         }
         self.fee_total += tx.fee;
         self.slots.push(SlotWitness {
@@ -305,6 +341,7 @@ impl WitnessBuilder {
             nonce: tx.nonce,
             aux_x: tx.aux_x,
             aux_y: tx.aux_y,
+            requester: tx.requester,
             signature: tx.signature,
             sender: s,
             receiver: r,

@@ -1,14 +1,16 @@
-//! Valid batches: random mixes of all four types satisfy the circuit, and the circuit's new
+//! Valid batches: random mixes of all five types satisfy the circuit, and the circuit's new
 //! root is the native one.
 
 mod common;
 
+use ark_ff::Zero;
 use common::*;
 use proptest::prelude::*;
 use zkr_circuits::circuit::BatchCircuit;
 use zkr_circuits::public::PublicInputs;
 use zkr_circuits::state::TransitionError;
-use zkr_circuits::tx::{Deposit, L1Address, Tx};
+use zkr_circuits::tx::{Deposit, FullExit, L1Address, PriorityOp, Tx, TxType};
+use zkr_circuits::Fr;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -27,6 +29,10 @@ enum Op {
         key: u8,
         amount: u64,
     },
+    FullExit {
+        account: u64,
+        by_owner: bool,
+    },
     Noop,
 }
 
@@ -37,6 +43,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (1u64..5, 0u64..5, 0u64..=100, 0u64..3).prop_map(|(from, to, amount_pct, fee)| Op::Transfer { from, to, amount_pct, fee }),
         2 => (1u64..5, 0u64..=100, 0u64..3).prop_map(|(from, amount_pct, fee)| Op::Withdraw { from, amount_pct, fee }),
         2 => (0u8..8, 0u64..1000).prop_map(|(key, amount)| Op::Deposit { key, amount }),
+        // Accounts 1..5 are owned by DEPOSITOR, 0 by the operator, 6 and 7 are empty.
+        1 => (0u64..8, any::<bool>()).prop_map(|(account, by_owner)| Op::FullExit { account, by_owner }),
         1 => Just(Op::Noop),
     ]
 }
@@ -63,14 +71,20 @@ proptest! {
                     Tx::Withdraw(withdraw(&state, from, (bal - fee) * amount_pct / 100, fee, L1Address([from as u8; 20])))
                 }
                 Op::Deposit { key: k, amount } => {
-                    let d = Deposit { pubkey: key(k).public_key(), amount };
-                    queue.push(d);
+                    let d = Deposit { pubkey: key(k).public_key(), amount, from: DEPOSITOR };
+                    queue.push(PriorityOp::Deposit(d));
                     Tx::Deposit(d)
+                }
+                Op::FullExit { account, by_owner } => {
+                    let requester = if by_owner { DEPOSITOR } else { L1Address([0x99; 20]) };
+                    let f = FullExit { account, requester };
+                    queue.push(PriorityOp::FullExit(f));
+                    Tx::FullExit(f)
                 }
                 Op::Noop => Tx::Noop,
             };
             // Advance the running state by this one transaction (its own single-slot view).
-            let own_deposit: Vec<Deposit> = match tx { Tx::Deposit(d) => vec![d], _ => vec![] };
+            let own_deposit: Vec<PriorityOp> = tx.priority_op().into_iter().collect();
             state = state.apply_batch(&[tx], &own_deposit).unwrap().state;
             txs.push(tx);
         }
@@ -85,18 +99,24 @@ proptest! {
             &out.public,
             &PublicInputs::from_public_data(CHAIN, start.root(), out.state.root(), &out.public_data)
         );
-        // The deposit slots carry the queued deposits, in order.
-        let deposits: Vec<_> = out
+        // The deposit and full-exit slots carry the queued requests, in order.
+        let requests: Vec<_> = out
             .public_data
             .iter()
-            .filter(|s| s.tx_type == zkr_circuits::tx::TxType::Deposit)
-            .map(|s| (s.aux_x, s.aux_y, s.amount))
+            .filter(|s| matches!(s.tx_type, TxType::Deposit | TxType::FullExit))
+            .map(|s| match s.tx_type {
+                TxType::Deposit => (s.aux_x, s.aux_y, s.amount, s.requester),
+                _ => (Fr::from(s.from), Fr::zero(), 0, s.requester),
+            })
             .collect();
-        let queued: Vec<_> = queue[..out.deposits_consumed]
+        let queued: Vec<_> = queue[..out.priority_consumed]
             .iter()
-            .map(|d| (d.pubkey.x(), d.pubkey.y(), d.amount))
+            .map(|q| match q {
+                PriorityOp::Deposit(d) => (d.pubkey.x(), d.pubkey.y(), d.amount, d.from.to_field()),
+                PriorityOp::FullExit(f) => (Fr::from(f.account), Fr::zero(), 0, f.requester.to_field()),
+            })
             .collect();
-        prop_assert_eq!(deposits, queued);
+        prop_assert_eq!(requests, queued);
         // Anyone can rebuild the state from the public data alone.
         prop_assert_eq!(start.replay(&out.public_data).unwrap().root(), out.state.root());
     }
@@ -156,7 +176,7 @@ fn native_transition_refuses_invalid_transactions_with_typed_errors() {
     let p = params();
     let state = funded(p, &[10, 100, 100]);
     let t = transfer(&state, 1, 2, 5, 1);
-    let err = |txs: &[Tx], q: &[Deposit]| state.apply_batch(txs, q).unwrap_err();
+    let err = |txs: &[Tx], q: &[PriorityOp]| state.apply_batch(txs, q).unwrap_err();
 
     let mut forged = t;
     forged.amount = 6;
@@ -192,18 +212,20 @@ fn native_transition_refuses_invalid_transactions_with_typed_errors() {
     let d1 = Deposit {
         pubkey: key(5).public_key(),
         amount: 1,
+        from: DEPOSITOR,
     };
     let d2 = Deposit {
         pubkey: key(6).public_key(),
         amount: 2,
+        from: DEPOSITOR,
     };
     assert!(matches!(
-        err(&[Tx::Deposit(d2)], &[d1, d2]),
-        TransitionError::DepositOutOfOrder { slot: 0, .. }
+        err(&[Tx::Deposit(d2)], &[d1.into(), d2.into()]),
+        TransitionError::PriorityOutOfOrder { slot: 0, .. }
     ));
     assert!(matches!(
         err(&[Tx::Deposit(d1)], &[]),
-        TransitionError::DepositOutOfOrder { .. }
+        TransitionError::PriorityOutOfOrder { .. }
     ));
 
     let rich = funded(p, &[10, u64::MAX, 100]);
@@ -223,8 +245,9 @@ fn deposits_top_up_existing_accounts_by_key() {
     let d = Deposit {
         pubkey: key(1).public_key(),
         amount: 5,
+        from: DEPOSITOR,
     };
-    let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
+    let out = state.apply_batch(&[Tx::Deposit(d)], &[d.into()]).unwrap();
     assert_eq!(out.state.account(1).unwrap().balance, 105);
     assert_eq!(out.public_data[0].to, 1);
     assert!(check(&out.witness).satisfied);
@@ -247,18 +270,18 @@ fn transfer_constraint_budget_at_2_pow_24_accounts() {
         per_transfer <= 20_000,
         "{per_transfer} constraints per transfer"
     );
-    assert_eq!(per_transfer, 19_462, "update README.md if this changes");
     let c = &r.constraints.per_slot_components;
+    assert_eq!(per_transfer, 19_607, "update README.md if this changes");
     assert_eq!(
         c["merkle_paths"], 13_300,
         "update README.md if this changes"
     );
     assert_eq!(c["signature"], 4_202, "update README.md if this changes");
-    // The public inputs: one constraint binds the packed slot, 262 the aux chain's step.
+    // The public inputs: one constraint binds the packed slot, 298 the aux chain's step.
     assert_eq!(c["public_data"], 1, "update README.md if this changes");
-    assert_eq!(c["aux_chain"], 262, "update README.md if this changes");
+    assert_eq!(c["aux_chain"], 298, "update README.md if this changes");
     assert_eq!(
-        r.constraints.per_batch_overhead, 7_327,
+        r.constraints.per_batch_overhead, 7_377,
         "update README.md if this changes"
     );
     let slot_sum: usize = r.constraints.per_slot_components.values().sum();
@@ -284,22 +307,28 @@ fn deposits_fill_gaps_and_overflowing_deposits_open_a_new_account() {
         fee: 0,
         aux_x: stranger.x(),
         aux_y: stranger.y(),
+        requester: DEPOSITOR.to_field(),
     };
     let state = state.replay(&[gap]).unwrap();
     // The honest sequencer puts the next new key at 3, the lowest free index.
     let d = Deposit {
         pubkey: key(6).public_key(),
         amount: 1,
+        from: DEPOSITOR,
     };
-    let out = state.apply_batch(&[Tx::Deposit(d)], &[d]).unwrap();
+    let out = state.apply_batch(&[Tx::Deposit(d)], &[d.into()]).unwrap();
     assert_eq!(out.public_data[0].to, 3);
     assert!(check(&out.witness).satisfied);
     // A deposit that would overflow account 2 opens a new account for the same key.
     let big = Deposit {
         pubkey: key(2).public_key(),
         amount: 10,
+        from: DEPOSITOR,
     };
-    let out = out.state.apply_batch(&[Tx::Deposit(big)], &[big]).unwrap();
+    let out = out
+        .state
+        .apply_batch(&[Tx::Deposit(big)], &[big.into()])
+        .unwrap();
     assert_eq!(out.public_data[0].to, 4);
     assert_eq!(out.state.account(4).unwrap().balance, 10);
     assert!(check(&out.witness).satisfied);

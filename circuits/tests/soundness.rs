@@ -259,10 +259,12 @@ fn deposit_not_matching_the_queue() {
     let queued = Deposit {
         pubkey: key(5).public_key(),
         amount: 50,
+        from: DEPOSITOR,
     };
     let claimed = Deposit {
         pubkey: key(5).public_key(),
         amount: 5000,
+        from: DEPOSITOR,
     };
     let mut w = build(&s, vec![SlotTx::deposit(&claimed, 4)]);
     // The L1 checks the public amount against its queue, which holds the 50, not the 5000.
@@ -276,10 +278,12 @@ fn deposit_with_another_key_than_the_queued_one() {
     let queued = Deposit {
         pubkey: key(5).public_key(),
         amount: 50,
+        from: DEPOSITOR,
     };
     let claimed = Deposit {
         pubkey: key(6).public_key(),
         amount: 50,
+        from: DEPOSITOR,
     };
     let mut w = build(&s, vec![SlotTx::deposit(&claimed, 4)]);
     // The L1 hashes the key of its queue into the aux chain.
@@ -291,6 +295,7 @@ fn deposit_with_another_key_than_the_queued_one() {
         fee: 0,
         aux_x: queued.pubkey.x(),
         aux_y: queued.pubkey.y(),
+        requester: DEPOSITOR.to_field(),
     };
     w.public.aux_chain = aux_chain(CHAIN, &[queued_slot]);
     assert_breaks(&w, None, "new root and aux chain are public");
@@ -302,6 +307,7 @@ fn deposit_into_someone_elses_account() {
     let d = Deposit {
         pubkey: key(5).public_key(),
         amount: 50,
+        from: DEPOSITOR,
     };
     assert_breaks(
         &build(&s, vec![SlotTx::deposit(&d, 2)]),
@@ -328,6 +334,7 @@ fn deposit_to_the_empty_key() {
         &Deposit {
             pubkey: key(5).public_key(),
             amount: 50,
+            from: DEPOSITOR,
         },
         4,
     );
@@ -399,6 +406,7 @@ fn unsigned_slot_types_cannot_charge_fees() {
         &Deposit {
             pubkey: key(5).public_key(),
             amount: 50,
+            from: DEPOSITOR,
         },
         4,
     );
@@ -485,6 +493,7 @@ fn small_order_key_cannot_be_spent_from_without_its_owner() {
         &Deposit {
             pubkey: key(5).public_key(),
             amount: 100,
+            from: DEPOSITOR,
         },
         4,
     );
@@ -502,4 +511,218 @@ fn small_order_key_cannot_be_spent_from_without_its_owner() {
     }; // R = 1·B
     b.push(t).unwrap();
     assert_breaks(&b.finish().unwrap().0, Some(1), "sender signature");
+}
+
+// Full exits and owners (issue 11, part 1). Accounts 1..3 are owned by DEPOSITOR, account 0 by
+// the operator's L1 address.
+
+fn full_exit(account: u64, requester: L1Address, amount: u64) -> SlotTx {
+    SlotTx::full_exit(&zkr_circuits::tx::FullExit { account, requester }, amount)
+}
+
+#[test]
+fn a_full_exit_by_the_owner_pays_the_whole_balance_and_by_anyone_else_nothing() {
+    use zkr_circuits::tx::{FullExit, PriorityOp, Tx};
+    let s = state();
+    // Honest: the owner gets 100, a stranger's request is consumed and changes nothing.
+    let mine = FullExit {
+        account: 1,
+        requester: DEPOSITOR,
+    };
+    let theirs = FullExit {
+        account: 2,
+        requester: L1Address([0x66; 20]),
+    };
+    let empty = FullExit {
+        account: 9,
+        requester: DEPOSITOR,
+    };
+    let queue: Vec<PriorityOp> = vec![mine.into(), theirs.into(), empty.into()];
+    let out = s
+        .apply_batch(
+            &[
+                Tx::FullExit(mine),
+                Tx::FullExit(theirs),
+                Tx::FullExit(empty),
+            ],
+            &queue,
+        )
+        .unwrap();
+    assert!(check(&out.witness).satisfied);
+    assert_eq!(out.withdrawals, vec![(DEPOSITOR, 100)]);
+    assert_eq!(out.state.account(1).unwrap().balance, 0);
+    assert_eq!(out.state.account(2).unwrap().balance, 100);
+    assert_eq!(
+        [
+            out.public_data[0].amount,
+            out.public_data[1].amount,
+            out.public_data[2].amount
+        ],
+        [100, 0, 0]
+    );
+    // Anyone rebuilds it from the public data.
+    assert_eq!(s.replay(&out.public_data).unwrap().root(), out.state.root());
+}
+
+#[test]
+fn a_full_exit_that_pays_someone_who_does_not_own_the_account() {
+    let s = state();
+    let thief = L1Address([0x66; 20]);
+    assert_breaks(
+        &build(&s, vec![full_exit(2, thief, 100)]),
+        Some(0),
+        "full exit pays the owner the whole balance",
+    );
+}
+
+#[test]
+fn a_full_exit_that_pays_the_owner_less_than_the_balance() {
+    let s = state();
+    assert_breaks(
+        &build(&s, vec![full_exit(1, DEPOSITOR, 60)]),
+        Some(0),
+        "full exit pays the owner the whole balance",
+    );
+}
+
+#[test]
+fn a_full_exit_of_the_owner_consumed_as_a_no_op() {
+    // An operator that would rather not pay: it consumes the owner's request with amount 0.
+    let s = state();
+    assert_breaks(
+        &build(&s, vec![full_exit(1, DEPOSITOR, 0)]),
+        Some(0),
+        "full exit pays the owner the whole balance",
+    );
+}
+
+#[test]
+fn a_full_exit_that_charges_a_fee() {
+    let s = state();
+    let mut tx = full_exit(1, DEPOSITOR, 100);
+    tx.fee = Fr::from(1u64);
+    assert_breaks(&build(&s, vec![tx]), Some(0), "unused fields are zero");
+}
+
+#[test]
+fn a_full_exit_requested_by_someone_else_than_the_queued_requester() {
+    // The slot pays DEPOSITOR (who owns account 1), but the L1 queued the request for a
+    // stranger: the L1's aux chain has the stranger, the proof has DEPOSITOR.
+    let s = state();
+    let w = build(&s, vec![full_exit(1, DEPOSITOR, 100)]);
+    assert!(check(&w).satisfied);
+    let mut forged = w.clone();
+    let mut slot = SlotData::NOOP;
+    slot.tx_type = TxType::FullExit;
+    slot.from = 1;
+    slot.amount = 100;
+    slot.requester = L1Address([0x66; 20]).to_field();
+    forged.public.aux_chain = aux_chain(CHAIN, &[slot]);
+    assert_breaks(&forged, None, "new root and aux chain are public");
+}
+
+#[test]
+fn an_empty_leaf_that_claims_an_owner() {
+    // An empty index whose leaf claims owner = requester, to be paid out of thin air (balance
+    // stays 0 by the empty-leaf rule; the owner must be 0 as well).
+    let s = state();
+    let mut b = s.witness_builder();
+    b.push_with(full_exit(9, DEPOSITOR, 0), |_, leaf| leaf, |_, leaf| leaf)
+        .unwrap();
+    let mut w = b.finish().unwrap().0;
+    w.slots[0].sender.leaf.owner = DEPOSITOR.to_field();
+    assert_breaks(&w, Some(0), "sender leaf hash");
+}
+
+#[test]
+fn a_deposit_that_opens_an_account_for_another_owner_than_its_payer() {
+    // The witness makes the attacker the owner of the new account 4 and hashes the attacker into
+    // the aux chain; the L1 hashes the payer its queue recorded.
+    let s = state();
+    let attacker = L1Address([0x66; 20]);
+    let d = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 50,
+        from: attacker,
+    };
+    let w = build(&s, vec![SlotTx::deposit(&d, 4)]);
+    assert!(check(&w).satisfied);
+    let mut forged = w.clone();
+    let queued = SlotData {
+        tx_type: TxType::Deposit,
+        from: 0,
+        to: 4,
+        amount: 50,
+        fee: 0,
+        aux_x: d.pubkey.x(),
+        aux_y: d.pubkey.y(),
+        requester: DEPOSITOR.to_field(),
+    };
+    forged.public.aux_chain = aux_chain(CHAIN, &[queued]);
+    assert_breaks(&forged, None, "new root and aux chain are public");
+}
+
+#[test]
+fn a_deposit_that_opens_an_account_without_making_its_payer_the_owner() {
+    // The witness's new leaf keeps owner 0 (or anyone) instead of the payer: the circuit's own
+    // new leaf has the payer, so the batch cannot end at the witness's root.
+    let s = state();
+    let d = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 50,
+        from: DEPOSITOR,
+    };
+    let mut b = s.witness_builder();
+    b.push_with(
+        SlotTx::deposit(&d, 4),
+        zkr_circuits::witness::sender_effect,
+        |tx, leaf| AccountLeaf {
+            owner: L1Address([0x66; 20]).to_field(),
+            ..zkr_circuits::witness::receiver_effect(tx, leaf)
+        },
+    )
+    .unwrap();
+    // The witness's root flows into the next slot's paths, where the circuit's own root (with
+    // the payer as owner) no longer matches.
+    let w = b.finish().unwrap().0;
+    assert_breaks(&w, Some(1), "sender leaf is under the old root");
+}
+
+#[test]
+fn a_top_up_deposit_that_changes_the_owner() {
+    // Account 1 exists (owned by DEPOSITOR); a stranger tops it up and the witness hands the
+    // account to the stranger.
+    let s = state();
+    let stranger = L1Address([0x66; 20]);
+    let d = Deposit {
+        pubkey: key(1).public_key(),
+        amount: 5,
+        from: stranger,
+    };
+    let mut b = s.witness_builder();
+    b.push_with(
+        SlotTx::deposit(&d, 1),
+        zkr_circuits::witness::sender_effect,
+        |tx, leaf| AccountLeaf {
+            owner: stranger.to_field(),
+            ..zkr_circuits::witness::receiver_effect(tx, leaf)
+        },
+    )
+    .unwrap();
+    let w = b.finish().unwrap().0;
+    assert_breaks(&w, Some(1), "sender leaf is under the old root");
+    // Honestly, the stranger's top-up leaves DEPOSITOR the owner.
+    let out = s
+        .apply_batch(&[zkr_circuits::tx::Tx::Deposit(d)], &[d.into()])
+        .unwrap();
+    assert_eq!(out.state.account(1).unwrap().owner, DEPOSITOR);
+    assert!(check(&out.witness).satisfied);
+}
+
+#[test]
+fn a_transfer_that_carries_a_requester() {
+    let s = state();
+    let mut tx = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
+    tx.requester = DEPOSITOR.to_field();
+    assert_breaks(&build(&s, vec![tx]), Some(0), "unused fields are zero");
 }

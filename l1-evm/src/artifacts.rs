@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 /// `Rollup.json`.
 pub const ROLLUP: &str = include_str!("../../contracts/out/Rollup.json");
-/// `PoseidonT4.json` (Poseidon with 3 inputs, npm `poseidon-solidity`): the aux chain's hash.
+/// `PoseidonT4.json` (Poseidon with 3 inputs, npm `poseidon-solidity`): measured in the gas table
+/// (the aux chain's hash before full exits added the requester to each step).
 pub const POSEIDON_T4: &str = include_str!("../../contracts/out/PoseidonT4.json");
-/// `PoseidonT5.json` (Poseidon with 4 inputs, npm `poseidon-solidity`): measured in the gas
-/// table beside `PoseidonT4` (the previous commitment hashed every slot with it).
+/// `PoseidonT5.json` (Poseidon with 4 inputs, npm `poseidon-solidity`): the aux chain's hash.
 pub const POSEIDON_T5: &str = include_str!("../../contracts/out/PoseidonT5.json");
 /// `PoseidonT3.json` (Poseidon with 2 inputs, for the cross-check against circomlib's value).
 pub const POSEIDON_T3: &str = include_str!("../../contracts/out/PoseidonT3.json");

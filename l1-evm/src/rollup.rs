@@ -1,7 +1,7 @@
 //! `contracts/Rollup.sol` on an [`EvmChain`] (revm's [`Chain`] in memory, or a JSON-RPC chain):
 //! deployment, typed calls, typed refusals and events.
 
-use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T4, ROLLUP};
+use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T5, ROLLUP};
 use crate::chain::{Chain, ChainError, EvmChain, Outcome};
 use ark_ec::CurveGroup;
 use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
@@ -214,12 +214,15 @@ pub enum EvmRejection {
         /// Reason code.
         reason: u8,
     },
-    /// `DepositsMismatch(index)`.
-    #[error("deposits do not match the queue (batch deposit {index})")]
-    DepositsMismatch {
-        /// The batch's k-th deposit (`u64::MAX`: more deposits than queued).
+    /// `QueueMismatch(index)`.
+    #[error("the batch's deposits and full exits do not match the queue (batch request {index})")]
+    QueueMismatch {
+        /// The batch's k-th request (`u64::MAX`: more requests than queued).
         index: u64,
     },
+    /// `NoSuchAccount(account)`: a full exit of an index outside the tree.
+    #[error("account {0} is outside the tree")]
+    NoSuchAccount(u64),
     /// `MalformedProof()`.
     #[error("malformed proof")]
     MalformedProof,
@@ -296,12 +299,14 @@ impl EvmRejection {
                     reason: small(a(1)?)?,
                 })
             })()
-        } else if is("DepositsMismatch(uint256)") {
+        } else if is("QueueMismatch(uint256)") {
             (|| {
-                Some(EvmRejection::DepositsMismatch {
+                Some(EvmRejection::QueueMismatch {
                     index: small(a(0)?).unwrap_or(u64::MAX),
                 })
             })()
+        } else if is("NoSuchAccount(uint64)") {
+            (|| Some(EvmRejection::NoSuchAccount(small(a(0)?)?)))()
         } else if is("MalformedProof()") {
             Some(EvmRejection::MalformedProof)
         } else if is("BadProof()") {
@@ -328,7 +333,8 @@ impl EvmRejection {
             EvmRejection::NonCanonicalInput { .. } => "non_canonical_input",
             EvmRejection::WrongOldRoot { .. } => "wrong_old_root",
             EvmRejection::MalformedPublicData { .. } => "malformed_public_data",
-            EvmRejection::DepositsMismatch { .. } => "deposits_mismatch",
+            EvmRejection::QueueMismatch { .. } => "queue_mismatch",
+            EvmRejection::NoSuchAccount(_) => "no_such_account",
             EvmRejection::MalformedProof => "malformed_proof",
             EvmRejection::BadProof => "bad_proof",
             EvmRejection::BadDepositAmount(_) => "bad_deposit_amount",
@@ -348,7 +354,7 @@ pub fn rejection_kind(r: &Rejection) -> &'static str {
         Rejection::NonCanonicalInput { .. } => "non_canonical_input",
         Rejection::WrongOldRoot { .. } => "wrong_old_root",
         Rejection::MalformedPublicData(_) => "malformed_public_data",
-        Rejection::DepositsMismatch(_) => "deposits_mismatch",
+        Rejection::QueueMismatch(_) => "queue_mismatch",
         Rejection::MalformedProof(_) => "malformed_proof",
         Rejection::BadProof => "bad_proof",
         Rejection::Storage(_) => "storage",
@@ -371,7 +377,16 @@ pub enum RollupEvent {
         /// Amount in units (gwei).
         amount: u64,
     },
-    /// `BatchAccepted(number, oldRoot, newRoot, firstDeposit, depositCount, publicData)`.
+    /// `FullExitQueued(id, requester, account)`.
+    FullExitQueued {
+        /// Queue id.
+        id: u64,
+        /// Requester.
+        requester: Address,
+        /// The account to empty.
+        account: u64,
+    },
+    /// `BatchAccepted(number, oldRoot, newRoot, firstRequest, requestCount, publicData)`.
     BatchAccepted {
         /// Batch number.
         number: u64,
@@ -379,10 +394,10 @@ pub enum RollupEvent {
         old_root: U256,
         /// Root after.
         new_root: U256,
-        /// First deposit id consumed.
-        first_deposit: u64,
-        /// Deposits consumed.
-        deposit_count: u64,
+        /// First request id consumed.
+        first_request: u64,
+        /// Requests (deposits and full exits) consumed.
+        request_count: u64,
         /// The public data.
         public_data: Vec<u8>,
     },
@@ -405,21 +420,23 @@ pub enum RollupEvent {
 }
 
 /// Event signatures, for topic 0.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 5] = [
     "DepositQueued(uint64,address,uint256,uint256,uint64)",
     "BatchAccepted(uint64,uint256,uint256,uint64,uint64,bytes)",
     "WithdrawalCredited(uint64,address,uint64)",
     "Claimed(address,uint256)",
+    "FullExitQueued(uint64,address,uint64)",
 ];
 
 /// Error signatures of the contract.
-pub const ERRORS: [&str; 12] = [
+pub const ERRORS: [&str; 13] = [
     "Replayed(uint64,uint64)",
     "OutOfOrder(uint64,uint64)",
     "NonCanonicalInput(uint8)",
     "WrongOldRoot(uint256,uint256)",
     "MalformedPublicData(uint256,uint8)",
-    "DepositsMismatch(uint256)",
+    "QueueMismatch(uint256)",
+    "NoSuchAccount(uint64)",
     "MalformedProof()",
     "BadProof()",
     "BadDepositAmount(uint256)",
@@ -460,8 +477,8 @@ impl RollupEvent {
                 number: small(t(1)?)?,
                 old_root: w(0)?,
                 new_root: w(1)?,
-                first_deposit: small(w(2)?)?,
-                deposit_count: small(w(3)?)?,
+                first_request: small(w(2)?)?,
+                request_count: small(w(3)?)?,
                 public_data: data.get(off + 32..off + 32 + len)?.to_vec(),
             })
         } else if *t0 == ev(2) {
@@ -474,6 +491,12 @@ impl RollupEvent {
             Some(RollupEvent::Claimed {
                 to: low_address(t(1)?),
                 wei: w(0)?,
+            })
+        } else if *t0 == ev(4) {
+            Some(RollupEvent::FullExitQueued {
+                id: small(t(1)?)?,
+                requester: low_address(t(2)?),
+                account: small(w(0)?)?,
             })
         } else {
             None
@@ -536,7 +559,7 @@ pub enum EvmL1Error {
 /// Addresses of one deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
-    /// The PoseidonT4 library the rollup is linked against (the aux chain's hash).
+    /// The PoseidonT5 library the rollup is linked against (the aux chain's hash).
     pub poseidon: Address,
     /// The Groth16 verifier.
     pub verifier: Address,
@@ -573,7 +596,7 @@ pub struct EvmRollup<C = Chain> {
 pub const OPERATOR: Address = Address::new([0x0b; 20]);
 
 impl EvmRollup<Chain> {
-    /// Deploys PoseidonT4, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
+    /// Deploys PoseidonT5, the given Groth16 verifier (an artifact of `zkr export-verifier`'s
     /// output) and the rollup at the genesis root for `params` and the operator's L2 key
     /// `operator_key`, on a fresh chain.
     pub fn deploy(
@@ -588,7 +611,7 @@ impl EvmRollup<Chain> {
         )
     }
 
-    /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` (see
+    /// Deploys PoseidonT5, `Groth16KeyedVerifier` with the verifying key `vk` (see
     /// [`keyed_verifier_init_code`]) and the rollup at the genesis root for `params` and
     /// `operator_key`, on a fresh chain: the rollup for any key of the batch circuit, with no
     /// Solidity compiled at run time. A key with another number of public inputs than `params`'
@@ -602,7 +625,7 @@ impl EvmRollup<Chain> {
         Self::deploy_with_verifier_code(params, keyed_verifier_init_code(vk)?, operator_key)
     }
 
-    /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included)
+    /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included)
     /// and the rollup, on a fresh chain.
     fn deploy_with_verifier_code(
         params: CircuitParams,
@@ -626,7 +649,7 @@ fn check_key_shape(params: CircuitParams, vk: &VerifyingKey) -> Result<(), EvmL1
 }
 
 impl<C: EvmChain> EvmRollup<C> {
-    /// Deploys PoseidonT4, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
+    /// Deploys PoseidonT5, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
     /// the genesis root for `params` and the operator's L2 key `operator_key`, from `operator`,
     /// on `chain` (what `zkr l1 deploy` does on a JSON-RPC chain). A key with another number of
     /// public inputs than `params`' circuit is refused.
@@ -647,7 +670,7 @@ impl<C: EvmChain> EvmRollup<C> {
         )
     }
 
-    /// Deploys PoseidonT4, the verifier from its creation code (constructor arguments included,
+    /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included,
     /// e.g. [`keyed_verifier_init_code`]) and the rollup at the genesis root for `params` and the
     /// operator's L2 key `operator_key` (its account 0), from `operator`, on `chain`. The
     /// contract derives its chain id from the EVM chain id and its address ([`Self::genesis`]).
@@ -658,24 +681,27 @@ impl<C: EvmChain> EvmRollup<C> {
         verifier_code: Vec<u8>,
         operator_key: &PublicKey,
     ) -> Result<Self, EvmL1Error> {
-        let poseidon = Artifact::parse(POSEIDON_T4)?;
+        let poseidon = Artifact::parse(POSEIDON_T5)?;
         let poseidon = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
         let verifier = chain.deploy(operator, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
-        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT4", poseidon)]))?;
+        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT5", poseidon)]))?;
         // The genesis root does not depend on the chain id (the tree holds keys, balances and
         // nonces), so it is computed before the contract (and so its chain id) exists.
         let placeholder = Genesis {
             chain_id: 0,
             operator: *operator_key,
+            operator_l1: L1Address(operator.into_array()),
         };
         let genesis_root = State::genesis(params, &placeholder).root();
         for w in [
             U256::from_be_slice(verifier.as_slice()),
             U256::from(params.batch_size),
+            U256::from(params.depth),
             field_word(&genesis_root),
             field_word(&operator_key.x()),
             field_word(&operator_key.y()),
+            U256::from_be_slice(operator.as_slice()),
         ] {
             code.extend_from_slice(&word(w));
         }
@@ -750,6 +776,20 @@ impl<C: EvmChain> EvmRollup<C> {
         self.send(who, call("claim()", &[]), U256::ZERO)
     }
 
+    /// `requestFullExit(account)` from `from`: queues a full exit of L2 account `account`, paid
+    /// to `from` if `from` owns it.
+    pub fn request_full_exit(
+        &mut self,
+        from: Address,
+        account: u64,
+    ) -> Result<Accepted, EvmL1Error> {
+        self.send(
+            from,
+            call("requestFullExit(uint64)", &[U256::from(account)]),
+            U256::ZERO,
+        )
+    }
+
     /// A view of the rollup returning one word.
     pub fn view_word(
         &mut self,
@@ -799,9 +839,17 @@ impl<C: EvmChain> EvmRollup<C> {
             .zip(fr_from_word(y))
             .and_then(|(x, y)| PublicKey::from_coordinates(x, y).ok())
             .ok_or(EvmL1Error::BadReturn("operatorPkX()/operatorPkY()"))?;
+        let operator_l1 = L1Address(low_address(self.view_word("operatorL1()", &[])?).into_array());
         let root = self.view_word("genesisRoot()", &[])?;
         let root = fr_from_word(root).ok_or(EvmL1Error::BadReturn("genesisRoot()"))?;
-        Ok((Genesis { chain_id, operator }, root))
+        Ok((
+            Genesis {
+                chain_id,
+                operator,
+                operator_l1,
+            },
+            root,
+        ))
     }
 
     /// `batchCount()`.
@@ -810,10 +858,10 @@ impl<C: EvmChain> EvmRollup<C> {
         small(v).ok_or(EvmL1Error::BadReturn("batchCount()"))
     }
 
-    /// `pendingDeposits()`.
-    pub fn pending_deposits(&mut self) -> Result<u64, EvmL1Error> {
-        let v = self.view_word("pendingDeposits()", &[])?;
-        small(v).ok_or(EvmL1Error::BadReturn("pendingDeposits()"))
+    /// `pendingRequests()`: deposits and full exits waiting in the queue.
+    pub fn pending_requests(&mut self) -> Result<u64, EvmL1Error> {
+        let v = self.view_word("pendingRequests()", &[])?;
+        small(v).ok_or(EvmL1Error::BadReturn("pendingRequests()"))
     }
 
     /// `withdrawable(who)` in wei.
@@ -830,8 +878,8 @@ impl<C: EvmChain> EvmRollup<C> {
         Ok([
             self.state_root()?,
             self.view_word("batchCount()", &[])?,
-            self.view_word("depositHead()", &[])?,
-            self.view_word("depositTail()", &[])?,
+            self.view_word("queueHead()", &[])?,
+            self.view_word("queueTail()", &[])?,
             self.chain.balance_of(self.deployment.rollup)?,
         ])
     }

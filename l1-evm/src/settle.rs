@@ -3,8 +3,8 @@
 //!
 //! - [`EvmRollup::attach`]: the rollup at an address (checked: there is code, and it answers
 //!   the rollup's views);
-//! - [`EvmRollup::queued_deposits`]: the deposit queue from the contract's storage, as the Rust
-//!   L1's [`QueuedDeposit`]s;
+//! - [`EvmRollup::queued_requests`]: the priority queue (deposits and full exits) from the
+//!   contract's storage, as the Rust L1's [`QueuedRequest`]s;
 //! - [`accepted_batches`]: the accepted batches rebuilt from the contract's events alone, as the
 //!   Rust L1's [`AcceptedBatch`] records (public data, deposits consumed, withdrawals credited);
 //! - [`EvmRollup::settle`]: a [`BatchSubmission`] encoded by [`EvmSubmission`] and sent, at
@@ -17,9 +17,9 @@ use crate::rollup::{
 use revm::primitives::{Address, U256};
 use std::collections::BTreeMap;
 use zkr_circuits::eddsa::PublicKey;
-use zkr_circuits::tx::{Deposit, L1Address};
+use zkr_circuits::tx::{Deposit, FullExit, L1Address, PriorityOp};
 use zkr_circuits::Fr;
-use zkr_verifier::{AcceptedBatch, BatchSubmission, QueuedDeposit};
+use zkr_verifier::{AcceptedBatch, BatchSubmission, QueuedRequest};
 
 /// The rollup's root and batch count, read together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,37 +98,44 @@ impl<C: EvmChain> EvmRollup<C> {
             .collect())
     }
 
-    /// The queued deposits with id `from` or more (at most `limit` of them), from the
-    /// contract's storage (`depositHead`, `depositTail`, `deposits(id)`), in queue order.
-    pub fn queued_deposits(
+    /// The queued requests (deposits and full exits) with id `from` or more (at most `limit`
+    /// of them), from the contract's storage (`queueHead`, `queueTail`, `requests(id)`), in
+    /// queue order.
+    pub fn queued_requests(
         &mut self,
         from: u64,
         limit: u64,
-    ) -> Result<Vec<QueuedDeposit>, EvmL1Error> {
-        let head: u64 = small(self.view_word("depositHead()", &[])?)
-            .ok_or(EvmL1Error::BadReturn("depositHead()"))?;
-        let tail: u64 = small(self.view_word("depositTail()", &[])?)
-            .ok_or(EvmL1Error::BadReturn("depositTail()"))?;
+    ) -> Result<Vec<QueuedRequest>, EvmL1Error> {
+        let head: u64 = small(self.view_word("queueHead()", &[])?)
+            .ok_or(EvmL1Error::BadReturn("queueHead()"))?;
+        let tail: u64 = small(self.view_word("queueTail()", &[])?)
+            .ok_or(EvmL1Error::BadReturn("queueTail()"))?;
         let start = head.max(from);
         let end = tail.min(start.saturating_add(limit));
         let mut out = Vec::new();
         for id in start..end {
-            let [x, y, amount, payer] =
-                self.view_words::<4>("deposits(uint64)", &[U256::from(id)])?;
-            let bad = |why: &str| EvmL1Error::Events(format!("queued deposit {id}: {why}"));
-            let pubkey = PublicKey::from_coordinates(
-                fr_from_word(x).ok_or_else(|| bad("x is not below r"))?,
-                fr_from_word(y).ok_or_else(|| bad("y is not below r"))?,
-            )
-            .map_err(|e| bad(&e.to_string()))?;
-            out.push(QueuedDeposit {
-                id,
-                from: l1_address(Address::from_slice(&payer.to_be_bytes::<32>()[12..])),
-                deposit: Deposit {
-                    pubkey,
-                    amount: small(amount).ok_or_else(|| bad("amount over 64 bits"))?,
-                },
-            });
+            let [kind, x, y, value, payer] =
+                self.view_words::<5>("requests(uint64)", &[U256::from(id)])?;
+            let bad = |why: &str| EvmL1Error::Events(format!("queued request {id}: {why}"));
+            let from = l1_address(Address::from_slice(&payer.to_be_bytes::<32>()[12..]));
+            let value: u64 = small(value).ok_or_else(|| bad("value over 64 bits"))?;
+            let request = match small::<u8>(kind) {
+                Some(2) => PriorityOp::Deposit(Deposit {
+                    pubkey: PublicKey::from_coordinates(
+                        fr_from_word(x).ok_or_else(|| bad("x is not below r"))?,
+                        fr_from_word(y).ok_or_else(|| bad("y is not below r"))?,
+                    )
+                    .map_err(|e| bad(&e.to_string()))?,
+                    amount: value,
+                    from,
+                }),
+                Some(4) => PriorityOp::FullExit(FullExit {
+                    account: value,
+                    requester: from,
+                }),
+                _ => return Err(bad("unknown kind")),
+            };
+            out.push(QueuedRequest { id, request });
         }
         Ok(out)
     }
@@ -152,13 +159,14 @@ impl<C: EvmChain> EvmRollup<C> {
 }
 
 /// The accepted batches numbered `from` or more, rebuilt from the rollup's events alone
-/// (`BatchAccepted` for the roots and the public data, `DepositQueued` for the deposits each
-/// consumed, `WithdrawalCredited` for the withdrawals), in order.
+/// (`BatchAccepted` for the roots and the public data, `DepositQueued` and `FullExitQueued` for
+/// the requests each consumed, `WithdrawalCredited` for the withdrawals and full exits paid), in
+/// order.
 pub fn accepted_batches(
     events: &[RollupEvent],
     from: u64,
 ) -> Result<Vec<AcceptedBatch>, EvmL1Error> {
-    let mut queued = BTreeMap::new();
+    let mut queued: BTreeMap<u64, Result<PriorityOp, String>> = BTreeMap::new();
     let mut withdrawals: BTreeMap<u64, Vec<(L1Address, u64)>> = BTreeMap::new();
     for e in events {
         match e {
@@ -169,7 +177,31 @@ pub fn accepted_batches(
                 pk_y,
                 amount,
             } => {
-                queued.insert(*id, (*payer, *pk_x, *pk_y, *amount));
+                let key = fr_from_word(*pk_x)
+                    .zip(fr_from_word(*pk_y))
+                    .ok_or_else(|| "the key is not below r".to_string())
+                    .and_then(|(x, y)| {
+                        PublicKey::from_coordinates(x, y).map_err(|e| e.to_string())
+                    });
+                let op = key.map(|pubkey| {
+                    PriorityOp::Deposit(Deposit {
+                        pubkey,
+                        amount: *amount,
+                        from: l1_address(*payer),
+                    })
+                });
+                queued.insert(*id, op);
+            }
+            RollupEvent::FullExitQueued {
+                id,
+                requester,
+                account,
+            } => {
+                let op = PriorityOp::FullExit(FullExit {
+                    account: *account,
+                    requester: l1_address(*requester),
+                });
+                queued.insert(*id, Ok(op));
             }
             RollupEvent::WithdrawalCredited { number, to, amount } => withdrawals
                 .entry(*number)
@@ -184,8 +216,8 @@ pub fn accepted_batches(
             number,
             old_root,
             new_root,
-            first_deposit,
-            deposit_count,
+            first_request,
+            request_count,
             public_data,
         } = e
         else {
@@ -194,32 +226,24 @@ pub fn accepted_batches(
         if *number < from {
             continue;
         }
-        let mut deposits = Vec::new();
-        for id in *first_deposit..first_deposit.saturating_add(*deposit_count) {
+        let mut requests = Vec::new();
+        for id in *first_request..first_request.saturating_add(*request_count) {
             let bad = |why: &str| {
-                EvmL1Error::Events(format!("batch {number} consumed deposit {id}: {why}"))
+                EvmL1Error::Events(format!("batch {number} consumed request {id}: {why}"))
             };
-            let (payer, x, y, amount) = queued.get(&id).ok_or_else(|| bad("never queued"))?;
-            let pubkey = PublicKey::from_coordinates(
-                fr_from_word(*x).ok_or_else(|| bad("x is not below r"))?,
-                fr_from_word(*y).ok_or_else(|| bad("y is not below r"))?,
-            )
-            .map_err(|e| bad(&e.to_string()))?;
-            deposits.push(QueuedDeposit {
-                id,
-                from: l1_address(*payer),
-                deposit: Deposit {
-                    pubkey,
-                    amount: *amount,
-                },
-            });
+            let request = queued
+                .get(&id)
+                .ok_or_else(|| bad("never queued"))?
+                .clone()
+                .map_err(|e| bad(&e))?;
+            requests.push(QueuedRequest { id, request });
         }
         out.push(AcceptedBatch {
             number: *number,
             old_root: root(*old_root, "an old root")?,
             new_root: root(*new_root, "a new root")?,
             public_data: hex::encode(public_data),
-            deposits,
+            requests,
             withdrawals: withdrawals.remove(number).unwrap_or_default(),
         });
     }

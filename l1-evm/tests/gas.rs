@@ -71,14 +71,14 @@ fn gas_of_deposits_batches_claims_and_their_parts() {
                 &k,
                 None,
             );
-            let mut data = selector("hash(uint256[3])").to_vec();
-            let x = [1u64, 2, 3].map(Fr::from);
+            let mut data = selector("hash(uint256[4])").to_vec();
+            let x = [1u64, 2, 3, 4].map(Fr::from);
             for v in x {
                 data.extend_from_slice(&field_word(&v).to_be_bytes::<32>());
             }
             let h = r.chain.view(r.deployment.poseidon, data).unwrap();
             assert_eq!(U256::from_be_slice(&h.output), field_word(&hash(x)));
-            line("PoseidonT4.hash (3 inputs)", &h, None);
+            line("PoseidonT5.hash (4 inputs)", &h, None);
             batch_gas.push(v.execution_gas);
         }
         let acc = r.submit_batch(&s).unwrap();

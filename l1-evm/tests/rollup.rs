@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use revm::primitives::{Address, U256};
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::state::State;
-use zkr_circuits::tx::{encode_public_data, Deposit, Tx};
+use zkr_circuits::tx::{encode_public_data, Deposit, FullExit, PriorityOp, Tx, SLOT_BYTES};
 use zkr_circuits::Fr;
 use zkr_l1_evm::rollup::{deposit_hint, evm_address, field_word, fr_from_word};
 use zkr_l1_evm::{
@@ -33,22 +33,11 @@ fn refusal(r: Result<zkr_l1_evm::Accepted, EvmL1Error>) -> EvmRejection {
     }
 }
 
-fn queue_of(r: &EvmRollup) -> Vec<Deposit> {
-    r.events
-        .iter()
-        .filter_map(|e| match e {
-            RollupEvent::DepositQueued {
-                pk_x, pk_y, amount, ..
-            } => Some(Deposit {
-                pubkey: PublicKey::from_coordinates(
-                    fr_from_word(*pk_x).unwrap(),
-                    fr_from_word(*pk_y).unwrap(),
-                )
-                .unwrap(),
-                amount: *amount,
-            }),
-            _ => None,
-        })
+fn queue_of(r: &mut EvmRollup) -> Vec<PriorityOp> {
+    r.queued_requests(0, 256)
+        .unwrap()
+        .into_iter()
+        .map(|q| q.request)
         .collect()
 }
 
@@ -95,7 +84,7 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
     let bob_l1 = evm_address(&BOB_L1);
     evm_deposit(&mut r, alice_l1, &alice(), 100);
     evm_deposit(&mut r, bob_l1, &bob(), 50);
-    assert_eq!(r.pending_deposits().unwrap(), 2);
+    assert_eq!(r.pending_requests().unwrap(), 2);
     assert_eq!(r.chain.balance(r.deployment.rollup), wei(150));
     assert_eq!(
         r.chain.balance(alice_l1),
@@ -104,7 +93,14 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
     );
 
     let outs = three_batches(&g);
-    assert_eq!(queue_of(&r)[0].amount, 100);
+    assert!(matches!(
+        queue_of(&mut r)[0],
+        PriorityOp::Deposit(Deposit {
+            amount: 100,
+            from: ALICE_L1,
+            ..
+        })
+    ));
     for (i, out) in outs.iter().enumerate() {
         let number = i as u64 + 1;
         let sub = submission(number, out);
@@ -120,12 +116,12 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
             number,
             old_root: field_word(&out.public.old_root),
             new_root: field_word(&out.public.new_root),
-            first_deposit: if number == 1 { 0 } else { 2 },
-            deposit_count: out.deposits_consumed as u64,
+            first_request: if number == 1 { 0 } else { 2 },
+            request_count: out.priority_consumed as u64,
             public_data: encode_public_data(&out.public_data),
         }));
     }
-    assert_eq!(r.pending_deposits().unwrap(), 0);
+    assert_eq!(r.pending_requests().unwrap(), 0);
 
     // Batch 2's withdrawal: credited once, claimable once, paid in wei.
     assert!(r.events.contains(&RollupEvent::WithdrawalCredited {
@@ -156,15 +152,15 @@ fn honest_batches_are_accepted_settle_and_rebuild_from_events() {
         if let RollupEvent::BatchAccepted {
             old_root,
             new_root,
-            first_deposit,
-            deposit_count,
+            first_request,
+            request_count,
             public_data,
             ..
         } = e
         {
             assert_eq!(field_word(&state.root()), *old_root);
-            assert_eq!(*first_deposit, deposits_seen);
-            deposits_seen += deposit_count;
+            assert_eq!(*first_request, deposits_seen);
+            deposits_seen += request_count;
             let slots = zkr_circuits::tx::decode_public_data(public_data).unwrap();
             state = state.replay(&slots).unwrap();
             assert_eq!(field_word(&state.root()), *new_root);
@@ -222,7 +218,7 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
         matches!(e, EvmRejection::MalformedPublicData { reason: 0, .. })
     });
     let mut s = honest.clone();
-    s.public_data[89] = 9;
+    s.public_data[SLOT_BYTES] = 9;
     check(&mut r, &s, &|e| {
         *e == EvmRejection::MalformedPublicData { slot: 1, reason: 1 }
     });
@@ -238,15 +234,15 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     });
     // Deposits out of queue order, and a tampered deposit amount.
     let mut s = honest.clone();
-    let (a, b) = s.public_data.split_at(89);
+    let (a, b) = s.public_data.split_at(SLOT_BYTES);
     s.public_data = [b, a].concat();
     check(&mut r, &s, &|e| {
-        *e == EvmRejection::DepositsMismatch { index: 0 }
+        *e == EvmRejection::QueueMismatch { index: 0 }
     });
     let mut s = honest.clone();
-    s.public_data[89 + 9] ^= 1;
+    s.public_data[SLOT_BYTES + 9] ^= 1;
     check(&mut r, &s, &|e| {
-        *e == EvmRejection::DepositsMismatch { index: 1 }
+        *e == EvmRejection::QueueMismatch { index: 1 }
     });
     // Proof points: off the curve, a coordinate >= q, swapped, B from another proof.
     let mut s = honest.clone();
@@ -287,8 +283,9 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
             &[Tx::Deposit(Deposit {
                 pubkey: alice().public_key(),
                 amount: 100,
+                from: ALICE_L1,
             })],
-            &queue_of(&r),
+            &queue_of(&mut r),
         )
         .unwrap();
     let mut s = evm(&submission(1, &alone));
@@ -321,9 +318,9 @@ fn every_forged_batch_is_refused_and_nothing_changes() {
     // Batch 2 claims a deposit the queue does not hold.
     let sub2 = evm(&submission(2, &outs[1]));
     let mut s = sub2.clone();
-    s.public_data[..89].copy_from_slice(&honest.public_data[..89]);
+    s.public_data[..SLOT_BYTES].copy_from_slice(&honest.public_data[..SLOT_BYTES]);
     check(&mut r, &s, &|e| {
-        *e == EvmRejection::DepositsMismatch { index: u64::MAX }
+        *e == EvmRejection::QueueMismatch { index: u64::MAX }
     });
     r.submit_batch(&sub2).unwrap();
 }
@@ -500,8 +497,8 @@ fn both_l1s_give_the_same_verdicts_and_roots_on_the_same_sequence() {
             );
             assert_eq!(rust.state().batches.len() as u64, r.batch_count().unwrap());
             assert_eq!(
-                rust.state().deposit_queue.len() as u64,
-                r.pending_deposits().unwrap()
+                rust.state().queue.len() as u64,
+                r.pending_requests().unwrap()
             );
             rv.is_ok()
         };
@@ -562,4 +559,83 @@ fn a_batch_signed_for_another_deployment_is_refused() {
     assert_eq!(r.snapshot().unwrap(), before, "nothing changed");
     let s = EvmSubmission::from_submission(&submission(1, &ours[0])).unwrap();
     r.submit_batch(&s).unwrap();
+}
+
+/// Users leave without the operator: `requestFullExit` queues a request that batches consume
+/// in order; the owner (whose deposit opened the account) is credited its whole balance, a
+/// stranger's request pays nothing, a batch taking them out of order is refused, and an index
+/// outside the tree cannot be queued.
+#[test]
+fn full_exits_pay_owners_and_only_owners() {
+    let mut r = deploy();
+    let g = genesis(&mut r);
+    evm_deposit(&mut r, evm_address(&ALICE_L1), &alice(), 100);
+    evm_deposit(&mut r, evm_address(&BOB_L1), &bob(), 50);
+    let outs = three_batches(&g);
+    r.submit_batch(&evm(&submission(1, &outs[0]))).unwrap();
+
+    let mallory = Address::new([0x66; 20]);
+    r.chain.fund(mallory, wei(1));
+    assert_eq!(
+        refusal(r.request_full_exit(mallory, 16)),
+        EvmRejection::NoSuchAccount(16),
+        "the tree holds 16 accounts"
+    );
+    let acc = r.request_full_exit(evm_address(&BOB_L1), 1).unwrap();
+    assert!(acc.events.contains(&RollupEvent::FullExitQueued {
+        id: 2,
+        requester: evm_address(&BOB_L1),
+        account: 1,
+    }));
+    r.request_full_exit(mallory, 1).unwrap();
+    let queue = queue_of(&mut r);
+    assert_eq!(
+        queue,
+        [
+            PriorityOp::FullExit(FullExit {
+                account: 1,
+                requester: BOB_L1,
+            }),
+            PriorityOp::FullExit(FullExit {
+                account: 1,
+                requester: zkr_circuits::tx::L1Address(mallory.into_array()),
+            }),
+        ]
+    );
+    assert_eq!(r.pending_requests().unwrap(), 2);
+
+    // Out of order: refused, nothing changes.
+    let state = &outs[0].state;
+    let swapped = state
+        .apply_batch(&[queue[1].tx(), queue[0].tx()], &[queue[1], queue[0]])
+        .unwrap();
+    let before = r.snapshot().unwrap();
+    assert_eq!(
+        refusal(r.submit_batch(&evm(&submission(2, &swapped)))),
+        EvmRejection::QueueMismatch { index: 0 }
+    );
+    assert_eq!(r.snapshot().unwrap(), before);
+
+    // In order: bob is credited his 50 units, mallory nothing; bob claims them.
+    let out = state
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
+        .unwrap();
+    let acc = r.submit_batch(&evm(&submission(2, &out))).unwrap();
+    assert!(acc.events.contains(&RollupEvent::WithdrawalCredited {
+        number: 2,
+        to: evm_address(&BOB_L1),
+        amount: 50,
+    }));
+    assert_eq!(r.withdrawable(evm_address(&BOB_L1)).unwrap(), wei(50));
+    assert_eq!(r.withdrawable(mallory).unwrap(), U256::ZERO);
+    assert_eq!(r.pending_requests().unwrap(), 0);
+    assert_eq!(r.state_root().unwrap(), field_word(&out.state.root()));
+    let bob_before = r.chain.balance(evm_address(&BOB_L1));
+    r.claim(evm_address(&BOB_L1)).unwrap();
+    assert!(r.chain.balance(evm_address(&BOB_L1)) > bob_before);
+
+    // The Rust L1 reads the same requests back from the events.
+    let batches = zkr_l1_evm::settle::accepted_batches(&r.events, 2).unwrap();
+    assert_eq!(batches[0].requests.len(), 2);
+    assert_eq!(batches[0].withdrawals, vec![(BOB_L1, 50)]);
 }

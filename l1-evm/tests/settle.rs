@@ -22,10 +22,10 @@ fn the_contract_read_back_equals_the_rust_l1() {
         rust.deposit(l1, key.public_key(), amount).unwrap();
         evm_deposit(&mut r, evm_address(&l1), &key, amount);
     }
-    let queue: Vec<_> = rust.state().deposit_queue.iter().copied().collect();
-    assert_eq!(r.queued_deposits(0, 256).unwrap(), queue);
-    assert_eq!(r.queued_deposits(1, 256).unwrap(), queue[1..]);
-    assert_eq!(r.queued_deposits(0, 1).unwrap(), queue[..1]);
+    let queue: Vec<_> = rust.state().queue.iter().copied().collect();
+    assert_eq!(r.queued_requests(0, 256).unwrap(), queue);
+    assert_eq!(r.queued_requests(1, 256).unwrap(), queue[1..]);
+    assert_eq!(r.queued_requests(0, 1).unwrap(), queue[..1]);
 
     for (i, out) in three_batches(&genesis(&mut r)).iter().enumerate() {
         let s = submission(i as u64 + 1, out);
@@ -37,7 +37,7 @@ fn the_contract_read_back_equals_the_rust_l1() {
             Err(EvmL1Error::Rejected(EvmRejection::Replayed { .. }))
         ));
     }
-    assert!(r.queued_deposits(0, 256).unwrap().is_empty());
+    assert!(r.queued_requests(0, 256).unwrap().is_empty());
 
     // A fresh handle on the same chain, with no memory of the transactions: everything comes
     // from the contract's storage and logs.

@@ -31,6 +31,9 @@ enum Command {
     Deposit(cmd::wallet::DepositArgs),
     /// Claim on L1 the withdrawals the rollup contract credited to a wallet key's L1 address.
     Claim(cmd::wallet::ClaimArgs),
+    /// Queue on L1 a full exit of a wallet key's L2 account: the operator must include it, and
+    /// the whole balance is paid to the key's L1 address if that address owns the account.
+    FullExit(cmd::wallet::FullExitArgs),
     /// Sign and submit an L2 transfer to the node.
     Transfer(cmd::wallet::TransferArgs),
     /// Sign and submit a withdrawal to L1 to the node.
@@ -95,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Wallet(c) => cmd::wallet::run_wallet(c),
         Command::Deposit(a) => cmd::wallet::run_deposit(a),
         Command::Claim(a) => cmd::wallet::run_claim(a),
+        Command::FullExit(a) => cmd::wallet::run_full_exit(a),
         Command::Transfer(a) => cmd::wallet::run_transfer(a),
         Command::Withdraw(a) => cmd::wallet::run_withdraw(a),
         Command::Account(a) => cmd::wallet::run_account(a),

@@ -454,7 +454,7 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
         number: 1,
         old_root: zkr_circuits::field::fr_to_decimal(&genesis),
         new_root: zkr_circuits::field::fr_to_decimal(&genesis),
-        public_data: "00".repeat(89 * meta.params.batch_size),
+        public_data: "00".repeat(zkr_circuits::tx::SLOT_BYTES * meta.params.batch_size),
         proof: zkr_verifier::snarkjs::ProofJson::from_proof(&Default::default()),
     };
 
@@ -480,7 +480,7 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
     r.chain.request("evm_mine", json!([])).unwrap();
     assert_eq!(r.chain.in_flight(operator).unwrap(), 0);
     assert_eq!(
-        r.queued_deposits(0, 10).unwrap().len(),
+        r.queued_requests(0, 10).unwrap().len(),
         1,
         "the deposit was mined"
     );

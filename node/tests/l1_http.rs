@@ -7,7 +7,7 @@ use common::{http, setup_keys, spawn, Proc};
 use std::path::Path;
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::State;
-use zkr_circuits::tx::{Deposit, L1Address, Tx};
+use zkr_circuits::tx::{Deposit, L1Address, PriorityOp};
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_verifier::BatchSubmission;
 
@@ -97,22 +97,38 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
 
     // Prove the batch that consumes both deposits and submit it.
     let keys = KeySet::load(&d.join("keys")).unwrap();
-    let queue = [
-        Deposit {
-            pubkey: alice.public_key(),
-            amount: 60,
-        },
-        Deposit {
-            pubkey: bob.public_key(),
-            amount: 60,
-        },
-    ];
+    let (c, body) = http(a, "GET", "/queue", b"");
+    assert_eq!(c, 200, "{body}");
+    let queued: Vec<zkr_verifier::QueuedRequest> = serde_json::from_str(&body).unwrap();
+    let queue: Vec<PriorityOp> = queued.iter().map(|q| q.request).collect();
+    assert_eq!(
+        queue,
+        [
+            PriorityOp::Deposit(Deposit {
+                pubkey: alice.public_key(),
+                amount: 60,
+                from: addr(1),
+            }),
+            PriorityOp::Deposit(Deposit {
+                pubkey: bob.public_key(),
+                amount: 60,
+                from: addr(2),
+            }),
+        ]
+    );
+    // Full exits: malformed, and an account outside the tree (16 accounts), are refused.
+    assert_eq!(http(a, "POST", "/full-exit", b"{\"account\": 1}").0, 400);
+    let far = serde_json::json!({ "requester": addr(2), "account": 16 });
+    let (c, body) = http(a, "POST", "/full-exit", far.to_string().as_bytes());
+    assert_eq!(c, 422, "{body}");
+    assert!(body.contains("full_exit_refused"), "{body}");
     let (c, body) = http(a, "GET", "/genesis", b"");
     assert_eq!(c, 200, "{body}");
     let g: serde_json::Value = serde_json::from_str(&body).unwrap();
     let genesis = zkr_circuits::Genesis {
         chain_id: g["chain_id"].as_u64().unwrap(),
         operator: serde_json::from_value(g["operator"].clone()).unwrap(),
+        operator_l1: serde_json::from_value(g["operator_l1"].clone()).unwrap(),
     };
     assert_eq!(genesis.operator, alice.public_key(), "alice operates it");
     let genesis_state = State::genesis(keys.meta.params, &genesis);
@@ -122,7 +138,7 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
     );
     assert_eq!(root0["state_root"], g["genesis_root"]);
     let out = genesis_state
-        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
         .unwrap();
     let (proof, _, _) = zkr_prover::prove(&keys, &out.witness, &mut OsRng).unwrap();
     let sub = BatchSubmission::new(
@@ -162,7 +178,7 @@ fn l1_service_accepts_proven_batches_and_refuses_bad_input() {
     let root1: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_ne!(root0["state_root"], root1["state_root"]);
     assert_eq!(root1["batches"], 1);
-    assert_eq!(root1["pending_deposits"], 0);
+    assert_eq!(root1["pending_requests"], 0);
     let (_, body) = http(a, "GET", "/batches?from=1", b"");
     assert!(body.contains(&sub.public_data));
 

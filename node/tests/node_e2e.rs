@@ -301,8 +301,15 @@ fn deposits_transfers_withdrawals_settle_on_l1_and_bad_input_is_refused() {
     let deposit_tx = zkr_circuits::tx::Tx::Deposit(zkr_circuits::tx::Deposit {
         pubkey: sk.public_key(),
         amount: 5,
+        from: Default::default(),
     });
     assert_eq!(post(&deposit_tx), (422, "unsupported_type".into()));
+    // A full exit is an L1 request too, never an L2 transaction.
+    let exit_tx = zkr_circuits::tx::Tx::FullExit(zkr_circuits::tx::FullExit {
+        account: alice_index,
+        requester: Default::default(),
+    });
+    assert_eq!(post(&exit_tx), (422, "unsupported_type".into()));
     // A valid one is accepted once; the same again is a duplicate.
     let ok = transfer(bob_index, 1, next_nonce);
     assert_eq!(post(&ok).0, 200);
@@ -407,4 +414,105 @@ fn a_killed_node_restarts_from_rocksdb_and_loses_nothing() {
         err.contains("refusing to start") && err.contains("L1"),
         "{err}"
     );
+}
+
+/// A user leaves through the L1 alone: `zkr full-exit` queues a request on `zkr l1`, the node
+/// must include it, and the whole balance is credited to the owner's L1 address; a request by
+/// someone who does not own the account is consumed and pays nothing.
+#[test]
+fn a_full_exit_queued_on_l1_pays_the_owner_and_only_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    prepare(d, &["operator", "alice", "mallory"]);
+    let l1 = start_l1(d, "l1");
+    let node = start_node(d, &l1, 300);
+    let lurl = format!("http://{}", l1.addr);
+    deposit(d, &l1, "alice", 1000);
+    deposit(d, &l1, "mallory", 5);
+    wait_until("the deposits to be executed", 60, || {
+        account(d, &node, "mallory").is_some()
+    });
+    let alice = account(d, &node, "alice").unwrap();
+    let index = alice["index"].as_u64().unwrap().to_string();
+    let addresses = zkr_json(d, &["wallet", "list", "--wallet", "w.json"]);
+    let l1_of = |i: usize| {
+        addresses["keys"][i]["l1_address"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let balance =
+        |a: &str| http(&l1.addr, "GET", &format!("/balance/{a}"), b"").1["balance"].clone();
+    assert_eq!(
+        balance(&l1_of(1)),
+        "0",
+        "alice minted 1000 and deposited it"
+    );
+
+    // Mallory asks for alice's account, then alice does (by index: no node needed).
+    let m = zkr_json(
+        d,
+        &[
+            "full-exit",
+            "--wallet",
+            "w.json",
+            "--name",
+            "mallory",
+            "--index",
+            &index,
+            "--l1",
+            &lurl,
+        ],
+    );
+    let a = zkr_json(
+        d,
+        &[
+            "full-exit",
+            "--wallet",
+            "w.json",
+            "--name",
+            "alice",
+            "--index",
+            &index,
+            "--l1",
+            &lurl,
+        ],
+    );
+    assert_eq!(
+        (m["request_id"].as_u64(), a["request_id"].as_u64()),
+        (Some(2), Some(3))
+    );
+    wait_until("the full exits to be final", 120, || {
+        let s = http(&node.addr, "GET", "/status", b"").1;
+        s["requests_waiting"] == 0 && s["batches"]["final"] == s["batches"]["sealed"]
+    });
+    assert_eq!(
+        balance(&l1_of(1)),
+        "1000",
+        "alice got her whole balance on L1"
+    );
+    assert_eq!(balance(&l1_of(2)), "0", "mallory got nothing");
+    assert_eq!(account(d, &node, "alice").unwrap()["balance"], 0);
+    assert_eq!(account(d, &node, "mallory").unwrap()["balance"], 5);
+    let rec = zkr_json(d, &["reconstruct", "--data-dir", "l1", "--json"]);
+    assert_eq!(rec["state_root"].as_str().unwrap(), l1_root(&l1));
+
+    // An account outside the tree (16 accounts) is refused with a clear error.
+    let out = zkr(
+        d,
+        &[
+            "full-exit",
+            "--wallet",
+            "w.json",
+            "--name",
+            "alice",
+            "--index",
+            "16",
+            "--l1",
+            &lurl,
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
 }

@@ -128,7 +128,7 @@ impl Rollup {
         let s = self.status();
         assert_eq!(s["batches"]["sealed"], sealed, "{s}");
         assert_eq!(s["mempool"], 0);
-        assert_eq!(s["deposits_waiting"], 0);
+        assert_eq!(s["requests_waiting"], 0);
         assert_eq!(s["final_root"], s["state_root"]);
         assert_eq!(
             s["final_root"],

@@ -167,7 +167,7 @@ fn l1_answers_while_many_clients_stall() {
     // Ordinary requests, refused ones included, still work.
     assert_eq!(http(a, "POST", "/deposit", b"{not json").0, 400);
     assert_eq!(http(a, "GET", "/nowhere", b"").0, 404);
-    assert_eq!(http(a, "GET", "/deposits", b"").0, 200);
+    assert_eq!(http(a, "GET", "/queue", b"").0, 200);
     // A body announced over the limit is refused at once, without being sent.
     let t = Instant::now();
     let mut s = connect(a);

@@ -147,6 +147,7 @@ pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
     let placeholder = Genesis {
         chain_id: 0,
         operator: SecretKey::from_seed([0; 32]).public_key(),
+        operator_l1: Default::default(),
     };
     let out = State::genesis(params, &placeholder)
         .apply_batch(&[], &[])

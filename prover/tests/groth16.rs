@@ -32,19 +32,25 @@ fn witnesses() -> Vec<zkr_circuits::witness::BatchWitness> {
         Deposit {
             pubkey: a.public_key(),
             amount: 100,
+            from: Default::default(),
         },
         Deposit {
             pubkey: b.public_key(),
             amount: 50,
+            from: Default::default(),
         },
     ];
     let genesis = zkr_circuits::Genesis {
         chain_id: 7,
         operator: a.public_key(),
+        operator_l1: Default::default(),
     };
     let s0 = State::genesis(params(), &genesis);
     let o1 = s0
-        .apply_batch(&[Tx::Deposit(q[0]), Tx::Deposit(q[1])], &q)
+        .apply_batch(
+            &[Tx::Deposit(q[0]), Tx::Deposit(q[1])],
+            &[q[0].into(), q[1].into()],
+        )
         .unwrap();
     let t = Transfer::signed(&b, genesis.chain_id, 1, 0, 20, 1, 0);
     let o2 = o1.state.apply_batch(&[Tx::Transfer(t)], &[]).unwrap();

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{BatchOutput, State};
-use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
+use zkr_circuits::tx::{L1Address, Transfer, Tx, Withdraw, SLOT_BYTES};
 use zkr_circuits::CircuitParams;
 use zkr_prover::keys::{KeySet, OsRng};
 use zkr_prover::prove;
@@ -46,16 +46,16 @@ fn setup(path: &std::path::Path) -> (L1Contract, BatchOutput, BatchSubmission) {
         path,
         params(),
         keys().vk().clone(),
-        Some(alice().public_key()),
+        Some((alice().public_key(), ALICE_L1)),
     )
     .unwrap();
     l1.mint(ALICE_L1, 1000).unwrap();
     l1.mint(BOB_L1, 1000).unwrap();
     l1.deposit(ALICE_L1, alice().public_key(), 100).unwrap();
     l1.deposit(BOB_L1, bob().public_key(), 50).unwrap();
-    let queue: Vec<Deposit> = l1.state().deposit_queue.iter().map(|q| q.deposit).collect();
+    let queue = l1.state().pending();
     let out = State::genesis(params(), l1.genesis())
-        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
         .unwrap();
     let sub = submission(1, &out);
     (l1, out, sub)
@@ -68,8 +68,8 @@ fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
     let (mut l1, out1, sub1) = setup(&path);
     assert_eq!(l1.balance(&ALICE_L1), 900);
     let r = l1.submit_batch(&sub1).unwrap();
-    assert_eq!(r.deposits_consumed, 2);
-    assert!(l1.state().deposit_queue.is_empty());
+    assert_eq!(r.requests_consumed, 2);
+    assert!(l1.state().queue.is_empty());
     assert_eq!(l1.state_root(), out1.state.root());
 
     // Batch 2: a transfer and a withdrawal to an L1 address.
@@ -109,14 +109,20 @@ fn accepts_valid_batches_credits_withdrawals_and_survives_restart() {
         &path,
         params(),
         keys().vk().clone(),
-        Some(bob().public_key()),
+        Some((bob().public_key(), ALICE_L1)),
     ) {
         Err(zkr_verifier::L1Error::OperatorMismatch { .. }) => {}
         other => panic!("expected OperatorMismatch, got {:?}", other.err()),
     }
     // Closed, it opens again (with or without naming its operator).
     let vk = || keys().vk().clone();
-    assert!(L1Contract::open(&path, params(), vk(), Some(alice().public_key())).is_ok());
+    assert!(L1Contract::open(
+        &path,
+        params(),
+        vk(),
+        Some((alice().public_key(), ALICE_L1))
+    )
+    .is_ok());
     assert!(L1Contract::open(&path, params(), vk(), None).is_ok());
     // A new deployment needs its operator.
     match L1Contract::open(&dir.path().join("new.json"), params(), vk(), None) {
@@ -210,11 +216,9 @@ fn every_rejection_leaves_the_state_unchanged() {
     });
     // Deposits out of order: swap the two deposit slots.
     let mut s = sub1.clone();
-    let (a, b) = s.public_data.split_at(178);
+    let (a, b) = s.public_data.split_at(2 * SLOT_BYTES);
     s.public_data = format!("{b}{a}");
-    check(&mut l1, &s, &|e| {
-        matches!(e, Rejection::DepositsMismatch(_))
-    });
+    check(&mut l1, &s, &|e| matches!(e, Rejection::QueueMismatch(_)));
     // Off-curve and non-canonical proof points.
     let mut s = sub1.clone();
     s.proof.pi_a[0] = "1".into();
@@ -251,6 +255,7 @@ fn deposits_need_l1_funds() {
     let genesis = zkr_circuits::Genesis {
         chain_id: 7,
         operator: alice().public_key(),
+        operator_l1: ALICE_L1,
     };
     let mut l1 = L1Contract::new(params(), keys().vk().clone(), genesis);
     assert_eq!(
@@ -261,5 +266,57 @@ fn deposits_need_l1_funds() {
         l1.deposit(ALICE_L1, alice().public_key(), 5),
         Err(DepositError::InsufficientL1Balance { .. })
     ));
-    assert!(l1.state().deposit_queue.is_empty());
+    assert!(l1.state().queue.is_empty());
+    // A full exit of an index outside the tree (16 accounts) could never be consumed.
+    assert!(matches!(
+        l1.request_full_exit(ALICE_L1, 16),
+        Err(zkr_verifier::FullExitError::NoSuchAccount { account: 16, .. })
+    ));
+    assert!(l1.state().queue.is_empty());
+}
+
+/// Users leave without the operator: full exits queued on L1 are consumed in queue order; the
+/// owner is paid its whole balance on L1, a stranger's request is consumed with nothing paid,
+/// and a batch that takes the requests out of order is refused.
+#[test]
+fn full_exits_pay_owners_and_only_owners_and_cannot_be_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l1, out1, sub1) = setup(&dir.path().join("l1.json"));
+    l1.submit_batch(&sub1).unwrap();
+    let mallory = L1Address([0x66; 20]);
+    // Bob (account 1, opened by BOB_L1's deposit) asks for his balance; mallory asks for it too.
+    let bob_id = l1.request_full_exit(BOB_L1, 1).unwrap();
+    let mallory_id = l1.request_full_exit(mallory, 1).unwrap();
+    assert_eq!((bob_id, mallory_id), (2, 3));
+    let queue = l1.state().pending();
+
+    // The requests must be consumed in queue order: mallory's before bob's is refused.
+    let before = l1.state().clone();
+    let swapped = out1
+        .state
+        .apply_batch(&[queue[1].tx(), queue[0].tx()], &[queue[1], queue[0]])
+        .unwrap();
+    assert_eq!(
+        l1.submit_batch(&submission(2, &swapped)),
+        Err(Rejection::QueueMismatch(
+            "request 0 of the batch is not queued request #2".into()
+        ))
+    );
+    assert_eq!(l1.state(), &before);
+
+    // The honest batch: bob is paid his whole 50, mallory's request changes nothing.
+    let out2 = out1
+        .state
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
+        .unwrap();
+    assert_eq!(out2.withdrawals, vec![(BOB_L1, 50)]);
+    let bob_before = l1.balance(&BOB_L1);
+    let r = l1.submit_batch(&submission(2, &out2)).unwrap();
+    assert_eq!(r.requests_consumed, 2);
+    assert_eq!(r.withdrawals, vec![(BOB_L1, 50)]);
+    assert_eq!(l1.balance(&BOB_L1), bob_before + 50);
+    assert_eq!(l1.balance(&mallory), 0);
+    assert!(l1.state().queue.is_empty());
+    assert_eq!(out2.state.account(1).unwrap().balance, 0);
+    assert_eq!(l1.state_root(), out2.state.root());
 }

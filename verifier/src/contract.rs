@@ -1,4 +1,5 @@
-//! The L1 contract: state, deposits, and the batch acceptance rule.
+//! The L1 contract: state, the priority queue (deposits and full exits), and the batch
+//! acceptance rule.
 
 use crate::snarkjs::{FormatError, ProofJson};
 use crate::{verify_proof, Curve, VerifyingKey};
@@ -15,20 +16,20 @@ use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
 use zkr_circuits::public::PublicInputs;
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{
-    decode_public_data, encode_public_data, Deposit, L1Address, SlotData, TxType,
+    decode_public_data, encode_public_data, Deposit, FullExit, L1Address, PriorityOp, SlotData,
+    TxType,
 };
 use zkr_circuits::{CircuitParams, Fr, Genesis};
 
-/// A deposit waiting in the L1 queue.
+/// A request waiting in the L1's priority queue: a deposit or a full exit. Batches consume them
+/// strictly in queue order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueuedDeposit {
+#[serde(deny_unknown_fields)]
+pub struct QueuedRequest {
     /// Sequence number in the queue (from 0, never reused).
     pub id: u64,
-    /// The L1 account that paid.
-    pub from: L1Address,
-    /// The L2 key to credit, and the amount.
-    #[serde(flatten)]
-    pub deposit: Deposit,
+    /// The request (its L1 account: the deposit's payer, the full exit's requester).
+    pub request: PriorityOp,
 }
 
 /// A batch the L1 accepted: the data-availability record.
@@ -44,9 +45,9 @@ pub struct AcceptedBatch {
     pub new_root: Fr,
     /// The public data, hex.
     pub public_data: String,
-    /// Deposits the batch consumed.
-    pub deposits: Vec<QueuedDeposit>,
-    /// Withdrawals credited on L1.
+    /// Requests of the priority queue the batch consumed, in order.
+    pub requests: Vec<QueuedRequest>,
+    /// Withdrawals and full exits credited on L1.
     pub withdrawals: Vec<(L1Address, u64)>,
 }
 
@@ -64,12 +65,27 @@ pub struct L1State {
     pub state_root: Fr,
     /// Accepted batches, in order.
     pub batches: Vec<AcceptedBatch>,
-    /// Deposits not yet consumed, oldest first.
-    pub deposit_queue: VecDeque<QueuedDeposit>,
-    /// Next deposit id.
-    pub next_deposit_id: u64,
+    /// Deposits and full exits not yet consumed, oldest first.
+    pub queue: VecDeque<QueuedRequest>,
+    /// The id the next request gets.
+    pub next_request_id: u64,
     /// L1 balances (deposits are paid from them, withdrawals credited to them).
     pub l1_balances: BTreeMap<L1Address, u128>,
+}
+
+impl L1State {
+    /// Appends a request to the queue; returns its id.
+    fn push_request(&mut self, request: PriorityOp) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        self.queue.push_back(QueuedRequest { id, request });
+        id
+    }
+
+    /// The pending requests, oldest first, as the state transition reads them.
+    pub fn pending(&self) -> Vec<PriorityOp> {
+        self.queue.iter().map(|q| q.request).collect()
+    }
 }
 
 /// What a prover submits to the L1.
@@ -145,9 +161,9 @@ pub enum Rejection {
     /// Public data that does not decode, or has the wrong size.
     #[error("malformed public data: {0}")]
     MalformedPublicData(String),
-    /// The deposits the batch consumes are not the next ones in the queue.
-    #[error("deposits do not match the L1 queue: {0}")]
-    DepositsMismatch(String),
+    /// The deposits and full exits the batch consumes are not the next requests of the queue.
+    #[error("the batch's deposits and full exits do not match the L1 queue: {0}")]
+    QueueMismatch(String),
     /// The proof is malformed (non-canonical coordinate, off-curve or non-subgroup point).
     #[error("malformed proof: {0}")]
     MalformedProof(#[from] FormatError),
@@ -155,6 +171,22 @@ pub enum Rejection {
     #[error("the Groth16 proof does not verify for this transition")]
     BadProof,
     /// The new state could not be persisted; nothing changed.
+    #[error("storage error (nothing changed): {0}")]
+    Storage(String),
+}
+
+/// Why a full exit request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FullExitError {
+    /// The index is outside the tree: no batch could ever consume the request.
+    #[error("account {account} does not exist: the tree holds accounts 0 to {}", capacity - 1)]
+    NoSuchAccount {
+        /// The index asked for.
+        account: u64,
+        /// `2^depth`.
+        capacity: u64,
+    },
+    /// Storage failure; nothing changed.
     #[error("storage error (nothing changed): {0}")]
     Storage(String),
 }
@@ -241,9 +273,9 @@ pub struct BatchReceipt {
     /// The new root.
     #[serde(with = "zkr_circuits::field::decimal")]
     pub new_root: Fr,
-    /// Deposits consumed.
-    pub deposits_consumed: usize,
-    /// Withdrawals credited.
+    /// Requests of the queue consumed.
+    pub requests_consumed: usize,
+    /// Withdrawals and full exits credited.
     pub withdrawals: Vec<(L1Address, u64)>,
 }
 
@@ -275,8 +307,8 @@ impl L1Contract {
             vk_digest: vk_digest(&vk),
             state_root: State::genesis(params, &genesis).root(),
             batches: Vec::new(),
-            deposit_queue: VecDeque::new(),
-            next_deposit_id: 0,
+            queue: VecDeque::new(),
+            next_request_id: 0,
             l1_balances: BTreeMap::new(),
         };
         Self {
@@ -292,14 +324,14 @@ impl L1Contract {
     /// may have it open: an exclusive advisory lock on `path` + `.lock` is held until the
     /// contract is dropped ([`L1Error::InUse`] otherwise).
     ///
-    /// A new deployment needs `operator` (the owner of account 0 from genesis) and draws its
-    /// chain id from the operating system's randomness, so no two deployments share one and a
-    /// signature made for one is refused by every other.
+    /// A new deployment needs `operator`, the operator's L2 key and L1 address (account 0's key
+    /// and owner from genesis), and draws its chain id from the operating system's randomness,
+    /// so no two deployments share one and a signature made for one is refused by every other.
     pub fn open(
         path: &Path,
         params: CircuitParams,
         vk: VerifyingKey,
-        operator: Option<PublicKey>,
+        operator: Option<(PublicKey, L1Address)>,
     ) -> Result<Self, L1Error> {
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock");
@@ -328,7 +360,9 @@ impl L1Contract {
                 })
             }
         }
-        let key_json = |k: &PublicKey| serde_json::to_string(k).unwrap_or_default();
+        let key_json = |(k, a): &(PublicKey, L1Address)| {
+            format!("{} ({a})", serde_json::to_string(k).unwrap_or_default())
+        };
         let mut c = match fs::read(path) {
             Ok(bytes) => {
                 let state: L1State =
@@ -346,10 +380,11 @@ impl L1Contract {
                         ),
                     });
                 }
-                if let Some(given) = operator.filter(|k| *k != state.genesis.operator) {
+                let stored = (state.genesis.operator, state.genesis.operator_l1);
+                if let Some(given) = operator.filter(|o| *o != stored) {
                     return Err(L1Error::OperatorMismatch {
                         path: path.into(),
-                        stored: key_json(&state.genesis.operator),
+                        stored: key_json(&stored),
                         given: key_json(&given),
                     });
                 }
@@ -359,7 +394,7 @@ impl L1Contract {
                 c
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let Some(operator) = operator else {
+                let Some((operator, operator_l1)) = operator else {
                     return Err(L1Error::NoOperator { path: path.into() });
                 };
                 let mut entropy = [0u8; 8];
@@ -372,6 +407,7 @@ impl L1Contract {
                 let genesis = Genesis {
                     chain_id: u64::from_le_bytes(entropy),
                     operator,
+                    operator_l1,
                 };
                 let mut c = Self::new(params, vk, genesis);
                 c.path = Some(path.to_path_buf());
@@ -444,14 +480,34 @@ impl L1Contract {
         }
         let mut next = self.state.clone();
         *next.l1_balances.get_mut(&from).expect("checked above") -= amount as u128;
-        let id = next.next_deposit_id;
-        next.next_deposit_id += 1;
-        next.deposit_queue.push_back(QueuedDeposit {
-            id,
+        let id = next.push_request(PriorityOp::Deposit(Deposit {
+            pubkey,
+            amount,
             from,
-            deposit: Deposit { pubkey, amount },
-        });
+        }));
         self.commit(next).map_err(DepositError::Storage)?;
+        Ok(id)
+    }
+
+    /// Queues a full exit of account `account` for `requester`; returns its id. The batch that
+    /// consumes it pays the account's whole balance to `requester` if `requester` owns the
+    /// account, and nothing otherwise. Anyone may queue one: it needs no operator.
+    ///
+    /// The local L1 does not authenticate L1 addresses (neither here nor for deposits): whoever
+    /// can reach it can queue in anyone's name. That can only pay an owner its own balance, on
+    /// L1; on an EVM chain the requester is the transaction's sender.
+    pub fn request_full_exit(
+        &mut self,
+        requester: L1Address,
+        account: u64,
+    ) -> Result<u64, FullExitError> {
+        let capacity = self.state.params.capacity();
+        if account >= capacity {
+            return Err(FullExitError::NoSuchAccount { account, capacity });
+        }
+        let mut next = self.state.clone();
+        let id = next.push_request(PriorityOp::FullExit(FullExit { account, requester }));
+        self.commit(next).map_err(FullExitError::Storage)?;
         Ok(id)
     }
 
@@ -496,30 +552,42 @@ impl L1Contract {
             )));
         }
 
-        // The deposits must be the next ones in the queue, in order.
+        // The deposits and full exits must be the next requests of the queue, in order.
         let claimed: Vec<_> = slots
             .iter()
-            .filter(|d| d.tx_type == TxType::Deposit)
+            .filter(|d| matches!(d.tx_type, TxType::Deposit | TxType::FullExit))
             .collect();
-        if claimed.len() > self.state.deposit_queue.len() {
-            return Err(Rejection::DepositsMismatch(format!(
-                "batch consumes {} deposits, the queue holds {}",
+        if claimed.len() > self.state.queue.len() {
+            return Err(Rejection::QueueMismatch(format!(
+                "batch consumes {} requests, the queue holds {}",
                 claimed.len(),
-                self.state.deposit_queue.len()
+                self.state.queue.len()
             )));
         }
-        let consumed: Vec<QueuedDeposit> = self
+        let consumed: Vec<QueuedRequest> = self
             .state
-            .deposit_queue
+            .queue
             .iter()
             .take(claimed.len())
             .copied()
             .collect();
         for (i, (slot, q)) in claimed.iter().zip(&consumed).enumerate() {
-            let d = &q.deposit;
-            if slot.aux_x != d.pubkey.x() || slot.aux_y != d.pubkey.y() || slot.amount != d.amount {
-                return Err(Rejection::DepositsMismatch(format!(
-                    "deposit {i} of the batch is not queued deposit #{}",
+            let matches = match (&q.request, slot.tx_type) {
+                (PriorityOp::Deposit(d), TxType::Deposit) => {
+                    slot.aux_x == d.pubkey.x()
+                        && slot.aux_y == d.pubkey.y()
+                        && slot.amount == d.amount
+                        && slot.requester == d.from.to_field()
+                }
+                // The amount is the circuit's to decide: the owner's whole balance, or 0.
+                (PriorityOp::FullExit(f), TxType::FullExit) => {
+                    slot.from == f.account && slot.requester == f.requester.to_field()
+                }
+                _ => false,
+            };
+            if !matches {
+                return Err(Rejection::QueueMismatch(format!(
+                    "request {i} of the batch is not queued request #{}",
                     q.id
                 )));
             }
@@ -537,17 +605,21 @@ impl L1Contract {
         // Accepted: build the next state, persist it, then swap it in.
         let withdrawals: Vec<(L1Address, u64)> = slots
             .iter()
-            .filter(|d| d.tx_type == TxType::Withdraw)
-            .map(|d| {
-                let a = L1Address::from_field(&d.aux_x)
-                    .expect("canonical withdraw slots have 160-bit addresses");
-                (a, d.amount)
+            .filter_map(|d| {
+                let paid = match d.tx_type {
+                    TxType::Withdraw => d.aux_x,
+                    TxType::FullExit if d.amount > 0 => d.requester,
+                    _ => return None,
+                };
+                let a = L1Address::from_field(&paid)
+                    .expect("canonical withdraw and full-exit slots have 160-bit addresses");
+                Some((a, d.amount))
             })
             .collect();
         let mut next = self.state.clone();
         next.state_root = new_root;
         for _ in &consumed {
-            next.deposit_queue.pop_front();
+            next.queue.pop_front();
         }
         for (a, amount) in &withdrawals {
             *next.l1_balances.entry(*a).or_default() += *amount as u128;
@@ -557,14 +629,14 @@ impl L1Contract {
             old_root,
             new_root,
             public_data: s.public_data.to_lowercase(),
-            deposits: consumed.clone(),
+            requests: consumed.clone(),
             withdrawals: withdrawals.clone(),
         });
         self.commit(next).map_err(Rejection::Storage)?;
         Ok(BatchReceipt {
             number: s.number,
             new_root,
-            deposits_consumed: consumed.len(),
+            requests_consumed: consumed.len(),
             withdrawals,
         })
     }

@@ -10,7 +10,7 @@ use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::fields::FieldVar;
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
-/// A leaf's four fields as variables.
+/// A leaf's five fields as variables.
 #[derive(Clone)]
 pub struct LeafVar {
     /// Public key x.
@@ -21,6 +21,8 @@ pub struct LeafVar {
     pub balance: FpVar<Fr>,
     /// Nonce.
     pub nonce: FpVar<Fr>,
+    /// Owner (L1 address).
+    pub owner: FpVar<Fr>,
 }
 
 impl LeafVar {
@@ -33,28 +35,32 @@ impl LeafVar {
             pk_x: FpVar::new_witness(cs.clone(), || Ok(leaf.pk_x))?,
             pk_y: FpVar::new_witness(cs.clone(), || Ok(leaf.pk_y))?,
             balance: FpVar::new_witness(cs.clone(), || Ok(leaf.balance))?,
-            nonce: FpVar::new_witness(cs, || Ok(leaf.nonce))?,
+            nonce: FpVar::new_witness(cs.clone(), || Ok(leaf.nonce))?,
+            owner: FpVar::new_witness(cs, || Ok(leaf.owner))?,
         })
     }
 
     /// Whether the key is the empty marker `(0, 0)`, enforcing the empty-leaf rule: an empty key
-    /// carries balance 0 and nonce 0, so "empty" has exactly one encoding.
+    /// carries balance, nonce and owner 0, so "empty" has exactly one encoding.
     pub fn is_empty(&self) -> Result<Boolean<Fr>, SynthesisError> {
         let empty = self.pk_x.is_zero()? & self.pk_y.is_zero()?;
         self.balance
             .conditional_enforce_equal(&FpVar::zero(), &empty)?;
         self.nonce
             .conditional_enforce_equal(&FpVar::zero(), &empty)?;
+        self.owner
+            .conditional_enforce_equal(&FpVar::zero(), &empty)?;
         Ok(empty)
     }
 
-    /// The leaf hash: `0` when `empty`, else `Poseidon(pk.x, pk.y, balance, nonce)`.
+    /// The leaf hash: `0` when `empty`, else `Poseidon(pk.x, pk.y, balance, nonce, owner)`.
     pub fn hash(&self, empty: &Boolean<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
         let h = poseidon_var(&[
             self.pk_x.clone(),
             self.pk_y.clone(),
             self.balance.clone(),
             self.nonce.clone(),
+            self.owner.clone(),
         ])?;
         empty.select(&FpVar::zero(), &h)
     }

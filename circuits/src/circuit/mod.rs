@@ -7,10 +7,11 @@
 //!
 //! ## The rules, per slot (see [`slot`] for the code)
 //!
-//! 1. **Type.** Exactly one of noop / transfer / deposit / withdraw.
+//! 1. **Type.** Exactly one of noop / transfer / deposit / withdraw / full exit.
 //! 2. **Canonical encoding.** Fields a type does not use are zero (a noop is all zeros; a
-//!    deposit has no sender, fee or nonce; a transfer no aux; a withdrawal no receiver), and a
-//!    withdrawal address is below 2^160.
+//!    deposit has no sender, fee or nonce; a transfer no aux and no requester; a withdrawal no
+//!    receiver and no requester; a full exit no receiver, fee, nonce or aux), and a withdrawal
+//!    address is below 2^160.
 //! 3. **Ranges.** Amount and fee are `u64`.
 //! 4. **Sender membership.** The sender's old leaf lies at index `from` under the running root;
 //!    the path bits are boolean and spell `from`.
@@ -18,6 +19,10 @@
 //!    over `Poseidon(chain_id, packed, aux_x, nonce)`.
 //! 6. **Nonce.** For transfers and withdrawals, the signed nonce is the sender's nonce; the
 //!    sender's nonce becomes `nonce + 1` and stays a `u32`.
+//!
+//!    6b. **Full exit.** A full exit's amount is the account's whole balance when the requester
+//!    is the account's owner, and 0 otherwise; the account is debited that amount. No
+//!    signature: the L1 queued the request for the requester, and only the owner is paid.
 //! 7. **Balance.** The sender's new balance `balance − amount − fee` is a `u64`, i.e. the
 //!    balance covered amount + fee (a wrapped subtraction is ≈ p and fails the range check).
 //! 8. **Sender update.** The running root becomes the root of the sender's new leaf.
@@ -25,11 +30,15 @@
 //! 10. **Receiver exists / key matches.** A transfer's receiver is not empty; a deposit goes
 //!     to an empty leaf (creating the account) or to a leaf with the deposit's key.
 //! 11. **No overflow.** The receiver's new balance `balance + credit` is a `u64`.
+//!
+//!     11b. **Owner.** A deposit that opens an account (an empty leaf) makes its payer (the
+//!     slot's requester) the owner; every other update keeps the owner.
 //! 12. **Receiver update.** The running root becomes the root of the receiver's new leaf.
 //! 13. **Public data.** The slot's public input equals its `packed` element, built from the
 //!     very variables the rules above constrain (type, indices, amount, fee).
-//! 14. **Aux chain.** A deposit's key or a withdrawal's address (`aux_x, aux_y`) enters the aux
-//!     hash chain; transfers and noops leave it unchanged (their aux fields are zero by rule 2).
+//! 14. **Aux chain.** A slot's L1 data (`aux_x, aux_y, requester`: a deposit's key and payer, a
+//!     withdrawal's address, a full exit's requester) enters the aux hash chain; transfers and
+//!     noops leave it unchanged (their fields are zero by rule 2).
 //!
 //! ## Per batch
 //!
@@ -39,7 +48,8 @@
 //!     fee credit equals the public `new_root`, and the aux chain, started from the chain id the
 //!     signatures were checked over, equals the public `aux_chain` after the last slot.
 //!
-//! Every leaf hash also enforces the empty-leaf rule (an empty key has balance and nonce 0).
+//! Every leaf hash also enforces the empty-leaf rule (an empty key has balance, nonce and owner
+//! 0).
 
 pub mod leaf;
 pub mod meter;

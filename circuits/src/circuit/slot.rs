@@ -1,4 +1,4 @@
-//! One transaction slot of the batch circuit (rules 1–14 of [`super`]).
+//! One transaction slot of the batch circuit (rules 1–14 and 6b of [`super`]).
 
 use super::leaf::LeafVar;
 use super::meter::{Component, Meter};
@@ -48,7 +48,7 @@ pub fn synthesize_slot(
     let wit = |v: Fr| FpVar::new_witness(cs.clone(), || Ok(v));
 
     // Rule 1: exactly one type.
-    let (is_noop, is_transfer, is_deposit, is_withdraw) =
+    let (is_noop, is_transfer, is_deposit, is_withdraw, is_full_exit) =
         m.span(s, Component::TxLogic, "exactly one tx type", || {
             let flag = |t: TxType| Boolean::new_witness(cs.clone(), || Ok(w.tx_type == t));
             let f = (
@@ -56,16 +56,24 @@ pub fn synthesize_slot(
                 flag(TxType::Transfer)?,
                 flag(TxType::Deposit)?,
                 flag(TxType::Withdraw)?,
+                flag(TxType::FullExit)?,
             );
             let sum = FpVar::from(f.0.clone())
                 + FpVar::from(f.1.clone())
                 + FpVar::from(f.2.clone())
-                + FpVar::from(f.3.clone());
+                + FpVar::from(f.3.clone())
+                + FpVar::from(f.4.clone());
             sum.enforce_equal(&FpVar::one())?;
             Ok(f)
         })?;
-    let [noop, transfer, deposit, withdraw] =
-        [&is_noop, &is_transfer, &is_deposit, &is_withdraw].map(|b| FpVar::from((*b).clone()));
+    let [noop, transfer, deposit, withdraw, full_exit] = [
+        &is_noop,
+        &is_transfer,
+        &is_deposit,
+        &is_withdraw,
+        &is_full_exit,
+    ]
+    .map(|b| FpVar::from((*b).clone()));
     // Transfers and withdrawals debit and sign; the flags are one-hot, so the sum is boolean.
     let sends = &transfer + &withdraw;
     let is_sending = m.span(
@@ -82,16 +90,18 @@ pub fn synthesize_slot(
     let nonce = wit(w.nonce)?;
     let aux_x = wit(w.aux_x)?;
     let aux_y = wit(w.aux_y)?;
+    let requester = wit(w.requester)?;
 
     // Rule 2: canonical encoding per type.
     m.span(s, Component::TxLogic, "unused fields are zero", || {
         zero_when(&(&noop + &deposit), &from)?;
-        zero_when(&(&noop + &withdraw), &to)?;
+        zero_when(&(&noop + &withdraw + &full_exit), &to)?;
         zero_when(&noop, &amount)?;
-        zero_when(&(&noop + &deposit), &fee)?;
-        zero_when(&(&noop + &deposit), &nonce)?;
-        zero_when(&(&noop + &transfer), &aux_x)?;
-        zero_when(&(&noop + &transfer + &withdraw), &aux_y)
+        zero_when(&(&noop + &deposit + &full_exit), &fee)?;
+        zero_when(&(&noop + &deposit + &full_exit), &nonce)?;
+        zero_when(&(&noop + &transfer + &full_exit), &aux_x)?;
+        zero_when(&(&noop + &transfer + &withdraw + &full_exit), &aux_y)?;
+        zero_when(&(&noop + &transfer + &withdraw), &requester)
     })?;
     m.span(
         s,
@@ -111,7 +121,10 @@ pub fn synthesize_slot(
     // The packed public-data element, from the constrained variables (indices < 2^32 via
     // their path bits, amount and fee via the range checks above).
     let two = Fr::from(2u64);
-    let tx_type = &transfer + &deposit * Fr::from(2u64) + &withdraw * Fr::from(3u64);
+    let tx_type = &transfer
+        + &deposit * Fr::from(2u64)
+        + &withdraw * Fr::from(3u64)
+        + &full_exit * Fr::from(4u64);
     let packed = [
         tx_type,
         from.clone(),
@@ -172,12 +185,26 @@ pub fn synthesize_slot(
         enforce_bits(&new_nonce, 32).map(|_| ())
     })?;
 
+    // Rule 6b: a full exit pays the whole balance when the requester owns the account, and
+    // nothing otherwise (an empty leaf's owner is 0, which no L1 address is).
+    let exit_amount = m.span(
+        s,
+        Component::TxLogic,
+        "full exit pays the owner the whole balance",
+        || {
+            let is_owner = sender.owner.is_eq(&requester)?;
+            let owed = FpVar::from(is_owner) * &sender.balance;
+            zero_when(&full_exit, &(&amount - &owed))?;
+            Ok(&full_exit * &amount)
+        },
+    )?;
+
     // Rule 7: balance covers amount + fee.
     let debit = m.span(
         s,
         Component::TxLogic,
         "debit = amount + fee when sending",
-        || Ok(&sends * (&amount + &fee)),
+        || Ok(&sends * (&amount + &fee) + &exit_amount),
     )?;
     let new_sender = LeafVar {
         balance: &sender.balance - &debit,
@@ -243,11 +270,14 @@ pub fn synthesize_slot(
         || Ok((&transfer + &deposit) * &amount),
     )?;
     let new_receiver = m.span(s, Component::TxLogic, "deposit writes its key", || {
+        let opens = &is_deposit & &receiver_empty;
         Ok(LeafVar {
             pk_x: is_deposit.select(&aux_x, &receiver.pk_x)?,
             pk_y: is_deposit.select(&aux_y, &receiver.pk_y)?,
             balance: &receiver.balance + &credit,
             nonce: receiver.nonce.clone(),
+            // Rule 11b: the deposit that opens an account makes its payer the owner.
+            owner: opens.select(&requester, &receiver.owner)?,
         })
     })?;
     m.span(
@@ -274,11 +304,12 @@ pub fn synthesize_slot(
         "packed slot is the public input",
         || packed.enforce_equal(packed_input),
     )?;
-    // Rule 14: a deposit's key or a withdrawal's address enters the aux chain, in slot order.
+    // Rule 14: a slot's L1 data (a deposit's key and payer, a withdrawal's address, a full
+    // exit's requester) enters the aux chain, in slot order.
     acc.aux_chain = m.span(s, Component::AuxChain, "aux chain", || {
-        let next = poseidon_var(&[acc.aux_chain.clone(), aux_x, aux_y])?;
-        // deposit + withdraw is boolean (the flags are one-hot): acc + flag·(next − acc).
-        let flag = &deposit + &withdraw;
+        let next = poseidon_var(&[acc.aux_chain.clone(), aux_x, aux_y, requester])?;
+        // The flags are one-hot, so their sum is boolean: acc + flag·(next − acc).
+        let flag = &deposit + &withdraw + &full_exit;
         let step = flag * (&next - &acc.aux_chain);
         Ok(&acc.aux_chain + step)
     })?;

@@ -4,18 +4,25 @@
 use zkr_circuits::circuit::{BatchCircuit, CheckResult};
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::State;
-use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
+use zkr_circuits::tx::{Deposit, L1Address, PriorityOp, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::{CircuitParams, Genesis};
 
 /// The test deployment's chain id (any value: the circuit does not depend on it).
 pub const CHAIN: u64 = 0x5eed_c0de;
 
+/// The L1 address that pays the tests' deposits (and so owns the accounts they open).
+pub const DEPOSITOR: L1Address = L1Address([0xd0; 20]);
+
+/// The operator's L1 address (owner of account 0).
+pub const OPERATOR_L1: L1Address = L1Address([0x0b; 20]);
+
 /// The test deployment: the operator's account 0 belongs to `key(0)`.
 pub fn genesis() -> Genesis {
     Genesis {
         chain_id: CHAIN,
         operator: key(0).public_key(),
+        operator_l1: OPERATOR_L1,
     }
 }
 
@@ -30,17 +37,20 @@ pub fn key(i: u8) -> SecretKey {
 /// Accounts 0..n funded with `balances`, by deposit batches from genesis (account 0 is the
 /// operator's from genesis; its deposit tops it up).
 pub fn funded(p: CircuitParams, balances: &[u64]) -> State {
-    let queue: Vec<Deposit> = balances
+    let queue: Vec<PriorityOp> = balances
         .iter()
         .enumerate()
-        .map(|(i, &amount)| Deposit {
-            pubkey: key(i as u8).public_key(),
-            amount,
+        .map(|(i, &amount)| {
+            PriorityOp::Deposit(Deposit {
+                pubkey: key(i as u8).public_key(),
+                amount,
+                from: DEPOSITOR,
+            })
         })
         .collect();
     let mut state = State::genesis(p, &genesis());
     for chunk in queue.chunks(p.batch_size) {
-        let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        let txs: Vec<Tx> = chunk.iter().map(PriorityOp::tx).collect();
         let out = state.apply_batch(&txs, chunk).unwrap();
         assert!(check(&out.witness).satisfied);
         state = out.state;

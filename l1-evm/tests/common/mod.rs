@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{BatchOutput, State};
 use zkr_circuits::tx::L1Address;
-use zkr_circuits::tx::{Deposit, Transfer, Tx, Withdraw};
+use zkr_circuits::tx::{Deposit, PriorityOp, Transfer, Tx, Withdraw};
 use zkr_circuits::{CircuitParams, Genesis};
 use zkr_l1_evm::artifacts::{
     Artifact, TEST_KEY_BATCH_SIZE, TEST_KEY_DEPTH, TEST_KEY_SEED, TEST_VERIFIER,
@@ -76,17 +76,19 @@ pub fn submission(number: u64, out: &BatchOutput) -> BatchSubmission {
 /// to BOB_L1. Batch 3: two transfers. Signed for the deployment `g`.
 pub fn three_batches(g: &Genesis) -> Vec<BatchOutput> {
     let queue = [
-        Deposit {
+        PriorityOp::Deposit(Deposit {
             pubkey: alice().public_key(),
             amount: 100,
-        },
-        Deposit {
+            from: ALICE_L1,
+        }),
+        PriorityOp::Deposit(Deposit {
             pubkey: bob().public_key(),
             amount: 50,
-        },
+            from: BOB_L1,
+        }),
     ];
     let out1 = State::genesis(params(), g)
-        .apply_batch(&[Tx::Deposit(queue[0]), Tx::Deposit(queue[1])], &queue)
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
         .unwrap();
     let c = g.chain_id;
     let t = Transfer::signed(&alice(), c, 0, 1, 10, 2, 0);

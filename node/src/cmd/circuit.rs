@@ -27,6 +27,7 @@ pub fn report(params: CircuitParams) -> anyhow::Result<ConstraintReport> {
     let placeholder = zkr_circuits::Genesis {
         chain_id: 0,
         operator: zkr_circuits::eddsa::SecretKey::from_seed([0; 32]).public_key(),
+        operator_l1: Default::default(),
     };
     let out = State::genesis(params, &placeholder)
         .apply_batch(&[], &[])

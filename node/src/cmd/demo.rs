@@ -253,19 +253,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             wallets_path.display()
         );
     }
+    let l1_addr = |i: usize| {
+        let mut a = [0u8; 20];
+        a[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+        L1Address(a)
+    };
     let l1_path = data_dir.join("l1.json");
-    let mut l1 = DemoL1::open(a.l1, &l1_path, params, keys.vk(), &everyone[0].public_key())?;
+    let mut l1 = DemoL1::open(
+        a.l1,
+        &l1_path,
+        params,
+        keys.vk(),
+        &everyone[0].public_key(),
+        l1_addr(0),
+    )?;
     // Rebuild the L2 state from the L1 (a rerun on the same directory continues from there; the
     // EVM chain is new on every run).
     let genesis = l1.genesis()?;
     let mut state = match &l1 {
         DemoL1::Rust(c) => super::reconstruct::reconstruct(c.state())?.0,
         DemoL1::Evm(_) => State::genesis(params, &genesis),
-    };
-    let l1_addr = |i: usize| {
-        let mut a = [0u8; 20];
-        a[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
-        L1Address(a)
     };
     for (i, k) in everyone.iter().enumerate() {
         // The operator (wallet 0) owns account 0 from genesis; it deposits a token amount.
@@ -302,7 +309,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         while txs.len() < a.batch_size {
             let tx = if queue_offset < queue.len() {
                 queue_offset += 1;
-                Tx::Deposit(queue[queue_offset - 1])
+                queue[queue_offset - 1].tx()
             } else {
                 // A random user with an account and funds sends to another account.
                 let w = 1 + traffic.below(everyone.len() as u64 - 1) as usize;
@@ -340,10 +347,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 }
             };
             // Each transaction is checked against the running view, as a mempool would.
-            let own: Vec<_> = match tx {
-                Tx::Deposit(d) => vec![d],
-                _ => vec![],
-            };
+            let own: Vec<_> = tx.priority_op().into_iter().collect();
             view = view
                 .apply_batch(&[tx], &own)
                 .context("sequencer produced an invalid transaction")?

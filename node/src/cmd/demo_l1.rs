@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::state::State;
-use zkr_circuits::tx::{decode_public_data, Deposit, L1Address};
+use zkr_circuits::tx::{decode_public_data, L1Address, PriorityOp};
 use zkr_circuits::{CircuitParams, Fr, Genesis};
 use zkr_l1_evm::rollup::{evm_address, fr_from_word, EncodeError, UNIT_WEI};
 use zkr_l1_evm::{EvmL1Error, EvmRejection, EvmRollup, EvmSubmission, RollupEvent, U256};
@@ -49,21 +49,23 @@ pub enum DemoL1 {
 }
 
 impl DemoL1 {
-    /// Opens the Rust L1 at `path` (deploying it there, with `operator` owning account 0, if it
-    /// does not exist), or deploys the contracts for `vk` and `operator` on a fresh EVM chain.
+    /// Opens the Rust L1 at `path` (deploying it there, with `operator`'s account 0 owned by
+    /// `operator_l1`, if it does not exist), or deploys the contracts for `vk` and `operator` on
+    /// a fresh EVM chain (where account 0's owner is the deployer, [`zkr_l1_evm::rollup::OPERATOR`]).
     pub fn open(
         kind: L1Kind,
         path: &Path,
         params: CircuitParams,
         vk: &VerifyingKey,
         operator: &PublicKey,
+        operator_l1: L1Address,
     ) -> anyhow::Result<Self> {
         Ok(match kind {
             L1Kind::Rust => DemoL1::Rust(Box::new(L1Contract::open(
                 path,
                 params,
                 vk.clone(),
-                Some(*operator),
+                Some((*operator, operator_l1)),
             )?)),
             L1Kind::Evm => DemoL1::Evm(Box::new(
                 EvmRollup::deploy_for_key(params, vk, operator)
@@ -105,39 +107,17 @@ impl DemoL1 {
         Ok(())
     }
 
-    /// The deposits waiting in the L1's queue, oldest first (on the EVM: the `DepositQueued`
-    /// events from the queue's head on).
-    pub fn queue(&mut self) -> anyhow::Result<Vec<Deposit>> {
+    /// The requests waiting in the L1's priority queue, oldest first (on the EVM: read from the
+    /// contract's storage).
+    pub fn queue(&mut self) -> anyhow::Result<Vec<PriorityOp>> {
         match self {
-            DemoL1::Rust(l1) => Ok(l1.state().deposit_queue.iter().map(|q| q.deposit).collect()),
-            DemoL1::Evm(r) => {
-                let head = r.view_word("depositHead()", &[])?;
-                let mut out = Vec::new();
-                for e in &r.events {
-                    if let RollupEvent::DepositQueued {
-                        id,
-                        pk_x,
-                        pk_y,
-                        amount,
-                        ..
-                    } = e
-                    {
-                        if U256::from(*id) < head {
-                            continue;
-                        }
-                        let coord = |w: U256| {
-                            fr_from_word(w).context("a queued key coordinate is not below r")
-                        };
-                        let pubkey = PublicKey::from_coordinates(coord(*pk_x)?, coord(*pk_y)?)
-                            .context("the contract queued a key zkr cannot use")?;
-                        out.push(Deposit {
-                            pubkey,
-                            amount: *amount,
-                        });
-                    }
-                }
-                Ok(out)
-            }
+            DemoL1::Rust(l1) => Ok(l1.state().pending()),
+            DemoL1::Evm(r) => Ok(r
+                .queued_requests(0, u64::MAX)
+                .context("reading the rollup's queue")?
+                .into_iter()
+                .map(|q| q.request)
+                .collect()),
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{State, StateSnapshot};
-use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, Withdraw};
+use zkr_circuits::tx::{Deposit, L1Address, PriorityOp, Transfer, Tx, Withdraw};
 use zkr_circuits::{CircuitParams, Genesis};
 
 /// A batch file: the starting state, the L1's pending deposits, and the transactions.
@@ -15,8 +15,8 @@ use zkr_circuits::{CircuitParams, Genesis};
 pub struct BatchFile {
     /// The state the batch starts from.
     pub state: StateSnapshot,
-    /// The L1 deposit queue (oldest first).
-    pub deposit_queue: Vec<Deposit>,
+    /// The L1 priority queue, deposits and full exits (oldest first).
+    pub queue: Vec<PriorityOp>,
     /// The transactions, in order (padded with noops up to the batch size).
     pub transactions: Vec<Tx>,
 }
@@ -40,11 +40,16 @@ pub fn example_key(i: u8) -> SecretKey {
     SecretKey::from_seed([0xE0 ^ i; 32])
 }
 
-/// The example's deployment: chain id 1, and account 0 is `example_key(0)`'s from genesis.
+/// The L1 address of the example's depositors (the owner of the accounts they open).
+pub const EXAMPLE_PAYER: L1Address = L1Address([0xe0; 20]);
+
+/// The example's deployment: chain id 1, and account 0 is `example_key(0)`'s from genesis,
+/// owned by [`EXAMPLE_PAYER`].
 pub fn example_genesis() -> Genesis {
     Genesis {
         chain_id: 1,
         operator: example_key(0).public_key(),
+        operator_l1: EXAMPLE_PAYER,
     }
 }
 
@@ -54,21 +59,25 @@ pub fn example(params: CircuitParams) -> anyhow::Result<BatchFile> {
     // Starting state: three funded accounts, created by a deposit batch of their own (the
     // operator's tops up its account 0).
     let mut state = State::genesis(params, &example_genesis());
-    let genesis: Vec<Deposit> = (0..3u8)
-        .map(|i| Deposit {
-            pubkey: example_key(i).public_key(),
-            amount: 1_000 * (i as u64 + 1),
+    let genesis: Vec<PriorityOp> = (0..3u8)
+        .map(|i| {
+            PriorityOp::Deposit(Deposit {
+                pubkey: example_key(i).public_key(),
+                amount: 1_000 * (i as u64 + 1),
+                from: EXAMPLE_PAYER,
+            })
         })
         .collect();
     for chunk in genesis.chunks(params.batch_size) {
-        let txs: Vec<Tx> = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        let txs: Vec<Tx> = chunk.iter().map(PriorityOp::tx).collect();
         state = state.apply_batch(&txs, chunk)?.state;
     }
-    let queue = vec![Deposit {
+    let queue = vec![PriorityOp::Deposit(Deposit {
         pubkey: example_key(3).public_key(),
         amount: 500,
-    }];
-    let mut txs = vec![Tx::Deposit(queue[0])];
+        from: EXAMPLE_PAYER,
+    })];
+    let mut txs = vec![queue[0].tx()];
     let mut nonces = [0u32; 3];
     let mut k = 0u64;
     while txs.len() < params.batch_size {
@@ -103,7 +112,7 @@ pub fn example(params: CircuitParams) -> anyhow::Result<BatchFile> {
     state.apply_batch(&txs, &queue)?;
     Ok(BatchFile {
         state: state.snapshot(),
-        deposit_queue: queue,
+        queue,
         transactions: txs,
     })
 }

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use zkr_circuits::eddsa::SecretKey;
 use zkr_circuits::state::{BatchOutput, State};
-use zkr_circuits::tx::{Deposit, L1Address, Transfer, Tx, TxType, Withdraw};
+use zkr_circuits::tx::{Deposit, L1Address, PriorityOp, Transfer, Tx, TxType, Withdraw};
 use zkr_circuits::CircuitParams;
 use zkr_l1_evm::artifacts::{Artifact, POSEIDON_T5, TOKEN};
 use zkr_l1_evm::rollup::{evm_address, field_word, selector, verify_proof_calldata, UNIT_WEI};
@@ -208,10 +208,11 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
         rollup.chain.fund(who, wei * U256::from(2u8));
         let acc = rollup.deposit(who, &user(i).public_key(), wei)?;
         deposit_gas = acc.outcome.gas_used;
-        queue.push(Deposit {
+        queue.push(PriorityOp::Deposit(Deposit {
             pubkey: user(i).public_key(),
             amount: DEPOSIT_UNITS,
-        });
+            from: l1_address(i),
+        }));
     }
 
     let mut state = State::genesis(params, &genesis);
@@ -219,7 +220,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
     let mut batches = Vec::new();
     let mut submit = |state: &mut State,
                       txs: Vec<Tx>,
-                      queue: &mut Vec<Deposit>,
+                      queue: &mut Vec<PriorityOp>,
                       kind: &'static str,
                       record: bool|
      -> anyhow::Result<()> {
@@ -246,7 +247,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
         let acc = rollup
             .submit_batch(&evm)
             .with_context(|| format!("batch {number} ({kind}) refused by the contract"))?;
-        queue.drain(..out.deposits_consumed);
+        queue.drain(..out.priority_consumed);
         if record {
             batches.push(row(
                 batch_size,
@@ -263,7 +264,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
 
     // 1. Deposits: the first `senders` users, in batches of `batch_size`.
     for (k, chunk) in queue.clone()[..senders].chunks(batch_size).enumerate() {
-        let txs = chunk.iter().map(|d| Tx::Deposit(*d)).collect();
+        let txs = chunk.iter().map(PriorityOp::tx).collect();
         submit(&mut state, txs, &mut queue, "deposits", k == 0)?;
     }
     let index = |state: &State, i: usize| {
@@ -316,7 +317,7 @@ fn measure(depth: u32, batch_size: usize, progress: bool) -> anyhow::Result<Size
             )),
             _ => {
                 next_deposit += 1;
-                Tx::Deposit(queue[next_deposit - 1])
+                queue[next_deposit - 1].tx()
             }
         });
     }

@@ -7,13 +7,14 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `GET /genesis` | | `{"chain_id", "operator": {"x", "y"}, "genesis_root"}`: the deployment's chain id (drawn at random when it was created; every L2 signature binds it), the operator's key (owner of account 0 from genesis) and the root it started from |
-//! | `GET /root` | | `{"state_root", "batches", "pending_deposits"}` |
+//! | `GET /genesis` | | `{"chain_id", "operator": {"x", "y"}, "operator_l1", "genesis_root"}`: the deployment's chain id (drawn at random when it was created; every L2 signature binds it), the operator's key and L1 address (account 0's key and owner from genesis) and the root it started from |
+//! | `GET /root` | | `{"state_root", "batches", "pending_requests"}` |
 //! | `GET /batches?from=N` | | accepted batches with number ≥ N (their public data included) |
-//! | `GET /deposits` | | the pending deposit queue |
+//! | `GET /queue` | | the pending priority queue: `[{"id", "request": {"type": "deposit", "pubkey", "amount", "from"} or {"type": "full_exit", "account", "requester"}}]` |
 //! | `GET /balance/0x…` | | `{"address", "balance"}` (L1 balance) |
 //! | `POST /mint` | `{"to", "amount"}` | credits L1 funds (the local L1's genesis faucet) |
-//! | `POST /deposit` | `{"from", "pubkey": {"x", "y"}, "amount"}` | `{"id"}` |
+//! | `POST /deposit` | `{"from", "pubkey": {"x", "y"}, "amount"}` | `{"id"}`; `from` pays and owns the account the deposit opens |
+//! | `POST /full-exit` | `{"requester", "account"}` | `{"id"}`: queues a full exit; the batch that consumes it pays the account's whole balance to `requester` if `requester` owns it, and nothing otherwise (422 `full_exit_refused` for an index outside the tree) |
 //! | `POST /batch` | a `BatchSubmission` | the receipt, or 422 with the typed rejection |
 //!
 //! Errors are JSON `{"error": "...", "kind": "..."}` with status 400 (malformed JSON or
@@ -46,7 +47,7 @@ use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::tx::L1Address;
 use zkr_prover::keys::KeySet;
-use zkr_verifier::{BatchSubmission, DepositError, L1Contract, Rejection};
+use zkr_verifier::{BatchSubmission, DepositError, FullExitError, L1Contract, Rejection};
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1 << 20;
@@ -90,6 +91,13 @@ struct DepositBody {
     amount: u64,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FullExitBody {
+    requester: L1Address,
+    account: u64,
+}
+
 fn rejection_kind(r: &Rejection) -> &'static str {
     match r {
         Rejection::Replayed { .. } => "replayed",
@@ -97,7 +105,7 @@ fn rejection_kind(r: &Rejection) -> &'static str {
         Rejection::NonCanonicalInput { .. } => "non_canonical_input",
         Rejection::WrongOldRoot { .. } => "wrong_old_root",
         Rejection::MalformedPublicData(_) => "malformed_public_data",
-        Rejection::DepositsMismatch(_) => "deposits_mismatch",
+        Rejection::QueueMismatch(_) => "queue_mismatch",
         Rejection::MalformedProof(_) => "malformed_proof",
         Rejection::BadProof => "bad_proof",
         Rejection::Storage(_) => "storage",
@@ -113,7 +121,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
             &serde_json::json!({
                 "state_root": fr_to_decimal(&l1.state_root()),
                 "batches": l1.state().batches.len(),
-                "pending_deposits": l1.state().deposit_queue.len(),
+                "pending_requests": l1.state().queue.len(),
             }),
         ),
         (Method::Get, "/genesis") => json(
@@ -121,6 +129,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
             &serde_json::json!({
                 "chain_id": l1.genesis().chain_id,
                 "operator": l1.genesis().operator,
+                "operator_l1": l1.genesis().operator_l1,
                 "genesis_root": fr_to_decimal(&l1.genesis_root()),
             }),
         ),
@@ -144,7 +153,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 }
             }
         }
-        (Method::Get, "/deposits") => json(200, &l1.state().deposit_queue),
+        (Method::Get, "/queue") => json(200, &l1.state().queue),
         (Method::Get, p) if p.starts_with("/balance/") => {
             match p["/balance/".len()..].parse::<L1Address>() {
                 Ok(a) => json(
@@ -170,6 +179,14 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 Ok(id) => json(200, &serde_json::json!({ "id": id })),
                 Err(e @ DepositError::Storage(_)) => error(500, "storage", e),
                 Err(e) => error(422, "deposit_refused", e),
+            },
+        },
+        (Method::Post, "/full-exit") => match parse::<FullExitBody>(body) {
+            Err(a) => a,
+            Ok(f) => match l1.request_full_exit(f.requester, f.account) {
+                Ok(id) => json(200, &serde_json::json!({ "id": id })),
+                Err(e @ FullExitError::Storage(_)) => error(500, "storage", e),
+                Err(e) => error(422, "full_exit_refused", e),
             },
         },
         (Method::Post, "/batch") => match parse::<BatchSubmission>(body) {
@@ -228,7 +245,7 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
     })?;
     let key = parse_private_key(key).context("--l1-key / ZKR_L1_KEY")?;
     let deployer = address_of(&key);
-    let operator = super::wallet::public_key_of(&a.wallet, &a.operator)?;
+    let (operator, _) = super::wallet::operator_of(&a.wallet, &a.operator)?;
     let (meta, vk) = KeySet::load_vk(&a.keys)
         .with_context(|| format!("loading the verifying key from {}", a.keys.display()))?;
     let params = meta.params;
@@ -297,15 +314,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let operator = a
         .operator
         .as_deref()
-        .map(|name| super::wallet::public_key_of(&a.wallet, name))
+        .map(|name| super::wallet::operator_of(&a.wallet, name))
         .transpose()?;
-    let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk, operator)
-        .map_err(|e| match e {
+    let l1 = L1Contract::open(&data_dir.join("l1.json"), meta.params, vk, operator).map_err(
+        |e| match e {
             zkr_verifier::L1Error::NoOperator { .. } => anyhow::anyhow!(
-                "{e}: give --operator NAME, a key of the wallet (--wallet FILE);                  create one with `zkr wallet new --name NAME`"
+                "{e}: give --operator NAME, a key of the wallet (--wallet FILE); \
+                 create one with `zkr wallet new --name NAME`"
             ),
             e => e.into(),
-        })?;
+        },
+    )?;
     let server = crate::http::bind(&a.listen)?;
     let addr = server
         .local_addr()

@@ -50,7 +50,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let t = Instant::now();
     let out = state
-        .apply_batch(&batch.transactions, &batch.deposit_queue)
+        .apply_batch(&batch.transactions, &batch.queue)
         .context("the batch is not valid")?;
     let witness_time = t.elapsed();
 

@@ -17,6 +17,7 @@
 //! | `zkr deposit --name N --amount A [--mint]` | queues an L1 deposit to N's key (`--mint`: first mint A on the local L1) |
 //! | `zkr deposit … --l1-rpc URL --rollup ADDR [--l1-key HEX]` | the same as a `deposit` transaction to the rollup contract on an EVM chain, paid by N's L1 key (or `--l1-key`); A units of 1 gwei (`--mint`: anvil's `anvil_setBalance` first credits A gwei and 1 ETH for gas) |
 //! | `zkr claim --name N --l1-rpc URL --rollup ADDR [--l1-key HEX]` | sends everything the rollup credited to N's L1 address (or `--l1-key`'s) there |
+//! | `zkr full-exit --name N [--index I] [--l1 URL \| --l1-rpc URL --rollup ADDR]` | queues on L1 a full exit of N's account: the operator must include it in queue order; the whole balance goes to N's L1 address if it owns the account (its deposit opened it) |
 //! | `zkr transfer --name N --to T --amount A [--fee F] [--wait]` | signs and submits a transfer (`T`: account index or wallet name) |
 //! | `zkr withdraw --name N --amount A [--fee F] [--to 0x…] [--wait]` | signs and submits a withdrawal (default: N's L1 address) |
 //! | `zkr account (--index I \| --name N)` | balance, nonce, next nonce, spendable |
@@ -38,11 +39,12 @@ use zkr_l1_evm::rollup::{RollupEvent, UNIT_WEI};
 use zkr_l1_evm::rpc::{address_of, parse_private_key, RpcChain};
 use zkr_l1_evm::{Address, EvmChain, EvmRollup, U256};
 
-/// The L2 public key of the wallet's key `name` (e.g. the operator's, for `zkr l1 --operator`).
-pub fn public_key_of(wallet: &Path, name: &str) -> anyhow::Result<PublicKey> {
+/// The L2 public key and the L1 address of the wallet's key `name` (the operator's, for
+/// `zkr l1 --operator`: account 0's key and owner from genesis).
+pub fn operator_of(wallet: &Path, name: &str) -> anyhow::Result<(PublicKey, L1Address)> {
     let w = Wallet::load(wallet)?;
-    let (_, sk) = w.key(name)?;
-    Ok(sk.public_key())
+    let (k, sk) = w.key(name)?;
+    Ok((sk.public_key(), k.l1_address))
 }
 
 const DEFAULT_NODE: &str = "http://127.0.0.1:8546";
@@ -381,6 +383,70 @@ pub fn run_claim(a: ClaimArgs) -> anyhow::Result<ExitCode> {
         "claimed": (wei / U256::from(UNIT_WEI)).to_string(),
         "l1_balance_wei": balance.to_string(),
         "gas_used": acc.outcome.gas_used,
+    })))
+}
+
+/// Arguments of `zkr full-exit`.
+#[derive(clap::Args)]
+pub struct FullExitArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The key whose L1 address asks (it is paid if it owns the account: its deposit opened it).
+    #[arg(long)]
+    name: String,
+    /// The L2 account to empty. Without it, the node is asked for the key's account (give it
+    /// when the node does not answer: `zkr reconstruct` lists accounts from the L1 alone).
+    #[arg(long)]
+    index: Option<u64>,
+    /// Node URL, to look up the account when `--index` is not given.
+    #[arg(long, default_value = DEFAULT_NODE)]
+    node: String,
+    /// L1 URL (the Rust L1, `zkr l1`).
+    #[arg(long, default_value = DEFAULT_L1, conflicts_with = "l1_rpc")]
+    l1: String,
+    #[command(flatten)]
+    evm: EvmOpts,
+}
+
+/// Runs `zkr full-exit`: queues on L1 a request that the operator must include, in queue order,
+/// paying the account's whole L2 balance to the key's L1 address if that address owns the
+/// account. It needs nothing from the operator but the inclusion the L1 enforces.
+pub fn run_full_exit(a: FullExitArgs) -> anyhow::Result<ExitCode> {
+    let w = Wallet::load(&a.file.wallet)?;
+    let (k, sk) = w.key(&a.name)?;
+    let index = match a.index {
+        Some(i) => i,
+        None => {
+            account_of(&JsonClient::new(&a.node), &sk)
+                .context("looking up the account on the node (or give --index)")?
+                .index
+        }
+    };
+    if a.evm.l1_rpc.is_some() {
+        let (mut r, who) = a.evm.attach(k, None)?;
+        let acc = r.request_full_exit(who, index)?;
+        let id = acc.events.iter().find_map(|e| match e {
+            RollupEvent::FullExitQueued { id, .. } => Some(*id),
+            _ => None,
+        });
+        return Ok(print(&json!({
+            "request_id": id,
+            "name": a.name,
+            "account": index,
+            "l1_address": who.to_string(),
+            "gas_used": acc.outcome.gas_used,
+        })));
+    }
+    let l1 = JsonClient::new(&a.l1);
+    let r: Value = l1.post(
+        "/full-exit",
+        &json!({"requester": k.l1_address, "account": index}),
+    )?;
+    Ok(print(&json!({
+        "request_id": r.get("id"),
+        "name": a.name,
+        "account": index,
+        "l1_address": k.l1_address,
     })))
 }
 

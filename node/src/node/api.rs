@@ -126,7 +126,7 @@ fn batch(core: &Core, n: u64) -> Answer {
             "new_root": fr_to_decimal(&rec.new_root),
             "tx_types": kinds,
             "tx_hashes": rec.tx_hashes,
-            "deposit_ids": rec.deposit_ids,
+            "request_ids": rec.request_ids,
             "sealed_unix_ms": rec.sealed_unix_ms,
             "proven_unix_ms": rec.proven_unix_ms,
             "final_unix_ms": rec.final_unix_ms,
@@ -150,7 +150,7 @@ pub fn status(core: &Core) -> serde_json::Value {
         "accounts": core.state().accounts().len(),
         "batches": { "sealed": sealed, "proven": proven, "final": fin },
         "mempool": core.mempool_len(),
-        "deposits_waiting": core.deposits_waiting(),
+        "requests_waiting": core.requests_waiting(),
         "halted": core.halted(),
     })
 }

@@ -33,13 +33,15 @@ use zkr_circuits::account::Account;
 use zkr_circuits::field::{fr_to_bytes, fr_to_decimal};
 use zkr_circuits::params::{CircuitParams, OPERATOR_INDEX};
 use zkr_circuits::state::{State, TransitionError};
-use zkr_circuits::tx::{decode_public_data, encode_public_data, Deposit, Transfer, Tx, Withdraw};
+use zkr_circuits::tx::{
+    decode_public_data, encode_public_data, PriorityOp, Transfer, Tx, Withdraw,
+};
 use zkr_circuits::witness::BatchWitness;
 use zkr_circuits::{Fr, Genesis};
 use zkr_prover::keys::OsRng;
 use zkr_verifier::contract::vk_digest;
 use zkr_verifier::snarkjs::ProofJson;
-use zkr_verifier::{AcceptedBatch, BatchSubmission, Curve, QueuedDeposit, VerifyingKey};
+use zkr_verifier::{AcceptedBatch, BatchSubmission, Curve, QueuedRequest, VerifyingKey};
 
 /// Tunables of the sequencer.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +103,7 @@ pub enum NodeError {
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     /// Only transfers and withdrawals are submitted to the node.
-    #[error("only transfers and withdrawals are accepted here; deposits go through the L1 queue")]
+    #[error("only transfers and withdrawals are accepted here; deposits and full exits go through the L1 queue")]
     UnsupportedType,
     /// The same transaction (same signed message) was accepted before.
     #[error("transaction {0} was already accepted")]
@@ -238,7 +240,7 @@ pub fn tx_hash(tx: &Tx, chain_id: u64) -> Option<[u8; 32]> {
     let msg = match tx {
         Tx::Transfer(t) => t.message(chain_id),
         Tx::Withdraw(w) => w.message(chain_id),
-        Tx::Deposit(_) | Tx::Noop => return None,
+        Tx::Deposit(_) | Tx::FullExit(_) | Tx::Noop => return None,
     };
     let mut b = fr_to_bytes(&msg);
     b.reverse();
@@ -275,7 +277,7 @@ fn failed_slot(e: &TransitionError) -> Option<usize> {
         | E::NonceOverflow { slot, .. }
         | E::InsufficientBalance { slot, .. }
         | E::FeeOverflow { slot }
-        | E::DepositOutOfOrder { slot, .. }
+        | E::PriorityOutOfOrder { slot, .. }
         | E::TreeFull { slot } => Some(*slot),
         E::BalanceOverflow { slot, .. } => Some(*slot),
         E::TooManyTransactions { .. } | E::OperatorMissing | E::Internal(_) => None,
@@ -380,10 +382,10 @@ pub struct Core {
     next_lease_seq: u64,
     pvk: PreparedVerifyingKey<Curve>,
     key_fingerprint: String,
-    deposits: VecDeque<(QueuedDeposit, Instant)>,
+    requests: VecDeque<(QueuedRequest, Instant)>,
     last_batch: u64,
     last_final: u64,
-    next_deposit_id: u64,
+    next_request_id: u64,
     next_seq: u64,
     config: SequencerConfig,
     halted: Option<String>,
@@ -455,7 +457,7 @@ impl Core {
         }
         let last_batch = store.counter(Meta::LAST_BATCH)?;
         let last_final = store.counter(Meta::LAST_FINAL)?;
-        let next_deposit_id = store.counter(Meta::NEXT_DEPOSIT_ID)?;
+        let next_request_id = store.counter(Meta::NEXT_REQUEST_ID)?;
         let next_seq = store.counter(Meta::NEXT_SEQ)?;
 
         // Replay the sealed batches: from public data for proven ones, re-executing the
@@ -475,15 +477,9 @@ impl Core {
                 )));
             }
             let next = if rec.stage == BatchStage::Sealed {
-                let deposits: Vec<Deposit> = rec
-                    .txs
-                    .iter()
-                    .filter_map(|t| match t {
-                        Tx::Deposit(d) => Some(*d),
-                        _ => None,
-                    })
-                    .collect();
-                let out = state.apply_batch(&rec.txs, &deposits).map_err(|e| {
+                let requests: Vec<PriorityOp> =
+                    rec.txs.iter().filter_map(Tx::priority_op).collect();
+                let out = state.apply_batch(&rec.txs, &requests).map_err(|e| {
                     NodeError::Inconsistent(format!("batch {n} does not re-execute: {e}"))
                 })?;
                 witnesses.insert(n, out.witness);
@@ -525,10 +521,10 @@ impl Core {
             next_lease_seq: 0,
             pvk: ark_groth16::prepare_verifying_key(vk),
             key_fingerprint: vk_digest(vk),
-            deposits: VecDeque::new(),
+            requests: VecDeque::new(),
             last_batch,
             last_final,
-            next_deposit_id,
+            next_request_id,
             next_seq,
             config,
             halted: None,
@@ -589,9 +585,9 @@ impl Core {
         self.mempool.len()
     }
 
-    /// L1 deposits seen and not yet included.
-    pub fn deposits_waiting(&self) -> usize {
-        self.deposits.len()
+    /// L1 requests (deposits and full exits) seen and not yet included.
+    pub fn requests_waiting(&self) -> usize {
+        self.requests.len()
     }
 
     /// Why the node stopped, if it did.
@@ -661,7 +657,9 @@ impl Core {
                 w.message(chain),
                 w.signature,
             ),
-            Tx::Deposit(_) | Tx::Noop => return Err(SubmitError::UnsupportedType),
+            Tx::Deposit(_) | Tx::FullExit(_) | Tx::Noop => {
+                return Err(SubmitError::UnsupportedType)
+            }
         };
         let hash = tx_hash(&tx, chain).expect("transfers and withdrawals have a hash");
         // The same signed transaction twice is a duplicate, unless the first was rejected (its
@@ -739,20 +737,20 @@ impl Core {
         Ok(record)
     }
 
-    /// The id of the first L1 deposit this node does not hold yet (the next one it takes from
-    /// the L1's queue).
-    pub fn next_l1_deposit_id(&self) -> u64 {
-        self.next_deposit_id + self.deposits.len() as u64
+    /// The id of the first L1 request (deposit or full exit) this node does not hold yet (the
+    /// next one it takes from the L1's queue).
+    pub fn next_l1_request_id(&self) -> u64 {
+        self.next_request_id + self.requests.len() as u64
     }
 
-    /// Takes the L1's deposit queue (oldest first) and remembers the deposits this node has
-    /// not included yet.
-    pub fn observe_l1_deposits(&mut self, queue: &[QueuedDeposit]) {
+    /// Takes the L1's priority queue (oldest first) and remembers the requests this node has
+    /// not included yet. The sequencer puts them first in the next batch, in queue order.
+    pub fn observe_l1_queue(&mut self, queue: &[QueuedRequest]) {
         let now = Instant::now();
         for q in queue {
-            let expected = self.next_deposit_id + self.deposits.len() as u64;
+            let expected = self.next_request_id + self.requests.len() as u64;
             if q.id == expected {
-                self.deposits.push_back((*q, now));
+                self.requests.push_back((*q, now));
             }
         }
     }
@@ -766,12 +764,12 @@ impl Core {
         }
         let bs = self.params.batch_size;
         loop {
-            let waiting = self.deposits.len() + self.mempool.len();
+            let waiting = self.requests.len() + self.mempool.len();
             if waiting == 0 {
                 return Ok(None);
             }
             let oldest = [
-                self.deposits.front().map(|d| d.1),
+                self.requests.front().map(|d| d.1),
                 self.mempool.values().next().map(|p| p.since),
             ]
             .into_iter()
@@ -782,27 +780,27 @@ impl Core {
                 return Ok(None);
             }
             let t = Instant::now();
-            let deposits: Vec<QueuedDeposit> = self.deposits.iter().take(bs).map(|d| d.0).collect();
+            let requests: Vec<QueuedRequest> = self.requests.iter().take(bs).map(|d| d.0).collect();
             let chosen: Vec<u64> = self
                 .mempool
                 .keys()
-                .take(bs - deposits.len())
+                .take(bs - requests.len())
                 .copied()
                 .collect();
-            let mut txs: Vec<Tx> = deposits.iter().map(|d| Tx::Deposit(d.deposit)).collect();
+            let mut txs: Vec<Tx> = requests.iter().map(|d| d.request.tx()).collect();
             txs.extend(chosen.iter().map(|s| self.mempool[s].record.tx));
-            let queue: Vec<Deposit> = deposits.iter().map(|d| d.deposit).collect();
+            let queue: Vec<PriorityOp> = requests.iter().map(|d| d.request).collect();
             match self.state.apply_batch(&txs, &queue) {
                 Ok(out) => {
                     let number = self.last_batch + 1;
-                    self.commit_sealed(number, out, &deposits, &chosen)?;
+                    self.commit_sealed(number, out, &requests, &chosen)?;
                     return Ok(Some(SealedBatch {
                         number,
                         txs: txs.len(),
                         execute: t.elapsed(),
                     }));
                 }
-                Err(e) => match failed_slot(&e).map(|s| s.checked_sub(deposits.len())) {
+                Err(e) => match failed_slot(&e).map(|s| s.checked_sub(requests.len())) {
                     // A transaction the transition refuses: reject it and rebuild.
                     Some(Some(k)) if k < chosen.len() => self.reject(chosen[k], &e)?,
                     // The fee credit after the last slot overflows the operator's balance:
@@ -875,7 +873,7 @@ impl Core {
         &mut self,
         number: u64,
         out: zkr_circuits::state::BatchOutput,
-        deposits: &[QueuedDeposit],
+        requests: &[QueuedRequest],
         chosen: &[u64],
     ) -> Result<(), NodeError> {
         let mut wb = self.store.batch();
@@ -893,14 +891,14 @@ impl Core {
                 }
             }
         }
-        let mut txs: Vec<Tx> = deposits.iter().map(|d| Tx::Deposit(d.deposit)).collect();
-        let mut hashes: Vec<Option<String>> = vec![None; deposits.len()];
+        let mut txs: Vec<Tx> = requests.iter().map(|d| d.request.tx()).collect();
+        let mut hashes: Vec<Option<String>> = vec![None; requests.len()];
         for (k, seq) in chosen.iter().enumerate() {
             let p = &self.mempool[seq];
             let mut rec = p.record.clone();
             rec.status = TxStatus::Included {
                 batch: number,
-                slot: deposits.len() + k,
+                slot: requests.len() + k,
             };
             wb.put(cf::TXS, &p.hash, &rec);
             wb.delete(cf::MEMPOOL, &be(*seq));
@@ -913,7 +911,7 @@ impl Core {
             new_root: out.public.new_root,
             txs,
             tx_hashes: hashes,
-            deposit_ids: deposits.iter().map(|d| d.id).collect(),
+            request_ids: requests.iter().map(|d| d.id).collect(),
             public_data: hex::encode(encode_public_data(&out.public_data)),
             stage: BatchStage::Sealed,
             sealed_unix_ms: unix_ms(),
@@ -923,11 +921,11 @@ impl Core {
         wb.put(cf::BATCHES, &be(number), &record);
         wb.put(cf::PROOF_JOBS, &be(number), &ProofJob::Queued);
         wb.counter(Meta::LAST_BATCH, number);
-        let next_deposit_id = deposits
+        let next_request_id = requests
             .last()
             .map(|d| d.id + 1)
-            .unwrap_or(self.next_deposit_id);
-        wb.counter(Meta::NEXT_DEPOSIT_ID, next_deposit_id);
+            .unwrap_or(self.next_request_id);
+        wb.counter(Meta::NEXT_REQUEST_ID, next_request_id);
         wb.commit()?;
 
         tracing::info!(
@@ -938,8 +936,8 @@ impl Core {
         );
         self.state = out.state;
         self.witnesses.insert(number, out.witness);
-        self.deposits.drain(..deposits.len());
-        self.next_deposit_id = next_deposit_id;
+        self.requests.drain(..requests.len());
+        self.next_request_id = next_request_id;
         for seq in chosen {
             self.mempool.remove(seq);
         }
@@ -1416,6 +1414,7 @@ mod tests {
         Genesis {
             chain_id: TEST_CHAIN,
             operator: SecretKey::from_seed([1; 32]).public_key(),
+            operator_l1: L1Address([0; 20]),
         }
     }
 
@@ -1438,14 +1437,14 @@ mod tests {
         )
     }
 
-    fn queued(id: u64, sk: &SecretKey, amount: u64) -> QueuedDeposit {
-        QueuedDeposit {
+    fn queued(id: u64, sk: &SecretKey, amount: u64) -> QueuedRequest {
+        QueuedRequest {
             id,
-            from: L1Address([id as u8; 20]),
-            deposit: Deposit {
+            request: PriorityOp::Deposit(zkr_circuits::tx::Deposit {
                 pubkey: sk.public_key(),
                 amount,
-            },
+                from: L1Address([id as u8; 20]),
+            }),
         }
     }
 
@@ -1460,10 +1459,10 @@ mod tests {
         let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
         let (root, hash) = {
             let mut core = open(dir.path(), params).unwrap();
-            core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
+            core.observe_l1_queue(&[queued(0, &op, 5), queued(1, &alice, 100)]);
             // A repeated or out-of-order observation changes nothing.
-            core.observe_l1_deposits(&[queued(1, &alice, 100), queued(3, &alice, 1)]);
-            assert_eq!(core.deposits_waiting(), 2);
+            core.observe_l1_queue(&[queued(1, &alice, 100), queued(3, &alice, 1)]);
+            assert_eq!(core.requests_waiting(), 2);
             let b = core.seal_if_due(later()).unwrap().unwrap();
             assert_eq!((b.number, b.txs), (1, 2));
             let t = Transfer::signed(&alice, TEST_CHAIN, 1, 0, 10, 1, 0);
@@ -1517,7 +1516,7 @@ mod tests {
         let params = CircuitParams::new(4, 2).unwrap();
         let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
         let mut core = open(dir.path(), params).unwrap();
-        core.observe_l1_deposits(&[queued(0, &op, 5), queued(1, &alice, 100)]);
+        core.observe_l1_queue(&[queued(0, &op, 5), queued(1, &alice, 100)]);
         core.seal_if_due(later()).unwrap().unwrap();
         let c = TEST_CHAIN;
         let t = |to, amount, fee, nonce| {
@@ -1553,9 +1552,9 @@ mod tests {
         );
         let mut core = open(dir.path(), params).unwrap();
         // Anyone can deposit to the operator's (public) key: fill account 0 to u64::MAX.
-        core.observe_l1_deposits(&[queued(0, &op, u64::MAX), queued(1, &alice, 100)]);
+        core.observe_l1_queue(&[queued(0, &op, u64::MAX), queued(1, &alice, 100)]);
         core.seal_if_due(later()).unwrap().unwrap();
-        core.observe_l1_deposits(&[queued(2, &bob, 1)]);
+        core.observe_l1_queue(&[queued(2, &bob, 1)]);
         core.seal_if_due(later()).unwrap().unwrap();
         let c = TEST_CHAIN;
         let paying = Tx::Transfer(Transfer::signed(&alice, c, 1, 2, 5, 1, 0));
@@ -1594,7 +1593,7 @@ mod tests {
             old_root: genesis,
             new_root: Fr::from(7u64),
             public_data: String::new(),
-            deposits: vec![],
+            requests: vec![],
             withdrawals: vec![],
         };
         let e = core.reconcile(1, Fr::from(7u64), &[foreign]).unwrap_err();
@@ -1608,10 +1607,10 @@ mod tests {
         let mut core =
             Core::open(Store::open(dir).unwrap(), params, genesis(), config(), vk).unwrap();
         let keys: Vec<SecretKey> = (1..=4).map(|i| SecretKey::from_seed([i; 32])).collect();
-        let queue: Vec<QueuedDeposit> = (0..4)
+        let queue: Vec<QueuedRequest> = (0..4)
             .map(|i| queued(i, &keys[i as usize], 10 + i))
             .collect();
-        core.observe_l1_deposits(&queue);
+        core.observe_l1_queue(&queue);
         assert_eq!(core.seal_if_due(later()).unwrap().unwrap().number, 1);
         assert_eq!(core.seal_if_due(later()).unwrap().unwrap().number, 2);
         core

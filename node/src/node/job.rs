@@ -46,6 +46,8 @@ pub struct LeafJson {
     pub balance: Dec,
     /// Nonce.
     pub nonce: Dec,
+    /// Owner (an L1 address as a field element).
+    pub owner: Dec,
     /// Little-endian index bits.
     pub bits: Vec<Dec>,
     /// Siblings per level (3 or 7), leaf level first.
@@ -71,6 +73,8 @@ pub struct SlotJson {
     pub aux_x: Dec,
     /// Deposit key y.
     pub aux_y: Dec,
+    /// The L1 address that queued a deposit or a full exit.
+    pub requester: Dec,
     /// Signature.
     pub signature: SignatureJson,
     /// The sender's leaf and path before the slot.
@@ -113,6 +117,7 @@ fn leaf_to_json(l: &LeafWitness) -> LeafJson {
         pk_y: Dec(l.leaf.pk_y),
         balance: Dec(l.leaf.balance),
         nonce: Dec(l.leaf.nonce),
+        owner: Dec(l.leaf.owner),
         bits: l.path.bits.iter().copied().map(Dec).collect(),
         siblings: l
             .path
@@ -130,6 +135,7 @@ fn leaf_from_json(l: &LeafJson) -> LeafWitness {
             pk_y: l.pk_y.0,
             balance: l.balance.0,
             nonce: l.nonce.0,
+            owner: l.owner.0,
         },
         path: PathWitness {
             bits: l.bits.iter().map(|b| b.0).collect(),
@@ -160,6 +166,7 @@ impl WitnessJson {
                     nonce: Dec(s.nonce),
                     aux_x: Dec(s.aux_x),
                     aux_y: Dec(s.aux_y),
+                    requester: Dec(s.requester),
                     signature: SignatureJson {
                         r_x: Dec(s.signature.r_x),
                         r_y: Dec(s.signature.r_y),
@@ -193,6 +200,7 @@ impl WitnessJson {
                     nonce: s.nonce.0,
                     aux_x: s.aux_x.0,
                     aux_y: s.aux_y.0,
+                    requester: s.requester.0,
                     signature: SignatureWitness {
                         r_x: s.signature.r_x.0,
                         r_y: s.signature.r_y.0,
@@ -219,28 +227,31 @@ mod tests {
     use super::*;
     use zkr_circuits::eddsa::SecretKey;
     use zkr_circuits::state::State;
-    use zkr_circuits::tx::{Deposit, Transfer, Tx};
+    use zkr_circuits::tx::{Deposit, PriorityOp, Transfer, Tx};
 
     #[test]
     fn a_witness_survives_the_wire_and_bad_numbers_are_refused() {
         let params = CircuitParams::new(4, 2).unwrap();
         let (op, alice) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
         let deps = [
-            Deposit {
+            PriorityOp::Deposit(Deposit {
                 pubkey: op.public_key(),
                 amount: 5,
-            },
-            Deposit {
+                from: Default::default(),
+            }),
+            PriorityOp::Deposit(Deposit {
                 pubkey: alice.public_key(),
                 amount: 100,
-            },
+                from: Default::default(),
+            }),
         ];
         let genesis = zkr_circuits::Genesis {
             chain_id: 99,
             operator: op.public_key(),
+            operator_l1: Default::default(),
         };
         let s1 = State::genesis(params, &genesis)
-            .apply_batch(&deps.map(Tx::Deposit), &deps)
+            .apply_batch(&deps.map(|d| d.tx()), &deps)
             .unwrap()
             .state;
         let t = Tx::Transfer(Transfer::signed(&alice, genesis.chain_id, 1, 0, 10, 1, 0));

@@ -2,8 +2,8 @@
 //! served by `zkr l1` over HTTP ([`HttpL1`]) and the Solidity rollup on an EVM chain over
 //! JSON-RPC ([`EvmL1`], e.g. anvil).
 //!
-//! The node's rules do not depend on which: it reads the deposit queue, submits proven batches
-//! in order, and syncs from the L1's accepted batches at start and after a refusal
+//! The node's rules do not depend on which: it reads the priority queue (deposits and full
+//! exits), submits proven batches in order, and syncs from the L1's accepted batches at start and after a refusal
 //! ([`super::service`]). A refusal by the L1's rule ([`L1Error::Refused`]) is the same event on
 //! both: the HTTP L1's 422 with its kind, the contract's revert with its custom error, in the
 //! same names ([`zkr_l1_evm::rejection_kind`]).
@@ -14,10 +14,10 @@ use zkr_circuits::{Fr, Genesis};
 use zkr_l1_evm::rpc::RpcChain;
 use zkr_l1_evm::settle::accepted_batches;
 use zkr_l1_evm::{Address, ChainError, EvmL1Error, EvmRollup};
-use zkr_verifier::{AcceptedBatch, BatchSubmission, QueuedDeposit};
+use zkr_verifier::{AcceptedBatch, BatchSubmission, QueuedRequest};
 
-/// Most queued deposits read in one poll of the queue.
-pub const DEPOSITS_PER_POLL: u64 = 256;
+/// Most queued requests read in one poll of the queue.
+pub const REQUESTS_PER_POLL: u64 = 256;
 
 /// The L1's current root and its number of accepted batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,14 +61,14 @@ pub trait L1: Clone + Send + 'static {
     fn head(&mut self) -> Result<L1Head, L1Error>;
     /// The accepted batches numbered `from` or more, in order.
     fn batches_from(&mut self, from: u64) -> Result<Vec<AcceptedBatch>, L1Error>;
-    /// The queued deposits with id `from` or more, in queue order (possibly only the first
-    /// [`DEPOSITS_PER_POLL`]).
-    fn deposits_from(&mut self, from: u64) -> Result<Vec<QueuedDeposit>, L1Error>;
+    /// The queued requests (deposits, full exits) with id `from` or more, in queue order
+    /// (possibly only the first [`REQUESTS_PER_POLL`]).
+    fn requests_from(&mut self, from: u64) -> Result<Vec<QueuedRequest>, L1Error>;
     /// Submits a proven batch.
     fn submit(&mut self, s: &BatchSubmission) -> Result<(), L1Error>;
 }
 
-/// The Rust L1 served by `zkr l1` (`GET /root`, `GET /batches`, `GET /deposits`,
+/// The Rust L1 served by `zkr l1` (`GET /root`, `GET /batches`, `GET /queue`,
 /// `POST /batch`).
 #[derive(Clone)]
 pub struct HttpL1(pub JsonClient);
@@ -96,6 +96,7 @@ fn http_error(e: ClientError) -> L1Error {
 struct GenesisAnswer {
     chain_id: u64,
     operator: zkr_circuits::eddsa::PublicKey,
+    operator_l1: zkr_circuits::tx::L1Address,
     genesis_root: String,
 }
 
@@ -115,6 +116,7 @@ impl L1 for HttpL1 {
             Genesis {
                 chain_id: g.chain_id,
                 operator: g.operator,
+                operator_l1: g.operator_l1,
             },
             root,
         ))
@@ -137,8 +139,8 @@ impl L1 for HttpL1 {
             .map_err(http_error)
     }
 
-    fn deposits_from(&mut self, from: u64) -> Result<Vec<QueuedDeposit>, L1Error> {
-        let q: Vec<QueuedDeposit> = self.0.get("/deposits").map_err(http_error)?;
+    fn requests_from(&mut self, from: u64) -> Result<Vec<QueuedRequest>, L1Error> {
+        let q: Vec<QueuedRequest> = self.0.get("/queue").map_err(http_error)?;
         Ok(q.into_iter().filter(|d| d.id >= from).collect())
     }
 
@@ -201,9 +203,9 @@ impl L1 for EvmL1 {
         accepted_batches(&events, from).map_err(evm_error)
     }
 
-    fn deposits_from(&mut self, from: u64) -> Result<Vec<QueuedDeposit>, L1Error> {
+    fn requests_from(&mut self, from: u64) -> Result<Vec<QueuedRequest>, L1Error> {
         self.0
-            .queued_deposits(from, DEPOSITS_PER_POLL)
+            .queued_requests(from, REQUESTS_PER_POLL)
             .map_err(evm_error)
     }
 

@@ -117,10 +117,10 @@ fn sequencer<L: L1>(core: Shared, mut l1: L) {
     loop {
         if last_poll.is_none_or(|t| t.elapsed() >= Duration::from_millis(300)) {
             last_poll = Some(Instant::now());
-            let from = lock(&core).next_l1_deposit_id();
-            match l1.deposits_from(from) {
+            let from = lock(&core).next_l1_request_id();
+            match l1.requests_from(from) {
                 Ok(q) => {
-                    lock(&core).observe_l1_deposits(&q);
+                    lock(&core).observe_l1_queue(&q);
                     warned = false;
                 }
                 Err(e) if !warned => {

@@ -121,12 +121,12 @@ pub struct BatchRecord {
     /// Root after, decimal.
     #[serde(with = "zkr_circuits::field::decimal")]
     pub new_root: zkr_circuits::Fr,
-    /// The executed transactions in slot order (deposits included, padding not).
+    /// The executed transactions in slot order (deposits and full exits included, padding not).
     pub txs: Vec<Tx>,
-    /// Hash of each slot's L2 transaction (`None` for deposits).
+    /// Hash of each slot's L2 transaction (`None` for deposits and full exits).
     pub tx_hashes: Vec<Option<String>>,
-    /// L1 queue ids of the deposits it consumed, in order.
-    pub deposit_ids: Vec<u64>,
+    /// L1 queue ids of the requests (deposits, full exits) it consumed, in order.
+    pub request_ids: Vec<u64>,
     /// The public data (hex), as the L1 receives it.
     pub public_data: String,
     /// Stage.
@@ -172,8 +172,8 @@ impl Meta {
     pub const LAST_BATCH: &'static str = "last_batch";
     /// The last batch the L1 accepted.
     pub const LAST_FINAL: &'static str = "last_final";
-    /// The L1 queue id of the next deposit to include.
-    pub const NEXT_DEPOSIT_ID: &'static str = "next_deposit_id";
+    /// The L1 queue id of the next request (deposit or full exit) to include.
+    pub const NEXT_REQUEST_ID: &'static str = "next_request_id";
     /// The next arrival sequence number.
     pub const NEXT_SEQ: &'static str = "next_seq";
 }
