@@ -181,3 +181,13 @@ fn a_noop_with_fields_is_refused() {
     v["extra"] = Value::from(1);
     assert!(serde_json::from_value::<Tx>(v).is_err());
 }
+
+/// Regression: circuit parameters (in `l1.json`, `circuit.json`, batch files and proof jobs)
+/// ignored unknown fields, so a misspelt `"batchsize"` beside the real one went unnoticed.
+#[test]
+fn circuit_parameters_with_an_unknown_field_are_refused() {
+    let mut v = serde_json::to_value(CircuitParams::new(4, 2).unwrap()).unwrap();
+    assert!(serde_json::from_value::<CircuitParams>(v.clone()).is_ok());
+    v["batchsize"] = Value::from(8);
+    assert!(serde_json::from_value::<CircuitParams>(v).is_err());
+}

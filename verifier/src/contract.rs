@@ -70,6 +70,42 @@ pub struct L1State {
     pub l1_balances: BTreeMap<L1Address, u128>,
 }
 
+impl L1State {
+    /// Checks what a state read from a file must satisfy to be one this contract wrote: valid
+    /// parameters, batches numbered 1, 2, … whose roots chain from the empty tree's to the
+    /// current root, with hex public data, and a deposit queue in id order below the next id.
+    pub fn check(&self) -> Result<(), String> {
+        self.params.validate().map_err(|e| e.to_string())?;
+        let mut root = SparseMerkleTree::new(self.params.depth).empty_root();
+        for (i, b) in self.batches.iter().enumerate() {
+            if b.number != i as u64 + 1 {
+                return Err(format!("batch #{} is numbered {}", i + 1, b.number));
+            }
+            if b.old_root != root {
+                return Err(format!("batch {}'s old root is not the root before it", b.number));
+            }
+            if hex::decode(&b.public_data).is_err() {
+                return Err(format!("batch {}'s public data is not hex", b.number));
+            }
+            root = b.new_root;
+        }
+        if root != self.state_root {
+            return Err("the state root is not the last batch's new root".into());
+        }
+        let mut next = None;
+        for d in &self.deposit_queue {
+            if next.is_some_and(|n| d.id < n) || d.id >= self.next_deposit_id {
+                return Err(format!(
+                    "queued deposit #{} is out of order (next id {})",
+                    d.id, self.next_deposit_id
+                ));
+            }
+            next = Some(d.id + 1);
+        }
+        Ok(())
+    }
+}
+
 /// What a prover submits to the L1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -308,6 +344,10 @@ impl L1Contract {
                         path: path.into(),
                         reason: e.to_string(),
                     })?;
+                state.check().map_err(|reason| L1Error::Corrupt {
+                    path: path.into(),
+                    reason,
+                })?;
                 if state.vk_digest != c.state.vk_digest || state.params != params {
                     return Err(L1Error::KeyMismatch {
                         path: path.into(),
@@ -353,7 +393,11 @@ impl L1Contract {
     /// Credits L1 funds to an address (the local L1's genesis allocation, for demos and tests).
     pub fn mint(&mut self, to: L1Address, amount: u64) -> Result<(), DepositError> {
         let mut next = self.state.clone();
-        *next.l1_balances.entry(to).or_default() += amount as u128;
+        let b = next.l1_balances.entry(to).or_default();
+        // Only a tampered state file can hold a balance this close to u128::MAX.
+        *b = b.checked_add(amount as u128).ok_or_else(|| {
+            DepositError::Storage(format!("the L1 balance of {to} would overflow"))
+        })?;
         self.commit(next).map_err(DepositError::Storage)
     }
 
@@ -378,7 +422,9 @@ impl L1Contract {
         let mut next = self.state.clone();
         *next.l1_balances.get_mut(&from).expect("checked above") -= amount as u128;
         let id = next.next_deposit_id;
-        next.next_deposit_id += 1;
+        next.next_deposit_id = id
+            .checked_add(1)
+            .ok_or_else(|| DepositError::Storage("deposit ids are exhausted".into()))?;
         next.deposit_queue.push_back(QueuedDeposit {
             id,
             from,
@@ -482,7 +528,11 @@ impl L1Contract {
             next.deposit_queue.pop_front();
         }
         for (a, amount) in &withdrawals {
-            *next.l1_balances.entry(*a).or_default() += *amount as u128;
+            let b = next.l1_balances.entry(*a).or_default();
+            // Only a tampered state file can hold a balance this close to u128::MAX.
+            *b = b.checked_add(*amount as u128).ok_or_else(|| {
+                Rejection::Storage(format!("the L1 balance of {a} would overflow"))
+            })?;
         }
         next.batches.push(AcceptedBatch {
             number: s.number,
