@@ -170,8 +170,14 @@ mod tests {
         assert!(fr_from_decimal("12a").is_err());
         // One integer, one text: a leading zero is refused, not read as the same number.
         assert_eq!(fr_from_decimal("0").unwrap(), Fr::from(0u64));
-        assert!(matches!(fr_from_decimal("07"), Err(FieldError::NotDecimal(_))));
-        assert!(matches!(fr_from_decimal("00"), Err(FieldError::NotDecimal(_))));
+        assert!(matches!(
+            fr_from_decimal("07"),
+            Err(FieldError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            fr_from_decimal("00"),
+            Err(FieldError::NotDecimal(_))
+        ));
         // A megabyte of digits is refused by its length, and quoted back cut short.
         let huge = "9".repeat(1 << 20);
         match fr_from_decimal(&huge) {

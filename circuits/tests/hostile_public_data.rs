@@ -30,7 +30,11 @@ fn modulus() -> BigUint {
 
 /// A valid slot of any type, built through the library's types.
 fn valid_slot() -> impl Strategy<Value = SlotData> {
-    let index = prop_oneof![0u64..20, Just(u32::MAX as u64), any::<u32>().prop_map(u64::from)];
+    let index = prop_oneof![
+        0u64..20,
+        Just(u32::MAX as u64),
+        any::<u32>().prop_map(u64::from)
+    ];
     let amount = prop_oneof![0u64..1000, Just(u64::MAX), any::<u64>()];
     prop_oneof![
         Just(SlotData::NOOP),
@@ -264,8 +268,14 @@ proptest! {
 /// decimal texts ("7", "07", "007", …) although the docs promise exactly one.
 #[test]
 fn a_decimal_with_a_leading_zero_is_refused() {
-    assert!(matches!(fr_from_decimal("07"), Err(FieldError::NotDecimal(_))));
-    assert!(matches!(fr_from_decimal("00"), Err(FieldError::NotDecimal(_))));
+    assert!(matches!(
+        fr_from_decimal("07"),
+        Err(FieldError::NotDecimal(_))
+    ));
+    assert!(matches!(
+        fr_from_decimal("00"),
+        Err(FieldError::NotDecimal(_))
+    ));
     assert_eq!(fr_from_decimal("0"), Ok(Fr::from(0u64)));
 }
 

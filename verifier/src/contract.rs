@@ -82,7 +82,10 @@ impl L1State {
                 return Err(format!("batch #{} is numbered {}", i + 1, b.number));
             }
             if b.old_root != root {
-                return Err(format!("batch {}'s old root is not the root before it", b.number));
+                return Err(format!(
+                    "batch {}'s old root is not the root before it",
+                    b.number
+                ));
             }
             if hex::decode(&b.public_data).is_err() {
                 return Err(format!("batch {}'s public data is not hex", b.number));

@@ -56,7 +56,11 @@ fn proof(k: u64) -> Proof {
     Proof {
         a: g1(k),
         b: g2(k + 1),
-        c: if k % 5 == 0 { G1Affine::zero() } else { g1(k + 2) },
+        c: if k % 5 == 0 {
+            G1Affine::zero()
+        } else {
+            g1(k + 2)
+        },
     }
 }
 

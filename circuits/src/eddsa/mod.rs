@@ -291,8 +291,8 @@ impl<'de> Deserialize<'de> for Signature {
                 return Err(EddsaError::NotOnCurve);
             }
             let l: BigUint = Scalar::MODULUS.into();
-            let s_int = crate::field::decimal_below(&sig.s, &l)
-                .map_err(|_| EddsaError::NonCanonicalS)?;
+            let s_int =
+                crate::field::decimal_below(&sig.s, &l).map_err(|_| EddsaError::NonCanonicalS)?;
             Ok(Signature {
                 r,
                 s: Scalar::from(s_int),
