@@ -189,7 +189,11 @@ fn l1_service_bodies() {
         .unwrap();
     let seen = statuses();
     eprintln!("zkr l1, POST: {seen:?}");
-    let past_the_parser: usize = seen.iter().filter(|(s, _)| **s != 400).map(|(_, n)| n).sum();
+    let past_the_parser: usize = seen
+        .iter()
+        .filter(|(s, _)| **s != 400)
+        .map(|(_, n)| n)
+        .sum();
     assert!(
         seen.get(&400) > Some(&20) && past_the_parser > 5,
         "{seen:?}"
@@ -351,7 +355,11 @@ fn node_api_bodies() {
         .unwrap();
     let seen = statuses();
     eprintln!("zkr node, POST: {seen:?}");
-    let past_the_parser: usize = seen.iter().filter(|(s, _)| **s != 400).map(|(_, n)| n).sum();
+    let past_the_parser: usize = seen
+        .iter()
+        .filter(|(s, _)| **s != 400)
+        .map(|(_, n)| n)
+        .sum();
     assert!(
         seen.get(&400) > Some(&20) && past_the_parser > 5,
         "{seen:?}"

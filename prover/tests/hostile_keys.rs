@@ -34,7 +34,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn damaged_proving_keys_are_refused() {
     let (dir, _) = key_dir();
     let pk = std::fs::read(dir.path().join("proving_key.bin")).unwrap();
-    let mut runner = TestRunner::new(Config::with_cases(24));
+    let mut runner = TestRunner::new(Config::with_cases(16));
     runner
         .run(&mutated_bytes(pk.clone()), |bytes| {
             let d = tempfile::tempdir().unwrap();
@@ -82,7 +82,7 @@ fn damaged_verifying_keys_are_refused_or_canonical() {
 fn damaged_circuit_json_is_a_typed_error() {
     let (dir, keys) = key_dir();
     let meta = serde_json::to_value(&keys.meta).unwrap();
-    let mut runner = TestRunner::new(Config::with_cases(48));
+    let mut runner = TestRunner::new(Config::with_cases(32));
     runner
         .run(&hostile_json(meta), |bytes| {
             let d = tempfile::tempdir().unwrap();

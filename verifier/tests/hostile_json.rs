@@ -56,7 +56,7 @@ fn proof(k: u64) -> Proof {
     Proof {
         a: g1(k),
         b: g2(k + 1),
-        c: if k % 5 == 0 {
+        c: if k.is_multiple_of(5) {
             G1Affine::zero()
         } else {
             g1(k + 2)
