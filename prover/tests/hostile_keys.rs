@@ -34,7 +34,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn damaged_proving_keys_are_refused() {
     let (dir, _) = key_dir();
     let pk = std::fs::read(dir.path().join("proving_key.bin")).unwrap();
-    let mut runner = TestRunner::new(Config::with_cases(16));
+    let mut runner = TestRunner::new(Config::with_cases(12));
     runner
         .run(&mutated_bytes(pk.clone()), |bytes| {
             let d = tempfile::tempdir().unwrap();
