@@ -424,6 +424,10 @@ fn hostile_proof_jobs() {
         .run(&hostile_json(valid), |bytes| {
             if let Ok(j) = serde_json::from_slice::<WitnessJson>(&bytes) {
                 if let Ok(w) = j.to_witness() {
+                    // What was decoded is exactly what was sent.
+                    let input: Value = serde_json::from_slice(&bytes).unwrap();
+                    let again = serde_json::to_value(WitnessJson::from_witness(&w)).unwrap();
+                    assert_eq!(again, input, "{}", String::from_utf8_lossy(&bytes));
                     let _ = BatchCircuit::new(w);
                 }
             }
