@@ -11,8 +11,9 @@ use std::str::FromStr;
 /// Why a field element could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
-    /// The text is not a non-negative decimal integer.
-    #[error("not a decimal integer: {0:?}")]
+    /// The text is not the canonical decimal text of a non-negative integer (digits only, no
+    /// leading zero).
+    #[error("not a canonical decimal integer (digits only, no leading zero): {0:?}")]
     NotDecimal(String),
     /// The integer is at least the field modulus; it is refused, not reduced.
     #[error("not a canonical field element (>= the BN254 scalar field modulus): {0}")]
@@ -27,13 +28,50 @@ pub enum FieldError {
     },
 }
 
-/// Parses a decimal string into a canonical field element (refusing values >= p).
-pub fn fr_from_decimal(s: &str) -> Result<Fr, FieldError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError::NotDecimal(s.to_string()));
+/// Longest decimal text quoted back in an error (a hostile input can be a megabyte long).
+const QUOTE_MAX: usize = 100;
+
+/// `s` for an error message, cut to [`QUOTE_MAX`] characters.
+pub fn quote(s: &str) -> String {
+    if s.chars().count() <= QUOTE_MAX {
+        return s.to_string();
     }
-    let n = BigUint::from_str(s).map_err(|_| FieldError::NotDecimal(s.to_string()))?;
-    fr_from_biguint(&n).ok_or_else(|| FieldError::NonCanonical(s.to_string()))
+    let head: String = s.chars().take(QUOTE_MAX).collect();
+    format!("{head}… ({} bytes)", s.len())
+}
+
+/// Whether `s` is the canonical decimal text of a non-negative integer: ASCII digits only, at
+/// least one, and no leading zero (except `"0"` itself), so that every integer has exactly one
+/// text. Every encoder here writes this form (`to_str_radix(10)`), as snarkjs does.
+pub fn is_canonical_decimal(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+}
+
+/// Parses canonical decimal text (see [`is_canonical_decimal`]) of an integer below `bound`:
+/// [`FieldError::NotDecimal`] for any other text, [`FieldError::NonCanonical`] for an integer at
+/// or above the bound. Text longer than the bound's is refused before any arithmetic, so a
+/// megabyte of digits costs nothing. The error quotes at most 100 characters of `s`.
+pub fn decimal_below(s: &str, bound: &BigUint) -> Result<BigUint, FieldError> {
+    if !is_canonical_decimal(s) {
+        return Err(FieldError::NotDecimal(quote(s)));
+    }
+    // Canonical text with more digits than the bound's is a larger integer.
+    if s.len() > bound.to_str_radix(10).len() {
+        return Err(FieldError::NonCanonical(quote(s)));
+    }
+    let n = BigUint::from_str(s).map_err(|_| FieldError::NotDecimal(quote(s)))?;
+    if n >= *bound {
+        return Err(FieldError::NonCanonical(quote(s)));
+    }
+    Ok(n)
+}
+
+/// Parses a decimal string into a canonical field element: canonical decimal text (no sign, no
+/// leading zero: see [`is_canonical_decimal`]) of a value below p; a value >= p is refused, not
+/// reduced.
+pub fn fr_from_decimal(s: &str) -> Result<Fr, FieldError> {
+    let modulus: BigUint = Fr::MODULUS.into();
+    decimal_below(s, &modulus).map(Fr::from)
 }
 
 /// The canonical field element equal to `n`, or `None` when `n >= p`.
@@ -130,6 +168,22 @@ mod tests {
         assert!(fr_from_decimal("-1").is_err());
         assert!(fr_from_decimal("").is_err());
         assert!(fr_from_decimal("12a").is_err());
+        // One integer, one text: a leading zero is refused, not read as the same number.
+        assert_eq!(fr_from_decimal("0").unwrap(), Fr::from(0u64));
+        assert!(matches!(
+            fr_from_decimal("07"),
+            Err(FieldError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            fr_from_decimal("00"),
+            Err(FieldError::NotDecimal(_))
+        ));
+        // A megabyte of digits is refused by its length, and quoted back cut short.
+        let huge = "9".repeat(1 << 20);
+        match fr_from_decimal(&huge) {
+            Err(FieldError::NonCanonical(q)) => assert!(q.len() < 200, "{}", q.len()),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

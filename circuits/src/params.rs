@@ -22,6 +22,7 @@ pub enum ParamsError {
 /// The shape of a batch circuit. A Groth16 setup is specific to one `CircuitParams`; the chain id
 /// is not part of it (see [`crate::genesis`]), so one setup serves every deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CircuitParams {
     /// Address bits: the tree holds `2^depth` accounts (8-ary levels of 3 bits, and one or two
     /// 4-ary levels of 2 bits when `depth` is not a multiple of 3: [`crate::merkle::level_bits`]).

@@ -64,6 +64,7 @@ pub fn aux_chain(chain_id: u64, slots: &[SlotData]) -> Fr {
 
 /// The values a batch proof is verified against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PublicInputs {
     /// State root before the batch.
     #[serde(with = "crate::field::decimal")]

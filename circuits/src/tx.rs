@@ -355,8 +355,9 @@ impl PriorityOp {
     }
 }
 
-/// One transaction of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One transaction of a batch. In JSON, `{"type": "noop"}` or the transaction's fields beside
+/// its `"type"`; an unknown field is refused, for a noop as for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Tx {
     /// Padding.
@@ -369,6 +370,33 @@ pub enum Tx {
     Withdraw(Withdraw),
     /// The next request of the L1 queue, a full exit.
     FullExit(FullExit),
+}
+
+impl<'de> Deserialize<'de> for Tx {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // serde ignores the other fields of an internally tagged unit variant; a noop is read as
+        // a struct without fields instead, so that `{"type": "noop", "amount": 5}` is refused
+        // rather than silently read as a noop.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct NoFields {}
+        #[derive(Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Wire {
+            Noop(NoFields),
+            Transfer(Transfer),
+            Deposit(Deposit),
+            Withdraw(Withdraw),
+            FullExit(FullExit),
+        }
+        Ok(match Wire::deserialize(d)? {
+            Wire::Noop(NoFields {}) => Tx::Noop,
+            Wire::Transfer(t) => Tx::Transfer(t),
+            Wire::Deposit(t) => Tx::Deposit(t),
+            Wire::Withdraw(t) => Tx::Withdraw(t),
+            Wire::FullExit(t) => Tx::FullExit(t),
+        })
+    }
 }
 
 impl Tx {

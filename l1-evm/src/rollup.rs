@@ -82,9 +82,11 @@ pub enum EncodeError {
 fn parse_word(what: &'static str, s: &str) -> Result<U256, EncodeError> {
     let bad = || EncodeError::NotAWord {
         what,
-        value: s.to_string(),
+        value: zkr_circuits::field::quote(s),
     };
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    // Canonical text only (no leading zero), as the Rust L1 reads it: the two L1s give the same
+    // verdict on the same submission.
+    if !zkr_circuits::field::is_canonical_decimal(s) {
         return Err(bad());
     }
     U256::from_str_radix(s, 10).map_err(|_| bad())
@@ -948,4 +950,20 @@ pub fn verify_proof_calldata(s: &EvmSubmission, signals: &[U256]) -> Vec<u8> {
 pub fn fr_from_word(v: U256) -> Option<Fr> {
     let n = num_bigint::BigUint::from_bytes_be(&v.to_be_bytes::<32>());
     zkr_circuits::field::fr_from_biguint(&n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a word with a leading zero was read as the same number here while the Rust L1
+    /// refuses it; both L1s now give the same verdict.
+    #[test]
+    fn a_word_with_a_leading_zero_is_refused() {
+        assert_eq!(parse_word("w", "7").unwrap(), U256::from(7u64));
+        assert_eq!(parse_word("w", "0").unwrap(), U256::ZERO);
+        for bad in ["07", "00", "", "+7", "7 ", "-1"] {
+            assert!(parse_word("w", bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! `zkr`: the command line of the zkr rollup.
 
-mod cmd;
-mod http;
-mod node;
+use zkr_node::{cmd, node};
 
 use clap::{Parser, Subcommand};
 

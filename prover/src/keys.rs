@@ -306,8 +306,11 @@ impl KeySet {
         if matrices.digest != meta.matrix_digest {
             return Err(KeyError::Stale {
                 path: dir.into(),
-                found: format!("a circuit with matrix digest {}", &meta.matrix_digest[..16]),
-                wanted: format!("the current circuit (digest {})", &matrices.digest[..16]),
+                found: format!(
+                    "a circuit with matrix digest {}",
+                    short(&meta.matrix_digest)
+                ),
+                wanted: format!("the current circuit (digest {})", short(&matrices.digest)),
             });
         }
         let pk = read_proving_key(&dir.join(PK), &meta.proving_key_sha256)?;
@@ -354,6 +357,12 @@ impl KeySet {
     pub fn cache_dir(root: &Path, params: &CircuitParams) -> PathBuf {
         root.join(format!("d{}-b{}", params.depth, params.batch_size))
     }
+}
+
+/// The first 16 characters of a digest, for messages; the digest read from `circuit.json` may be
+/// shorter, or not even ASCII.
+fn short(digest: &str) -> &str {
+    digest.get(..16).unwrap_or(digest)
 }
 
 fn write_atomic(

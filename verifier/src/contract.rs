@@ -74,17 +74,57 @@ pub struct L1State {
 }
 
 impl L1State {
-    /// Appends a request to the queue; returns its id.
-    fn push_request(&mut self, request: PriorityOp) -> u64 {
+    /// Appends a request to the queue; returns its id (an error once the ids are exhausted,
+    /// which only a tampered state file can reach).
+    fn push_request(&mut self, request: PriorityOp) -> Result<u64, String> {
         let id = self.next_request_id;
-        self.next_request_id += 1;
+        self.next_request_id = id
+            .checked_add(1)
+            .ok_or_else(|| "request ids are exhausted".to_string())?;
         self.queue.push_back(QueuedRequest { id, request });
-        id
+        Ok(id)
     }
 
     /// The pending requests, oldest first, as the state transition reads them.
     pub fn pending(&self) -> Vec<PriorityOp> {
         self.queue.iter().map(|q| q.request).collect()
+    }
+
+    /// Checks what a state read from a file must satisfy to be one this contract wrote: valid
+    /// parameters, batches numbered 1, 2, … whose roots chain from the genesis root to the
+    /// current root, with hex public data, and a queue in id order below the next id.
+    pub fn check(&self) -> Result<(), String> {
+        self.params.validate().map_err(|e| e.to_string())?;
+        let mut root = State::genesis(self.params, &self.genesis).root();
+        for (i, b) in self.batches.iter().enumerate() {
+            if b.number != i as u64 + 1 {
+                return Err(format!("batch #{} is numbered {}", i + 1, b.number));
+            }
+            if b.old_root != root {
+                return Err(format!(
+                    "batch {}'s old root is not the root before it",
+                    b.number
+                ));
+            }
+            if hex::decode(&b.public_data).is_err() {
+                return Err(format!("batch {}'s public data is not hex", b.number));
+            }
+            root = b.new_root;
+        }
+        if root != self.state_root {
+            return Err("the state root is not the last batch's new root".into());
+        }
+        let mut next = None;
+        for q in &self.queue {
+            if next.is_some_and(|n| q.id < n) || q.id >= self.next_request_id {
+                return Err(format!(
+                    "queued request #{} is out of order (next id {})",
+                    q.id, self.next_request_id
+                ));
+            }
+            next = Some(q.id + 1);
+        }
+        Ok(())
     }
 }
 
@@ -370,6 +410,10 @@ impl L1Contract {
                         path: path.into(),
                         reason: e.to_string(),
                     })?;
+                state.check().map_err(|reason| L1Error::Corrupt {
+                    path: path.into(),
+                    reason,
+                })?;
                 let digest = vk_digest(&vk);
                 if state.vk_digest != digest || state.params != params {
                     return Err(L1Error::KeyMismatch {
@@ -456,7 +500,11 @@ impl L1Contract {
     /// Credits L1 funds to an address (the local L1's genesis allocation, for demos and tests).
     pub fn mint(&mut self, to: L1Address, amount: u64) -> Result<(), DepositError> {
         let mut next = self.state.clone();
-        *next.l1_balances.entry(to).or_default() += amount as u128;
+        let b = next.l1_balances.entry(to).or_default();
+        // Only a tampered state file can hold a balance this close to u128::MAX.
+        *b = b.checked_add(amount as u128).ok_or_else(|| {
+            DepositError::Storage(format!("the L1 balance of {to} would overflow"))
+        })?;
         self.commit(next).map_err(DepositError::Storage)
     }
 
@@ -480,11 +528,13 @@ impl L1Contract {
         }
         let mut next = self.state.clone();
         *next.l1_balances.get_mut(&from).expect("checked above") -= amount as u128;
-        let id = next.push_request(PriorityOp::Deposit(Deposit {
-            pubkey,
-            amount,
-            from,
-        }));
+        let id = next
+            .push_request(PriorityOp::Deposit(Deposit {
+                pubkey,
+                amount,
+                from,
+            }))
+            .map_err(DepositError::Storage)?;
         self.commit(next).map_err(DepositError::Storage)?;
         Ok(id)
     }
@@ -506,7 +556,9 @@ impl L1Contract {
             return Err(FullExitError::NoSuchAccount { account, capacity });
         }
         let mut next = self.state.clone();
-        let id = next.push_request(PriorityOp::FullExit(FullExit { account, requester }));
+        let id = next
+            .push_request(PriorityOp::FullExit(FullExit { account, requester }))
+            .map_err(FullExitError::Storage)?;
         self.commit(next).map_err(FullExitError::Storage)?;
         Ok(id)
     }
@@ -622,7 +674,11 @@ impl L1Contract {
             next.queue.pop_front();
         }
         for (a, amount) in &withdrawals {
-            *next.l1_balances.entry(*a).or_default() += *amount as u128;
+            let b = next.l1_balances.entry(*a).or_default();
+            // Only a tampered state file can hold a balance this close to u128::MAX.
+            *b = b.checked_add(*amount as u128).ok_or_else(|| {
+                Rejection::Storage(format!("the L1 balance of {a} would overflow"))
+            })?;
         }
         next.batches.push(AcceptedBatch {
             number: s.number,

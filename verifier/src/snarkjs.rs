@@ -13,7 +13,7 @@ use ark_ec::AffineRepr;
 use ark_ff::{PrimeField, Zero};
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
-use zkr_circuits::field::{fr_from_decimal, fr_to_decimal};
+use zkr_circuits::field::{decimal_below, fr_from_decimal, fr_to_decimal, FieldError};
 use zkr_circuits::Fr;
 
 /// A malformed snarkjs file.
@@ -39,18 +39,18 @@ pub enum FormatError {
 }
 
 fn fq(what: &'static str, s: &str) -> Result<Fq, FormatError> {
-    let bad = |reason: String| FormatError::Number { what, reason };
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad(format!("not a decimal integer: {s:?}")));
-    }
-    let n: BigUint = s
-        .parse()
-        .map_err(|_| bad(format!("not a decimal integer: {s:?}")))?;
     let q: BigUint = Fq::MODULUS.into();
-    if n >= q {
-        return Err(bad("coordinate is not below the base-field modulus".into()));
+    match decimal_below(s, &q) {
+        Ok(n) => Ok(Fq::from(n)),
+        Err(e @ FieldError::NotDecimal(_)) => Err(FormatError::Number {
+            what,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(FormatError::Number {
+            what,
+            reason: "coordinate is not below the base-field modulus".into(),
+        }),
     }
-    Ok(Fq::from(n))
 }
 
 fn dec<F: PrimeField>(x: &F) -> String {
@@ -254,11 +254,12 @@ impl VerificationKeyJson {
     /// The validated verifying key.
     pub fn to_vk(&self) -> Result<VerifyingKey, FormatError> {
         check_tags(&self.protocol, &self.curve)?;
-        if self.ic.len() != self.n_public + 1 {
+        // `nPublic` comes from the file: `nPublic + 1` must not wrap (to an empty IC).
+        if self.n_public.checked_add(1) != Some(self.ic.len()) {
             return Err(FormatError::Shape(format!(
-                "IC has {} points, expected nPublic + 1 = {}",
+                "IC has {} points, expected nPublic + 1 = {} + 1",
                 self.ic.len(),
-                self.n_public + 1
+                self.n_public
             )));
         }
         Ok(VerifyingKey {

@@ -180,9 +180,10 @@ impl ConstraintReport {
             }
         }
         let per_slot: usize = slot0.values().sum();
-        let per_tx = ["transfer", "deposit", "withdraw", "noop"]
+        // Every slot enforces every rule, so every type costs the same.
+        let per_tx = crate::tx::TxType::ALL
             .into_iter()
-            .map(|t| (t, per_slot))
+            .map(|t| (t.name(), per_slot))
             .collect();
         Self {
             depth,

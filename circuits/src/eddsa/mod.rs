@@ -290,14 +290,9 @@ impl<'de> Deserialize<'de> for Signature {
             if !r.is_on_curve() {
                 return Err(EddsaError::NotOnCurve);
             }
-            if sig.s.is_empty() || !sig.s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(EddsaError::NonCanonicalS);
-            }
-            let s_int: BigUint = sig.s.parse().map_err(|_| EddsaError::NonCanonicalS)?;
             let l: BigUint = Scalar::MODULUS.into();
-            if s_int >= l {
-                return Err(EddsaError::NonCanonicalS);
-            }
+            let s_int =
+                crate::field::decimal_below(&sig.s, &l).map_err(|_| EddsaError::NonCanonicalS)?;
             Ok(Signature {
                 r,
                 s: Scalar::from(s_int),

@@ -54,7 +54,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     println!();
     println!("Per transaction slot (every slot enforces every rule, so all types cost the same):");
-    for t in ["transfer", "withdraw", "deposit", "noop"] {
+    for t in ["transfer", "withdraw", "deposit", "full_exit", "noop"] {
         println!("  {:<22} {:>10}", t, fmt(c.per_tx[t]));
     }
     println!();

@@ -11,7 +11,7 @@ use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 use zkr_circuits::account::AccountLeaf;
 use zkr_circuits::eddsa::SignatureWitness;
-use zkr_circuits::field::decimal;
+use zkr_circuits::field::{decimal, decimal_below};
 use zkr_circuits::merkle::PathWitness;
 use zkr_circuits::params::CircuitParams;
 use zkr_circuits::public::PublicInputs;
@@ -26,6 +26,7 @@ pub struct Dec(#[serde(with = "decimal")] pub Fr);
 
 /// A signature as the circuit reads it (`s` is an unreduced integer, decimal).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SignatureJson {
     /// `R.x`.
     pub r_x: Dec,
@@ -37,6 +38,7 @@ pub struct SignatureJson {
 
 /// A leaf with its authentication path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LeafJson {
     /// Public key x.
     pub pk_x: Dec,
@@ -56,6 +58,7 @@ pub struct LeafJson {
 
 /// One slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlotJson {
     /// Slot type.
     pub tx_type: TxType,
@@ -85,6 +88,7 @@ pub struct SlotJson {
 
 /// A whole batch witness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WitnessJson {
     /// The circuit shape.
     pub params: CircuitParams,
@@ -103,8 +107,8 @@ pub struct WitnessJson {
 /// Why a witness does not decode.
 #[derive(Debug, thiserror::Error)]
 pub enum WitnessDecodeError {
-    /// A signature's `s` is not a decimal integer.
-    #[error("slot {slot}: signature s is not a decimal integer")]
+    /// A signature's `s` is not the canonical decimal text of an integer below 2^256.
+    #[error("slot {slot}: signature s is not a canonical decimal integer below 2^256")]
     BadS {
         /// Slot index.
         slot: usize,
@@ -189,8 +193,10 @@ impl WitnessJson {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let sig_s = BigUint::parse_bytes(s.signature.s.as_bytes(), 10)
-                    .ok_or(WitnessDecodeError::BadS { slot: i })?;
+                // Canonical decimal text below 2^256 (not `parse_bytes`, which takes `+`, `_`
+                // and leading zeros, and any length).
+                let sig_s = decimal_below(&s.signature.s, &(BigUint::from(1u8) << 256))
+                    .map_err(|_| WitnessDecodeError::BadS { slot: i })?;
                 Ok(SlotWitness {
                     tx_type: s.tx_type,
                     from: s.from.0,
@@ -271,5 +277,14 @@ mod tests {
             bad.to_witness(),
             Err(WitnessDecodeError::BadS { slot: 0 })
         ));
+        // One integer, one text: `+`, `_` and leading zeros are refused, as is an unknown field.
+        for s in ["+1", "1_0", "01", ""] {
+            let mut bad = back.clone();
+            bad.slots[0].signature.s = s.into();
+            assert!(bad.to_witness().is_err(), "{s:?}");
+        }
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["slots"][0]["sender"]["extra"] = serde_json::Value::Null;
+        assert!(serde_json::from_value::<WitnessJson>(v).is_err());
     }
 }
