@@ -68,13 +68,14 @@ contract Rollup {
     uint8 internal constant NON_CANONICAL_SLOT = 3;
 
     /// A request waiting in the priority queue: a deposit (kind DEPOSIT: key, amount) or a full
-    /// exit (kind FULL_EXIT: `value` is the account), queued by `from`.
+    /// exit (kind FULL_EXIT: `value` is the account), queued by `from`. `value`, `from` and
+    /// `kind` share one storage slot (three slots a request).
     struct QueuedRequest {
-        uint8 kind;
         uint256 pkX;
         uint256 pkY;
         uint64 value;
         address from;
+        uint8 kind;
     }
 
     /// The verifier of the batch circuit's proofs: any contract answering snarkjs's
@@ -203,7 +204,7 @@ contract Rollup {
         if (!isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
         uint64 amount = uint64(msg.value / UNIT_WEI);
         id = queueTail;
-        requests[id] = QueuedRequest(uint8(DEPOSIT), pkX, pkY, amount, msg.sender);
+        requests[id] = QueuedRequest(pkX, pkY, amount, msg.sender, uint8(DEPOSIT));
         queueTail = id + 1;
         emit DepositQueued(id, msg.sender, pkX, pkY, amount);
     }
@@ -215,7 +216,7 @@ contract Rollup {
     function requestFullExit(uint64 account) external returns (uint64 id) {
         if (account >= accountCapacity) revert NoSuchAccount(account);
         id = queueTail;
-        requests[id] = QueuedRequest(uint8(FULL_EXIT), 0, 0, account, msg.sender);
+        requests[id] = QueuedRequest(0, 0, account, msg.sender, uint8(FULL_EXIT));
         queueTail = id + 1;
         emit FullExitQueued(id, msg.sender, account);
     }

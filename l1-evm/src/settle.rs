@@ -114,7 +114,7 @@ impl<C: EvmChain> EvmRollup<C> {
         let end = tail.min(start.saturating_add(limit));
         let mut out = Vec::new();
         for id in start..end {
-            let [kind, x, y, value, payer] =
+            let [x, y, value, payer, kind] =
                 self.view_words::<5>("requests(uint64)", &[U256::from(id)])?;
             let bad = |why: &str| EvmL1Error::Events(format!("queued request {id}: {why}"));
             let from = l1_address(Address::from_slice(&payer.to_be_bytes::<32>()[12..]));

@@ -97,9 +97,9 @@ pub struct Baselines {
     /// A rollup `claim` of a withdrawal (`null` when no batch had a withdrawal: the mixed batch
     /// has one from 4 slots on).
     pub rollup_claim: Option<u64>,
-    /// Execution gas of `PoseidonT4.hash` (3 inputs), the aux chain's hash, called alone.
+    /// Execution gas of `PoseidonT4.hash` (3 inputs; the aux chain's hash before full exits), called alone.
     pub poseidon_t4_execution: u64,
-    /// Execution gas of `PoseidonT5.hash` (4 inputs), called alone.
+    /// Execution gas of `PoseidonT5.hash` (4 inputs), the aux chain's hash, called alone.
     pub poseidon_t5_execution: u64,
 }
 

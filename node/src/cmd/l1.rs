@@ -27,7 +27,7 @@
 //! body), never a thread; the others keep being answered.
 //!
 //! `zkr l1 deploy --rpc URL --keys DIR` deploys the Solidity twin instead, on an EVM chain
-//! reached over JSON-RPC (e.g. anvil): PoseidonT4, `Groth16KeyedVerifier` with the verifying key
+//! reached over JSON-RPC (e.g. anvil): PoseidonT5, `Groth16KeyedVerifier` with the verifying key
 //! of `DIR`, and `Rollup` at the genesis root (the operator's account 0 alone); it prints the
 //! rollup's address, which `zkr node --l1-rpc URL --rollup ADDRESS` settles on (see
 //! docs/anvil.md).
@@ -204,7 +204,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
 /// `zkr l1 …`: a subcommand instead of serving the Rust L1.
 #[derive(clap::Subcommand)]
 pub enum L1Command {
-    /// Deploy the Solidity L1 (PoseidonT4, the Groth16 verifier for the key in `--keys`,
+    /// Deploy the Solidity L1 (PoseidonT5, the Groth16 verifier for the key in `--keys`,
     /// Rollup) on an EVM chain over JSON-RPC, e.g. anvil; print the rollup's address.
     Deploy(DeployArgs),
 }
@@ -278,7 +278,7 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}, rollup chain id {}; verifier {}, PoseidonT4 {}",
+            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}, rollup chain id {}; verifier {}, PoseidonT5 {}",
             d.rollup,
             a.rpc,
             params.depth,
