@@ -313,6 +313,12 @@ impl State {
         Ok(())
     }
 
+    /// The authentication path of account `index` under [`State::root`] (what an owner presents
+    /// to the L1 in exodus mode).
+    pub fn proof(&self, index: u64) -> Result<crate::merkle::MerkleProof, MerkleError> {
+        self.tree.proof(index)
+    }
+
     /// A witness builder positioned at this state (for building batches by hand, e.g. in
     /// soundness tests).
     pub fn witness_builder(&self) -> WitnessBuilder {

@@ -357,6 +357,7 @@ pub fn rejection_kind(r: &Rejection) -> &'static str {
         Rejection::WrongOldRoot { .. } => "wrong_old_root",
         Rejection::MalformedPublicData(_) => "malformed_public_data",
         Rejection::QueueMismatch(_) => "queue_mismatch",
+        Rejection::Exodus => "exodus",
         Rejection::MalformedProof(_) => "malformed_proof",
         Rejection::BadProof => "bad_proof",
         Rejection::Storage(_) => "storage",

@@ -320,3 +320,99 @@ fn full_exits_pay_owners_and_only_owners_and_cannot_be_skipped() {
     assert_eq!(out2.state.account(1).unwrap().balance, 0);
     assert_eq!(l1.state_root(), out2.state.root());
 }
+
+/// Exodus mode (issue 11, part 2, on the Rust L1): an operator that stops leaves a queued
+/// request past its deadline; anyone then freezes the L1, queued deposits are refunded, and
+/// every owner withdraws its balance once with a Merkle proof under the last verified root.
+#[test]
+fn exodus_after_an_overdue_request_pays_owners_once_and_refunds_queued_deposits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l1, out1, sub1) = setup(&dir.path().join("l1.json"));
+    l1.submit_batch(&sub1).unwrap();
+    let state = out1.state.clone();
+    // Bob asks for a full exit; carol deposits; the operator never proves again.
+    l1.request_full_exit(BOB_L1, 1).unwrap();
+    let carol = L1Address([0xca; 20]);
+    l1.mint(carol, 40).unwrap();
+    l1.deposit(carol, SecretKey::from_seed([3; 32]).public_key(), 40)
+        .unwrap();
+    assert_eq!(l1.balance(&carol), 0);
+
+    // Too early: refused, nothing changes.
+    let before = l1.state().clone();
+    assert!(matches!(
+        l1.activate_exodus(),
+        Err(zkr_verifier::ExodusError::NotOverdue { .. })
+    ));
+    assert!(matches!(
+        l1.exodus_withdraw(
+            1,
+            state.account(1).unwrap(),
+            state.proof(1).unwrap().siblings
+        ),
+        Err(zkr_verifier::ExodusError::NotActive)
+    ));
+    assert_eq!(l1.state(), &before);
+
+    // Past the deadline: anyone freezes the L1; carol's deposit comes back.
+    l1.advance_clock(l1.state().priority_deadline_s + 1);
+    l1.activate_exodus().unwrap();
+    assert_eq!(l1.balance(&carol), 40);
+    assert!(l1.state().queue.is_empty());
+    assert_eq!(l1.submit_batch(&sub1), Err(Rejection::Exodus));
+    assert!(matches!(
+        l1.request_full_exit(BOB_L1, 1),
+        Err(zkr_verifier::FullExitError::Exodus)
+    ));
+
+    // Another account's leaf, a wrong path, a tampered balance: refused.
+    let bob = *state.account(1).unwrap();
+    let path = |i| state.proof(i).unwrap().siblings;
+    let before = l1.state().clone();
+    for (index, account, siblings) in [
+        (1, *state.account(0).unwrap(), path(1)),
+        (0, bob, path(1)),
+        (
+            1,
+            zkr_circuits::account::Account {
+                balance: bob.balance + 1,
+                ..bob
+            },
+            path(1),
+        ),
+        (1, bob, {
+            let mut p = path(1);
+            p[0][0] += zkr_circuits::Fr::from(1u64);
+            p
+        }),
+        (1, bob, path(1)[1..].to_vec()),
+    ] {
+        assert_eq!(
+            l1.exodus_withdraw(index, &account, siblings),
+            Err(zkr_verifier::ExodusError::BadProof(index))
+        );
+    }
+    assert_eq!(l1.state(), &before);
+
+    // Bob withdraws his 50 to his L1 address, once; alice (account 0) her 100.
+    let bob_before = l1.balance(&BOB_L1);
+    assert_eq!(l1.exodus_withdraw(1, &bob, path(1)), Ok((BOB_L1, 50)));
+    assert_eq!(l1.balance(&BOB_L1), bob_before + 50);
+    assert_eq!(
+        l1.exodus_withdraw(1, &bob, path(1)),
+        Err(zkr_verifier::ExodusError::AlreadyExited(1))
+    );
+    let alice = *state.account(0).unwrap();
+    assert_eq!(l1.exodus_withdraw(0, &alice, path(0)), Ok((ALICE_L1, 100)));
+    // It survives a restart.
+    let saved = l1.state().clone();
+    drop(l1);
+    let l1 = L1Contract::open(
+        &dir.path().join("l1.json"),
+        params(),
+        keys().vk().clone(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(l1.state(), &saved);
+}

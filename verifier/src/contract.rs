@@ -71,17 +71,37 @@ pub struct L1State {
     pub next_request_id: u64,
     /// L1 balances (deposits are paid from them, withdrawals credited to them).
     pub l1_balances: BTreeMap<L1Address, u128>,
+    /// Seconds a queued request may wait before anyone can switch the L1 to exodus mode.
+    #[serde(default = "default_priority_deadline")]
+    pub priority_deadline_s: u64,
+    /// When each pending request was queued (unix seconds, by request id).
+    #[serde(default)]
+    pub queued_at: BTreeMap<u64, u64>,
+    /// Exodus mode: no more batches; owners withdraw with a Merkle proof under `state_root`.
+    #[serde(default)]
+    pub exodus: bool,
+    /// Accounts already withdrawn in exodus mode.
+    #[serde(default)]
+    pub exited: std::collections::BTreeSet<u64>,
+}
+
+/// The default deadline of a queued request: one hour (a local L1; zkSync Lite's was 14 days).
+pub const DEFAULT_PRIORITY_DEADLINE_S: u64 = 3600;
+
+fn default_priority_deadline() -> u64 {
+    DEFAULT_PRIORITY_DEADLINE_S
 }
 
 impl L1State {
     /// Appends a request to the queue; returns its id (an error once the ids are exhausted,
     /// which only a tampered state file can reach).
-    fn push_request(&mut self, request: PriorityOp) -> Result<u64, String> {
+    fn push_request(&mut self, request: PriorityOp, now: u64) -> Result<u64, String> {
         let id = self.next_request_id;
         self.next_request_id = id
             .checked_add(1)
             .ok_or_else(|| "request ids are exhausted".to_string())?;
         self.queue.push_back(QueuedRequest { id, request });
+        self.queued_at.insert(id, now);
         Ok(id)
     }
 
@@ -210,7 +230,38 @@ pub enum Rejection {
     /// The proof does not verify for the recomputed public input.
     #[error("the Groth16 proof does not verify for this transition")]
     BadProof,
+    /// The L1 is in exodus mode: no batch is accepted any more.
+    #[error("the L1 is in exodus mode: no batch is accepted any more")]
+    Exodus,
     /// The new state could not be persisted; nothing changed.
+    #[error("storage error (nothing changed): {0}")]
+    Storage(String),
+}
+
+/// Why an exodus step was refused. A refused step changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExodusError {
+    /// No request waited past its deadline (or none waits).
+    #[error("no queued request is overdue (now {now}, oldest deadline {due:?})")]
+    NotOverdue {
+        /// The L1's time.
+        now: u64,
+        /// When the oldest request falls due, if any waits.
+        due: Option<u64>,
+    },
+    /// Exodus mode is already on.
+    #[error("the L1 is already in exodus mode")]
+    AlreadyActive,
+    /// Exodus mode is off: batches still settle.
+    #[error("the L1 is not in exodus mode")]
+    NotActive,
+    /// The account was already withdrawn.
+    #[error("account {0} was already withdrawn in exodus mode")]
+    AlreadyExited(u64),
+    /// The leaf and path do not give the last verified root.
+    #[error("account {0}: the leaf and path do not give the last verified root")]
+    BadProof(u64),
+    /// Storage failure; nothing changed.
     #[error("storage error (nothing changed): {0}")]
     Storage(String),
 }
@@ -226,6 +277,9 @@ pub enum FullExitError {
         /// `2^depth`.
         capacity: u64,
     },
+    /// The L1 is in exodus mode: owners withdraw directly.
+    #[error("the L1 is in exodus mode: no more requests")]
+    Exodus,
     /// Storage failure; nothing changed.
     #[error("storage error (nothing changed): {0}")]
     Storage(String),
@@ -247,6 +301,9 @@ pub enum DepositError {
         /// Amount.
         amount: u64,
     },
+    /// The L1 is in exodus mode: no more deposits.
+    #[error("the L1 is in exodus mode: no more deposits")]
+    Exodus,
     /// Storage failure; nothing changed.
     #[error("storage error (nothing changed): {0}")]
     Storage(String),
@@ -327,6 +384,8 @@ pub struct L1Contract {
     /// An exclusive lock on `path` + `.lock`, held while this contract is open (released by the
     /// operating system when the process ends, even by `kill -9`).
     _lock: Option<fs::File>,
+    /// Seconds added to the system clock ([`L1Contract::advance_clock`]).
+    clock_offset_s: u64,
 }
 
 /// SHA-256 of a verifying key's canonical encoding, hex.
@@ -350,13 +409,105 @@ impl L1Contract {
             queue: VecDeque::new(),
             next_request_id: 0,
             l1_balances: BTreeMap::new(),
+            priority_deadline_s: DEFAULT_PRIORITY_DEADLINE_S,
+            queued_at: BTreeMap::new(),
+            exodus: false,
+            exited: Default::default(),
         };
         Self {
             state,
             pvk: ark_groth16::prepare_verifying_key(&vk),
             path: None,
             _lock: None,
+            clock_offset_s: 0,
         }
+    }
+
+    /// The L1's time: unix seconds, plus what [`L1Contract::advance_clock`] added.
+    pub fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            .saturating_add(self.clock_offset_s)
+    }
+
+    /// Moves the L1's clock forward (tests: a deadline passes without waiting for it).
+    pub fn advance_clock(&mut self, seconds: u64) {
+        self.clock_offset_s = self.clock_offset_s.saturating_add(seconds);
+    }
+
+    /// When the oldest pending request's deadline passes (unix seconds), if any request waits.
+    pub fn oldest_deadline(&self) -> Option<u64> {
+        let id = self.state.queue.front()?.id;
+        let at = self.state.queued_at.get(&id).copied().unwrap_or(0);
+        Some(at.saturating_add(self.state.priority_deadline_s))
+    }
+
+    /// Switches the L1 to exodus mode, as anyone may once the oldest queued request waited past
+    /// its deadline: no batch is accepted any more, the deposits still queued are refunded to
+    /// their payers, and every owner can withdraw its balance under the last verified root
+    /// ([`L1Contract::exodus_withdraw`]).
+    pub fn activate_exodus(&mut self) -> Result<(), ExodusError> {
+        if self.state.exodus {
+            return Err(ExodusError::AlreadyActive);
+        }
+        let now = self.now();
+        match self.oldest_deadline() {
+            Some(due) if now > due => {}
+            due => return Err(ExodusError::NotOverdue { now, due }),
+        }
+        let mut next = self.state.clone();
+        next.exodus = true;
+        for q in std::mem::take(&mut next.queue) {
+            if let PriorityOp::Deposit(d) = q.request {
+                let b = next.l1_balances.entry(d.from).or_default();
+                *b = b.checked_add(d.amount as u128).ok_or_else(|| {
+                    ExodusError::Storage(format!("the L1 balance of {} would overflow", d.from))
+                })?;
+            }
+        }
+        next.queued_at.clear();
+        self.commit(next).map_err(ExodusError::Storage)
+    }
+
+    /// In exodus mode: pays `account`'s balance to its owner, once, given the account's fields
+    /// and its authentication path under the last verified root (`zkr reconstruct` rebuilds both
+    /// from the L1's public data alone). Anyone may present it; the owner is paid.
+    pub fn exodus_withdraw(
+        &mut self,
+        index: u64,
+        account: &zkr_circuits::account::Account,
+        siblings: Vec<Vec<Fr>>,
+    ) -> Result<(L1Address, u64), ExodusError> {
+        if !self.state.exodus {
+            return Err(ExodusError::NotActive);
+        }
+        if self.state.exited.contains(&index) {
+            return Err(ExodusError::AlreadyExited(index));
+        }
+        let levels = zkr_circuits::merkle::level_bits(self.state.params.depth);
+        let shape_ok = index < self.state.params.capacity()
+            && siblings.len() == levels.len()
+            && siblings
+                .iter()
+                .zip(&levels)
+                .all(|(s, bits)| s.len() == (1usize << bits) - 1);
+        let proof = zkr_circuits::merkle::MerkleProof { index, siblings };
+        if !shape_ok || !proof.verify(self.state.state_root, account.leaf().hash()) {
+            return Err(ExodusError::BadProof(index));
+        }
+        let mut next = self.state.clone();
+        next.exited.insert(index);
+        let b = next.l1_balances.entry(account.owner).or_default();
+        *b = b.checked_add(account.balance as u128).ok_or_else(|| {
+            ExodusError::Storage(format!(
+                "the L1 balance of {} would overflow",
+                account.owner
+            ))
+        })?;
+        self.commit(next).map_err(ExodusError::Storage)?;
+        Ok((account.owner, account.balance))
     }
 
     /// Opens the contract persisted at `path`, or deploys it there. The stored state must be for
@@ -526,14 +677,21 @@ impl L1Contract {
                 amount,
             });
         }
+        if self.state.exodus {
+            return Err(DepositError::Exodus);
+        }
+        let now = self.now();
         let mut next = self.state.clone();
         *next.l1_balances.get_mut(&from).expect("checked above") -= amount as u128;
         let id = next
-            .push_request(PriorityOp::Deposit(Deposit {
-                pubkey,
-                amount,
-                from,
-            }))
+            .push_request(
+                PriorityOp::Deposit(Deposit {
+                    pubkey,
+                    amount,
+                    from,
+                }),
+                now,
+            )
             .map_err(DepositError::Storage)?;
         self.commit(next).map_err(DepositError::Storage)?;
         Ok(id)
@@ -555,9 +713,13 @@ impl L1Contract {
         if account >= capacity {
             return Err(FullExitError::NoSuchAccount { account, capacity });
         }
+        if self.state.exodus {
+            return Err(FullExitError::Exodus);
+        }
+        let now = self.now();
         let mut next = self.state.clone();
         let id = next
-            .push_request(PriorityOp::FullExit(FullExit { account, requester }))
+            .push_request(PriorityOp::FullExit(FullExit { account, requester }), now)
             .map_err(FullExitError::Storage)?;
         self.commit(next).map_err(FullExitError::Storage)?;
         Ok(id)
@@ -565,6 +727,9 @@ impl L1Contract {
 
     /// Checks a submission against the acceptance rule and, if it passes, applies it atomically.
     pub fn submit_batch(&mut self, s: &BatchSubmission) -> Result<BatchReceipt, Rejection> {
+        if self.state.exodus {
+            return Err(Rejection::Exodus);
+        }
         let expected = self.state.batches.len() as u64 + 1;
         if s.number < expected {
             return Err(Rejection::Replayed {
@@ -670,8 +835,9 @@ impl L1Contract {
             .collect();
         let mut next = self.state.clone();
         next.state_root = new_root;
-        for _ in &consumed {
+        for q in &consumed {
             next.queue.pop_front();
+            next.queued_at.remove(&q.id);
         }
         for (a, amount) in &withdrawals {
             let b = next.l1_balances.entry(*a).or_default();

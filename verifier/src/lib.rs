@@ -28,8 +28,8 @@ pub mod snarkjs;
 pub mod solidity;
 
 pub use contract::{
-    AcceptedBatch, BatchReceipt, BatchSubmission, DepositError, FullExitError, L1Contract, L1Error,
-    L1State, QueuedRequest, Rejection,
+    AcceptedBatch, BatchReceipt, BatchSubmission, DepositError, ExodusError, FullExitError,
+    L1Contract, L1Error, L1State, QueuedRequest, Rejection,
 };
 
 /// The pairing-friendly curve of the proofs.
