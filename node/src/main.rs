@@ -32,6 +32,11 @@ enum Command {
     /// Queue on L1 a full exit of a wallet key's L2 account: the operator must include it, and
     /// the whole balance is paid to the key's L1 address if that address owns the account.
     FullExit(cmd::wallet::FullExitArgs),
+    /// Switch the Rust L1 to exodus mode (once the oldest queued request is overdue).
+    Exodus(cmd::wallet::ExodusArgs),
+    /// In exodus mode, withdraw a wallet key's account with a Merkle proof built from the L1's
+    /// public data alone.
+    Exit(cmd::wallet::ExitArgs),
     /// Sign and submit an L2 transfer to the node.
     Transfer(cmd::wallet::TransferArgs),
     /// Sign and submit a withdrawal to L1 to the node.
@@ -97,6 +102,8 @@ fn main() -> std::process::ExitCode {
         Command::Deposit(a) => cmd::wallet::run_deposit(a),
         Command::Claim(a) => cmd::wallet::run_claim(a),
         Command::FullExit(a) => cmd::wallet::run_full_exit(a),
+        Command::Exodus(a) => cmd::wallet::run_exodus(a),
+        Command::Exit(a) => cmd::wallet::run_exit(a),
         Command::Transfer(a) => cmd::wallet::run_transfer(a),
         Command::Withdraw(a) => cmd::wallet::run_withdraw(a),
         Command::Account(a) => cmd::wallet::run_account(a),

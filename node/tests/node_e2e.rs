@@ -516,3 +516,108 @@ fn a_full_exit_queued_on_l1_pays_the_owner_and_only_the_owner() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
 }
+
+/// Exodus mode as real processes: the operator stops while a full exit waits; past the L1's
+/// priority deadline anyone switches the L1 to exodus mode, and each owner withdraws once with a
+/// Merkle proof that `zkr exit` builds from the L1's public data alone.
+#[test]
+fn an_operator_that_stops_leaves_its_users_an_exodus() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    prepare(d, &["operator", "alice", "bob"]);
+    let l1 = spawn(
+        d,
+        &[
+            "l1",
+            "--data-dir",
+            "l1",
+            "--keys",
+            "keys",
+            "--listen",
+            "127.0.0.1:0",
+            "--wallet",
+            "w.json",
+            "--operator",
+            "operator",
+            "--priority-deadline-s",
+            "3",
+        ],
+    );
+    let lurl = format!("http://{}", l1.addr);
+    let node = start_node(d, &l1, 300);
+    deposit(d, &l1, "alice", 1000);
+    deposit(d, &l1, "bob", 500);
+    wait_until("the deposits to be final", 120, || {
+        let s = http(&node.addr, "GET", "/status", b"").1;
+        account(d, &node, "bob").is_some() && s["batches"]["final"] == s["batches"]["sealed"]
+    });
+    drop(node); // the operator stops
+
+    let addresses = zkr_json(d, &["wallet", "list", "--wallet", "w.json"]);
+    let l1_of = |i: usize| {
+        addresses["keys"][i]["l1_address"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let balance =
+        |a: &str| http(&l1.addr, "GET", &format!("/balance/{a}"), b"").1["balance"].clone();
+    let wallet = |cmd: &str, name: &str| {
+        zkr(
+            d,
+            &[cmd, "--wallet", "w.json", "--name", name, "--l1", &lurl],
+        )
+    };
+    // Alice asks to leave; nobody includes it. Too early, exodus is refused, and so is an exit.
+    let r = zkr_json(
+        d,
+        &[
+            "full-exit",
+            "--wallet",
+            "w.json",
+            "--name",
+            "alice",
+            "--index",
+            "1",
+            "--l1",
+            &lurl,
+        ],
+    );
+    assert!(r["request_id"].is_u64(), "{r}");
+    let early = zkr(d, &["exodus", "--l1", &lurl]);
+    assert!(!early.status.success());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("overdue"));
+    assert!(!wallet("exit", "alice").status.success());
+
+    std::thread::sleep(Duration::from_secs(4));
+    let on = zkr_json(d, &["exodus", "--l1", &lurl]);
+    assert_eq!(on["exodus"], true, "{on}");
+    let (_, root) = http(&l1.addr, "GET", "/root", b"");
+    assert_eq!(root["exodus"], true);
+
+    let out = wallet("exit", "alice");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paid: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(paid["amount"], 1000, "{paid}");
+    assert_eq!(balance(&l1_of(1)), "1000");
+    // Once only.
+    let again = wallet("exit", "alice");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already withdrawn"));
+    assert_eq!(balance(&l1_of(1)), "1000");
+    // Bob too; no more deposits.
+    assert!(wallet("exit", "bob").status.success());
+    assert_eq!(balance(&l1_of(2)), "500");
+    let dep = zkr(
+        d,
+        &[
+            "deposit", "--wallet", "w.json", "--name", "bob", "--amount", "1", "--mint", "--l1",
+            &lurl,
+        ],
+    );
+    assert!(!dep.status.success());
+}

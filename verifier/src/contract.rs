@@ -432,6 +432,27 @@ impl L1Contract {
             .saturating_add(self.clock_offset_s)
     }
 
+    /// Sets how long a queued request may wait before exodus mode can be switched on: a
+    /// deployment parameter, so only before the first request was queued (refused after, and
+    /// when it is 0).
+    pub fn set_priority_deadline(&mut self, seconds: u64) -> Result<(), String> {
+        if seconds == self.state.priority_deadline_s {
+            return Ok(());
+        }
+        if seconds == 0 {
+            return Err("the priority deadline must be at least 1 second".into());
+        }
+        if self.state.next_request_id > 0 || !self.state.batches.is_empty() {
+            return Err(format!(
+                "this L1 was deployed with a priority deadline of {} s; it cannot change now",
+                self.state.priority_deadline_s
+            ));
+        }
+        let mut next = self.state.clone();
+        next.priority_deadline_s = seconds;
+        self.commit(next)
+    }
+
     /// Moves the L1's clock forward (tests: a deadline passes without waiting for it).
     pub fn advance_clock(&mut self, seconds: u64) {
         self.clock_offset_s = self.clock_offset_s.saturating_add(seconds);

@@ -8,13 +8,15 @@
 //! | method and path | body | answer |
 //! |---|---|---|
 //! | `GET /genesis` | | `{"chain_id", "operator": {"x", "y"}, "operator_l1", "genesis_root"}`: the deployment's chain id (drawn at random when it was created; every L2 signature binds it), the operator's key and L1 address (account 0's key and owner from genesis) and the root it started from |
-//! | `GET /root` | | `{"state_root", "batches", "pending_requests"}` |
+//! | `GET /root` | | `{"state_root", "batches", "pending_requests", "exodus", "oldest_deadline"}` (unix seconds after which the oldest queued request is overdue, or null) |
 //! | `GET /batches?from=N` | | accepted batches with number ≥ N (their public data included) |
 //! | `GET /queue` | | the pending priority queue: `[{"id", "request": {"type": "deposit", "pubkey", "amount", "from"} or {"type": "full_exit", "account", "requester"}}]` |
 //! | `GET /balance/0x…` | | `{"address", "balance"}` (L1 balance) |
 //! | `POST /mint` | `{"to", "amount"}` | credits L1 funds (the local L1's genesis faucet) |
 //! | `POST /deposit` | `{"from", "pubkey": {"x", "y"}, "amount"}` | `{"id"}`; `from` pays and owns the account the deposit opens |
 //! | `POST /full-exit` | `{"requester", "account"}` | `{"id"}`: queues a full exit; the batch that consumes it pays the account's whole balance to `requester` if `requester` owns it, and nothing otherwise (422 `full_exit_refused` for an index outside the tree) |
+//! | `POST /exodus` | | switches to exodus mode once the oldest queued request is overdue (422 `exodus_refused` before): no more batches, deposits or requests; queued deposits refunded |
+//! | `POST /exodus/withdraw` | `{"index", "account": {"pubkey", "balance", "nonce", "owner"}, "siblings": [["…", …], …]}` | in exodus mode, pays the account's balance to its owner once, if the leaf and path give the last verified root: `{"index", "owner", "amount"}` |
 //! | `POST /batch` | a `BatchSubmission` | the receipt, or 422 with the typed rejection |
 //!
 //! Errors are JSON `{"error": "...", "kind": "..."}` with status 400 (malformed JSON or
@@ -47,7 +49,9 @@ use zkr_circuits::eddsa::PublicKey;
 use zkr_circuits::field::fr_to_decimal;
 use zkr_circuits::tx::L1Address;
 use zkr_prover::keys::KeySet;
-use zkr_verifier::{BatchSubmission, DepositError, FullExitError, L1Contract, Rejection};
+use zkr_verifier::{
+    BatchSubmission, DepositError, ExodusError, FullExitError, L1Contract, Rejection,
+};
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1 << 20;
@@ -74,6 +78,19 @@ pub struct Args {
     /// The wallet holding `--operator`.
     #[arg(long, default_value = "zkr-wallet.json")]
     wallet: PathBuf,
+    /// How long a queued deposit or full exit may wait, in seconds, before anyone can switch the
+    /// L1 to exodus mode (a deployment parameter: set when the L1 is created).
+    #[arg(long)]
+    priority_deadline_s: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExitBody {
+    index: u64,
+    account: zkr_circuits::account::Account,
+    /// Siblings per level, leaf level first, as decimal strings.
+    siblings: Vec<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +140,8 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 "state_root": fr_to_decimal(&l1.state_root()),
                 "batches": l1.state().batches.len(),
                 "pending_requests": l1.state().queue.len(),
+                "exodus": l1.state().exodus,
+                "oldest_deadline": l1.oldest_deadline(),
             }),
         ),
         (Method::Get, "/genesis") => json(
@@ -132,6 +151,7 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 "operator": l1.genesis().operator,
                 "operator_l1": l1.genesis().operator_l1,
                 "genesis_root": fr_to_decimal(&l1.genesis_root()),
+                "params": l1.state().params,
             }),
         ),
         (Method::Get, "/batches") => {
@@ -188,6 +208,34 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
                 Ok(id) => json(200, &serde_json::json!({ "id": id })),
                 Err(e @ FullExitError::Storage(_)) => error(500, "storage", e),
                 Err(e) => error(422, "full_exit_refused", e),
+            },
+        },
+        (Method::Post, "/exodus") => match l1.activate_exodus() {
+            Ok(()) => json(200, &serde_json::json!({ "exodus": true })),
+            Err(e @ ExodusError::Storage(_)) => error(500, "storage", e),
+            Err(e) => error(422, "exodus_refused", e),
+        },
+        (Method::Post, "/exodus/withdraw") => match parse::<ExitBody>(body) {
+            Err(a) => a,
+            Ok(x) => match x
+                .siblings
+                .iter()
+                .map(|l| {
+                    l.iter()
+                        .map(|v| zkr_circuits::field::fr_from_decimal(v))
+                        .collect()
+                })
+                .collect::<Result<Vec<Vec<_>>, _>>()
+            {
+                Err(e) => error(400, "malformed_request", format!("bad sibling: {e}")),
+                Ok(siblings) => match l1.exodus_withdraw(x.index, &x.account, siblings) {
+                    Ok((owner, amount)) => json(
+                        200,
+                        &serde_json::json!({ "index": x.index, "owner": owner, "amount": amount }),
+                    ),
+                    Err(e @ ExodusError::Storage(_)) => error(500, "storage", e),
+                    Err(e) => error(422, "exodus_refused", e),
+                },
             },
         },
         (Method::Post, "/batch") => match parse::<BatchSubmission>(body) {
@@ -326,6 +374,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             e => e.into(),
         },
     )?;
+    let mut l1 = l1;
+    if let Some(s) = a.priority_deadline_s {
+        l1.set_priority_deadline(s)
+            .map_err(|e| anyhow::anyhow!("--priority-deadline-s: {e}"))?;
+    }
     let server = crate::http::bind(&a.listen)?;
     let addr = server
         .local_addr()

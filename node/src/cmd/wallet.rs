@@ -18,6 +18,8 @@
 //! | `zkr deposit … --l1-rpc URL --rollup ADDR [--l1-key HEX]` | the same as a `deposit` transaction to the rollup contract on an EVM chain, paid by N's L1 key (or `--l1-key`); A units of 1 gwei (`--mint`: anvil's `anvil_setBalance` first credits A gwei and 1 ETH for gas) |
 //! | `zkr claim --name N --l1-rpc URL --rollup ADDR [--l1-key HEX]` | sends everything the rollup credited to N's L1 address (or `--l1-key`'s) there |
 //! | `zkr full-exit --name N [--index I] [--l1 URL \| --l1-rpc URL --rollup ADDR]` | queues on L1 a full exit of N's account: the operator must include it in queue order; the whole balance goes to N's L1 address if it owns the account (its deposit opened it) |
+//! | `zkr exodus [--l1 URL]` | switches the local L1 to exodus mode, once the oldest queued request is past its deadline |
+//! | `zkr exit --name N [--index I] [--l1 URL]` | in exodus mode, rebuilds the state from the L1's data and withdraws N's account to its owner with a Merkle proof |
 //! | `zkr transfer --name N --to T --amount A [--fee F] [--wait]` | signs and submits a transfer (`T`: account index or wallet name) |
 //! | `zkr withdraw --name N --amount A [--fee F] [--to 0x…] [--wait]` | signs and submits a withdrawal (default: N's L1 address) |
 //! | `zkr account (--index I \| --name N)` | balance, nonce, next nonce, spendable |
@@ -447,6 +449,96 @@ pub fn run_full_exit(a: FullExitArgs) -> anyhow::Result<ExitCode> {
         "name": a.name,
         "account": index,
         "l1_address": k.l1_address,
+    })))
+}
+
+/// Arguments of `zkr exodus`.
+#[derive(clap::Args)]
+pub struct ExodusArgs {
+    /// L1 URL (the Rust L1, `zkr l1`).
+    #[arg(long, default_value = DEFAULT_L1)]
+    l1: String,
+}
+
+/// Runs `zkr exodus`: asks the L1 to switch to exodus mode, which it does once the oldest
+/// queued request waited past its deadline (anyone may ask).
+pub fn run_exodus(a: ExodusArgs) -> anyhow::Result<ExitCode> {
+    let l1 = JsonClient::new(&a.l1);
+    let r: Value = l1.post("/exodus", &json!({}))?;
+    Ok(print(&r))
+}
+
+/// Arguments of `zkr exit`.
+#[derive(clap::Args)]
+pub struct ExitArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// The key whose account is withdrawn (its balance goes to the account's owner).
+    #[arg(long)]
+    name: String,
+    /// The account, if not the key's (found in the state rebuilt from the L1).
+    #[arg(long)]
+    index: Option<u64>,
+    /// L1 URL (the Rust L1, `zkr l1`).
+    #[arg(long, default_value = DEFAULT_L1)]
+    l1: String,
+}
+
+#[derive(Deserialize)]
+struct GenesisView {
+    chain_id: u64,
+    operator: PublicKey,
+    operator_l1: L1Address,
+    params: zkr_circuits::CircuitParams,
+}
+
+/// Runs `zkr exit`: in exodus mode, rebuilds the L2 state from the L1's public data alone (as
+/// `zkr reconstruct` does), and presents the account's leaf and Merkle path under the last
+/// verified root; the L1 pays the balance to the account's owner, once.
+pub fn run_exit(a: ExitArgs) -> anyhow::Result<ExitCode> {
+    let w = Wallet::load(&a.file.wallet)?;
+    let (_, sk) = w.key(&a.name)?;
+    let l1 = JsonClient::new(&a.l1);
+    let g: GenesisView = l1.get("/genesis")?;
+    let genesis = zkr_circuits::Genesis {
+        chain_id: g.chain_id,
+        operator: g.operator,
+        operator_l1: g.operator_l1,
+    };
+    let batches: Vec<zkr_verifier::AcceptedBatch> = l1.get("/batches?from=1")?;
+    let root: Value = l1.get("/root")?;
+    let l1_root = root["state_root"]
+        .as_str()
+        .and_then(|s| zkr_circuits::field::fr_from_decimal(s).ok())
+        .context("the L1's root is not a field element")?;
+    let (state, r) = super::reconstruct::replay(g.params, &genesis, &batches, l1_root)?;
+    if !r.matches_l1 {
+        bail!("the L1's public data does not rebuild its root; refusing to build a proof");
+    }
+    let index = match a.index {
+        Some(i) => i,
+        None => state
+            .index_of(&sk.public_key())
+            .with_context(|| format!("key `{}` has no account in the L1's state", a.name))?,
+    };
+    let account = state
+        .account(index)
+        .with_context(|| format!("account {index} does not exist in the L1's state"))?;
+    let proof = state.proof(index)?;
+    let siblings: Vec<Vec<String>> = proof
+        .siblings
+        .iter()
+        .map(|l| l.iter().map(zkr_circuits::field::fr_to_decimal).collect())
+        .collect();
+    let paid: Value = l1.post(
+        "/exodus/withdraw",
+        &json!({"index": index, "account": account, "siblings": siblings}),
+    )?;
+    Ok(print(&json!({
+        "name": a.name,
+        "index": index,
+        "owner": paid["owner"],
+        "amount": paid["amount"],
     })))
 }
 
