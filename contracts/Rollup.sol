@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
+import {PoseidonT9} from "./PoseidonT9.sol";
 
 /// @title zkr's L1 contract on an EVM chain
 /// @notice The Solidity twin of the Rust L1 (`zkr_verifier::contract::L1Contract`): it holds the
@@ -32,6 +34,16 @@ import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 /// next batches must consume in order; the circuit pays the account's whole balance to the
 /// requester when the requester owns the account (the L1 address whose deposit opened it), and
 /// nothing otherwise.
+///
+/// And users can leave when nobody proves: every request records when it was queued; once the
+/// oldest one has waited more than `priorityDeadline` seconds, anyone can switch the contract to
+/// exodus mode (`activateExodus`). Then no batch, deposit or request is accepted any more; the
+/// deposits still queued are refunded to their payers (`refundDeposits`, in chunks so that no
+/// queue is too long to refund), and each account's owner is credited its balance once by
+/// presenting the account's fields and Merkle path under the last verified root
+/// (`exodusWithdraw`; the tree's nodes are Poseidon hashes of 8 or 4 children, the leaf
+/// `Poseidon(pk.x, pk.y, balance, nonce, owner)`). `zkr exit` builds that proof from the events
+/// alone.
 ///
 /// Units: the circuit's amounts are u64 in gwei (1 unit = 1 gwei = 1e9 wei). A deposit must send
 /// a positive whole number of gwei (at most 2^64 - 1 gwei); a withdrawal of `amount` units is
@@ -67,15 +79,17 @@ contract Rollup {
     uint8 internal constant NON_CANONICAL_FIELD = 2;
     uint8 internal constant NON_CANONICAL_SLOT = 3;
 
-    /// A request waiting in the priority queue: a deposit (kind DEPOSIT: key, amount) or a full
-    /// exit (kind FULL_EXIT: `value` is the account), queued by `from`. `value`, `from` and
-    /// `kind` share one storage slot (three slots a request).
+    /// A request waiting in the priority queue, queued by `from` at `queuedAt` (unix seconds):
+    /// a deposit (key (pkX, pkY), `value` the amount) or a full exit (key (0, 0), `value` the
+    /// account). The kind is not stored: no deposit key is (0, 0), which is not a curve point.
+    /// `value`, `from` and `queuedAt` share one storage slot (three slots a request); a uint32
+    /// time lasts until 2106.
     struct QueuedRequest {
         uint256 pkX;
         uint256 pkY;
         uint64 value;
         address from;
-        uint8 kind;
+        uint32 queuedAt;
     }
 
     /// The verifier of the batch circuit's proofs: any contract answering snarkjs's
@@ -97,6 +111,12 @@ contract Rollup {
     address public immutable operatorL1;
     /// Accounts of the tree, 2^depth: a full exit names one of them.
     uint64 public immutable accountCapacity;
+    /// Address bits of the tree (2^depth accounts): the shape of an exodus withdrawal's path.
+    uint256 public immutable depth;
+    /// Seconds a queued request may wait before anyone can switch the contract to exodus mode.
+    uint256 public immutable priorityDeadline;
+    /// Poseidon with 8 inputs (the 8-ary nodes of the tree), deployed by the constructor.
+    PoseidonT9 public immutable poseidonT9;
     /// The root the rollup started from: the tree holding only the operator's account 0
     /// (`zkr_circuits::state::State::genesis`; anyone can recompute it from the operator's key).
     uint256 public immutable genesisRoot;
@@ -108,10 +128,15 @@ contract Rollup {
     uint64 public queueHead;
     /// Id the next request gets.
     uint64 public queueTail;
+    /// Exodus mode: no more batches, deposits or requests; owners withdraw under `stateRoot`.
+    /// (In the storage slot of `batchCount` and the queue bounds, which every batch reads.)
+    bool public exodus;
     /// Requests not yet consumed, by id (consumed ones are deleted).
     mapping(uint64 => QueuedRequest) public requests;
     /// Wei each L1 address can claim.
     mapping(address => uint256) public withdrawable;
+    /// Accounts whose balance was already withdrawn in exodus mode.
+    mapping(uint64 => bool) public exited;
 
     /// A deposit joined the queue: credit `amount` units to the L2 account of (pkX, pkY).
     event DepositQueued(uint64 indexed id, address indexed from, uint256 pkX, uint256 pkY, uint64 amount);
@@ -132,6 +157,12 @@ contract Rollup {
     event WithdrawalCredited(uint64 indexed number, address indexed to, uint64 amount);
     /// `to` claimed `weiAmount`.
     event Claimed(address indexed to, uint256 weiAmount);
+    /// Exodus mode is on: request `overdueRequest` waited past the deadline; `root` is final.
+    event ExodusActivated(uint64 overdueRequest, uint256 root);
+    /// In exodus mode, queued deposit `id` was refunded: `amount` units credited to its payer.
+    event DepositRefunded(uint64 indexed id, address indexed to, uint64 amount);
+    /// In exodus mode, account `account`'s balance `amount` (units) was credited to its owner.
+    event ExodusWithdrawal(uint64 indexed account, address indexed owner, uint64 amount);
 
     /// The batch number was already accepted.
     error Replayed(uint64 expected, uint64 got);
@@ -160,23 +191,41 @@ contract Rollup {
     error NothingToClaim();
     /// The ETH transfer of a claim failed.
     error ClaimFailed();
+    /// The contract is in exodus mode: no batch, deposit or request is accepted.
+    error Exodus();
+    /// Exodus mode is off: batches still settle (or it cannot be switched on yet).
+    error ExodusNotActive();
+    /// Exodus mode cannot be switched on: no queued request has waited past its deadline
+    /// (`due` is when the oldest one will have; type(uint256).max when the queue is empty).
+    error NotOverdue(uint256 time, uint256 due);
+    /// The account was already withdrawn in exodus mode.
+    error AlreadyExited(uint64 account);
+    /// The account's fields and path do not lead to the last verified root (or have the wrong
+    /// shape, or a non-canonical element, or describe an empty leaf).
+    error BadExitProof(uint64 account);
 
     /// A rollup of 2^depth accounts at `genesisRoot_` (the root of the tree holding only the
     /// operator's account 0, with key (operatorPkX_, operatorPkY_) and owner `operatorL1_`) whose
-    /// batches of `batchSize_` slots are checked by `verifier_`.
+    /// batches of `batchSize_` slots are checked by `verifier_`, and whose queued requests may
+    /// wait `priorityDeadline_` seconds before exodus mode can be switched on.
     constructor(
         address verifier_,
         uint256 batchSize_,
-        uint256 depth,
+        uint256 depth_,
         uint256 genesisRoot_,
         uint256 operatorPkX_,
         uint256 operatorPkY_,
-        address operatorL1_
+        address operatorL1_,
+        uint256 priorityDeadline_
     ) {
         require(genesisRoot_ < R, "genesis root is not canonical");
         require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
-        require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth is not an even number in 2..=32");
-        accountCapacity = uint64(1 << depth);
+        require(depth_ >= 2 && depth_ <= 32 && depth_ % 2 == 0, "depth is not an even number in 2..=32");
+        require(priorityDeadline_ > 0 && priorityDeadline_ <= type(uint32).max, "priority deadline is not in 1..2^32 s");
+        depth = depth_;
+        accountCapacity = uint64(1 << depth_);
+        priorityDeadline = priorityDeadline_;
+        poseidonT9 = new PoseidonT9();
         operatorL1 = operatorL1_;
         require(onBabyJubjub(operatorPkX_, operatorPkY_), "operator key is not on Baby Jubjub");
         verifier = verifier_;
@@ -198,13 +247,14 @@ contract Rollup {
     /// which makes that check cheap (see `isSubgroupPoint`).
     /// @return id the deposit's queue id
     function deposit(uint256 pkX, uint256 pkY, uint256 hintX, uint256 hintY) external payable returns (uint64 id) {
+        if (exodus) revert Exodus();
         if (msg.value == 0 || msg.value % UNIT_WEI != 0 || msg.value / UNIT_WEI > type(uint64).max) {
             revert BadDepositAmount(msg.value);
         }
         if (!isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
         uint64 amount = uint64(msg.value / UNIT_WEI);
         id = queueTail;
-        requests[id] = QueuedRequest(pkX, pkY, amount, msg.sender, uint8(DEPOSIT));
+        requests[id] = QueuedRequest(pkX, pkY, amount, msg.sender, uint32(block.timestamp));
         queueTail = id + 1;
         emit DepositQueued(id, msg.sender, pkX, pkY, amount);
     }
@@ -214,9 +264,10 @@ contract Rollup {
     /// (opened it with a deposit), and nothing otherwise. Needs nothing from the operator.
     /// @return id the request's queue id
     function requestFullExit(uint64 account) external returns (uint64 id) {
+        if (exodus) revert Exodus();
         if (account >= accountCapacity) revert NoSuchAccount(account);
         id = queueTail;
-        requests[id] = QueuedRequest(0, 0, account, msg.sender, uint8(FULL_EXIT));
+        requests[id] = QueuedRequest(0, 0, account, msg.sender, uint32(block.timestamp));
         queueTail = id + 1;
         emit FullExitQueued(id, msg.sender, account);
     }
@@ -238,6 +289,7 @@ contract Rollup {
         uint256[2][2] calldata pB,
         uint256[2] calldata pC
     ) external {
+        if (exodus) revert Exodus();
         uint64 head = queueHead;
         (bytes memory vcall, uint256 requestCount) = checkBatch(number, oldRoot, newRoot, publicData, head);
         checkProofPoints(pA, pB, pC);
@@ -340,6 +392,102 @@ contract Rollup {
         if (!ok) revert ClaimFailed();
     }
 
+    /// Switches the contract to exodus mode, as anyone may once the oldest queued request has
+    /// waited more than `priorityDeadline` seconds: the operator stopped, or censors it. From
+    /// then on no batch, deposit or request is accepted, and `stateRoot` is final.
+    function activateExodus() external {
+        if (exodus) revert Exodus();
+        uint64 head = queueHead;
+        if (head == queueTail) revert NotOverdue(block.timestamp, type(uint256).max);
+        uint256 due = uint256(requests[head].queuedAt) + priorityDeadline;
+        if (block.timestamp <= due) revert NotOverdue(block.timestamp, due);
+        exodus = true;
+        emit ExodusActivated(head, stateRoot);
+    }
+
+    /// In exodus mode: takes the next `count` requests (or all, if fewer) off the queue,
+    /// crediting each deposit back to its payer (claimable with `claim`). Queued full exits are
+    /// dropped: their owners withdraw with `exodusWithdraw`. Anyone may call it, as often as it
+    /// takes, so that a long queue is refunded in several transactions.
+    function refundDeposits(uint64 count) external {
+        if (!exodus) revert ExodusNotActive();
+        uint64 head = queueHead;
+        uint64 tail = queueTail;
+        uint64 end = tail - head > count ? head + count : tail;
+        for (uint64 id = head; id < end; id++) {
+            QueuedRequest storage q = requests[id];
+            if (q.pkY != 0) {
+                withdrawable[q.from] += uint256(q.value) * UNIT_WEI;
+                emit DepositRefunded(id, q.from, q.value);
+            }
+            delete requests[id];
+        }
+        queueHead = end;
+    }
+
+    /// In exodus mode: credits account `account`'s balance to its owner (claimable with `claim`),
+    /// once, given the account's fields and its Merkle path under the last verified root:
+    /// `siblings` holds each level's siblings in tree order, leaf level first (7 for an 8-ary
+    /// level, 3 for a 4-ary one; see `zkr_circuits::merkle::level_bits`). Anyone may present it;
+    /// the owner is paid. `zkr exit` builds it from the public data of the accepted batches.
+    function exodusWithdraw(
+        uint64 account,
+        uint256 pkX,
+        uint256 pkY,
+        uint64 balance,
+        uint32 nonce,
+        address owner,
+        uint256[] calldata siblings
+    ) external {
+        if (!exodus) revert ExodusNotActive();
+        if (exited[account]) revert AlreadyExited(account);
+        if (account >= accountCapacity) revert NoSuchAccount(account);
+        // (0, 0) is the empty leaf, which hashes to 0, not to Poseidon of its fields: an empty
+        // account has nothing to withdraw, and a made-up balance for it must not verify.
+        if (pkX >= R || pkY >= R || (pkX == 0 && pkY == 0)) revert BadExitProof(account);
+        uint256 leaf = PoseidonT6.hash([pkX, pkY, uint256(balance), uint256(nonce), uint256(uint160(owner))]);
+        if (merkleRoot(account, leaf, siblings) != stateRoot) revert BadExitProof(account);
+        exited[account] = true;
+        withdrawable[owner] += uint256(balance) * UNIT_WEI;
+        emit ExodusWithdrawal(account, owner, balance);
+    }
+
+    /// The root reached by hashing `leaf` up the path of `index`: levels of 3 address bits
+    /// (8 children, `poseidonT9`) from the leaves up, then one or two levels of 2 bits (4
+    /// children, `PoseidonT5`) at the top when the depth is not a multiple of 3, as
+    /// `zkr_circuits::merkle::level_bits`. Reverts with `BadExitProof` on a path of another shape
+    /// or with a sibling not below r.
+    function merkleRoot(uint64 index, uint256 leaf, uint256[] calldata siblings) internal view returns (uint256 node) {
+        uint256 d = depth;
+        uint256 eights = d % 3 == 1 ? d / 3 - 1 : d / 3;
+        uint256 fours = d % 3 == 0 ? 0 : (d % 3 == 1 ? 2 : 1);
+        if (siblings.length != 7 * eights + 3 * fours) revert BadExitProof(index);
+        for (uint256 i = 0; i < siblings.length; i++) {
+            if (siblings[i] >= R) revert BadExitProof(index);
+        }
+        node = leaf;
+        uint256 at = 0;
+        uint256 rest = index;
+        for (uint256 level = 0; level < eights; level++) {
+            uint256 position = rest & 7;
+            rest >>= 3;
+            uint256[8] memory children;
+            for (uint256 j = 0; j < 8; j++) {
+                children[j] = j == position ? node : siblings[at++];
+            }
+            node = poseidonT9.hash(children);
+        }
+        for (uint256 level = 0; level < fours; level++) {
+            uint256 position = rest & 3;
+            rest >>= 2;
+            uint256[4] memory children;
+            for (uint256 j = 0; j < 4; j++) {
+                children[j] = j == position ? node : siblings[at++];
+            }
+            node = PoseidonT5.hash(children);
+        }
+    }
+
     /// Validates every slot (as `SlotData::from_bytes` does), writes each slot's packed element
     /// into the verifier's calldata `vcall` (input 3 + slot) and folds the aux chain.
     function readPublicData(bytes calldata data, bytes memory vcall)
@@ -405,10 +553,10 @@ contract Rollup {
             address requester = address(uint160(le256(data, off + 89)));
             bool ok;
             if (txType == DEPOSIT) {
-                ok = q.kind == DEPOSIT && le256(data, off + 25) == q.pkX && le256(data, off + 57) == q.pkY
+                ok = q.pkY != 0 && le256(data, off + 25) == q.pkX && le256(data, off + 57) == q.pkY
                     && uint64(packed >> 72) == q.value && requester == q.from;
             } else {
-                ok = q.kind == FULL_EXIT && ((packed >> 8) & 0xffffffff) == q.value && requester == q.from;
+                ok = q.pkY == 0 && ((packed >> 8) & 0xffffffff) == q.value && requester == q.from;
             }
             if (!ok) revert QueueMismatch(k);
             k++;

@@ -50,6 +50,9 @@ const SOURCES = {
   "poseidon-solidity/PoseidonT3.sol": "node_modules/poseidon-solidity/PoseidonT3.sol",
   "poseidon-solidity/PoseidonT4.sol": "node_modules/poseidon-solidity/PoseidonT4.sol",
   "poseidon-solidity/PoseidonT5.sol": "node_modules/poseidon-solidity/PoseidonT5.sol",
+  "poseidon-solidity/PoseidonT6.sol": "node_modules/poseidon-solidity/PoseidonT6.sol",
+  "PoseidonT9.sol": "PoseidonT9.sol",
+  "PoseidonT9Constants.sol": "PoseidonT9Constants.sol",
 };
 // Contracts written to out/, by source unit.
 const WANTED = {
@@ -60,6 +63,8 @@ const WANTED = {
   "poseidon-solidity/PoseidonT3.sol": ["PoseidonT3"],
   "poseidon-solidity/PoseidonT4.sol": ["PoseidonT4"],
   "poseidon-solidity/PoseidonT5.sol": ["PoseidonT5"],
+  "poseidon-solidity/PoseidonT6.sol": ["PoseidonT6"],
+  "PoseidonT9.sol": ["PoseidonT9"],
 };
 const MAX_CODE_SIZE = 24576;
 

@@ -14,6 +14,15 @@ pub const POSEIDON_T4: &str = include_str!("../../contracts/out/PoseidonT4.json"
 pub const POSEIDON_T5: &str = include_str!("../../contracts/out/PoseidonT5.json");
 /// `PoseidonT3.json` (Poseidon with 2 inputs, for the cross-check against circomlib's value).
 pub const POSEIDON_T3: &str = include_str!("../../contracts/out/PoseidonT3.json");
+/// `PoseidonT6.json` (Poseidon with 5 inputs, npm `poseidon-solidity`): the account leaf's hash,
+/// for exodus withdrawals.
+pub const POSEIDON_T6: &str = include_str!("../../contracts/out/PoseidonT6.json");
+/// `PoseidonT9.json` (Poseidon with 8 inputs, `contracts/PoseidonT9.sol`): the 8-ary tree nodes'
+/// hash, for exodus withdrawals. The rollup's constructor deploys it.
+pub const POSEIDON_T9: &str = include_str!("../../contracts/out/PoseidonT9.json");
+/// `contracts/PoseidonT9Constants.sol`: generated from zkr's Poseidon parameters (see the
+/// `artifacts` test).
+pub const POSEIDON_T9_CONSTANTS_SOL: &str = include_str!("../../contracts/PoseidonT9Constants.sol");
 /// `Groth16Verifier.json`: `contracts/test/Verifier.sol`, rendered by `zkr export-verifier` for
 /// the tests' key ([`TEST_KEY_SEED`] at [`TEST_KEY_DEPTH`] × [`TEST_KEY_BATCH_SIZE`]).
 pub const TEST_VERIFIER: &str = include_str!("../../contracts/out/Groth16Verifier.json");

@@ -178,6 +178,16 @@ impl Chain {
             .unwrap_or_default()
     }
 
+    /// The block time the next transactions see (`block.timestamp`, unix seconds).
+    pub fn timestamp(&self) -> u64 {
+        self.evm.ctx.block.timestamp.saturating_to()
+    }
+
+    /// Moves `block.timestamp` forward by `seconds` (tests: a deadline passes without waiting).
+    pub fn advance_time(&mut self, seconds: u64) {
+        self.evm.ctx.block.timestamp += U256::from(seconds);
+    }
+
     /// An account's balance in wei.
     pub fn balance(&mut self, who: Address) -> U256 {
         self.account(who).balance

@@ -1,7 +1,7 @@
 //! `contracts/Rollup.sol` on an [`EvmChain`] (revm's [`Chain`] in memory, or a JSON-RPC chain):
 //! deployment, typed calls, typed refusals and events.
 
-use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T5, ROLLUP};
+use crate::artifacts::{Artifact, ArtifactError, KEYED_VERIFIER, POSEIDON_T5, POSEIDON_T6, ROLLUP};
 use crate::chain::{Chain, ChainError, EvmChain, Outcome};
 use ark_ec::CurveGroup;
 use ark_ed_on_bn254::{EdwardsAffine, Fr as EdFr};
@@ -18,6 +18,12 @@ use zkr_verifier::{BatchSubmission, Rejection, VerifyingKey};
 
 /// `deposit`'s signature.
 pub const DEPOSIT: &str = "deposit(uint256,uint256,uint256,uint256)";
+/// `exodusWithdraw`'s signature.
+pub const EXODUS_WITHDRAW: &str =
+    "exodusWithdraw(uint64,uint256,uint256,uint64,uint32,address,uint256[])";
+/// Seconds a queued request may wait before exodus mode can be switched on, when a deployment
+/// does not say (the Rust L1's default too).
+pub const DEFAULT_PRIORITY_DEADLINE_S: u64 = zkr_verifier::contract::DEFAULT_PRIORITY_DEADLINE_S;
 
 /// The hint `Rollup.deposit` takes with a key P: the point Q = (8^-1 mod l)·P, so that the
 /// contract checks P's subgroup membership as 8·Q = P (three doublings) instead of l·P = O.
@@ -48,6 +54,34 @@ pub fn evm_address(a: &L1Address) -> Address {
 
 fn word(v: U256) -> [u8; 32] {
     v.to_be_bytes::<32>()
+}
+
+/// The calldata of `exodusWithdraw` for account `index` with `account`'s fields and the path's
+/// siblings as words, leaf level first (any words: tests pass non-canonical ones).
+pub fn exodus_withdraw_call(
+    index: u64,
+    account: &zkr_circuits::account::Account,
+    siblings: &[U256],
+) -> Vec<u8> {
+    let mut words = vec![
+        U256::from(index),
+        field_word(&account.pubkey.x()),
+        field_word(&account.pubkey.y()),
+        U256::from(account.balance),
+        U256::from(account.nonce),
+        U256::from_be_slice(&account.owner.0),
+        // The dynamic array: its offset (after the seven head words), length, elements.
+        U256::from(7 * 32),
+        U256::from(siblings.len()),
+    ];
+    words.extend_from_slice(siblings);
+    call(EXODUS_WITHDRAW, &words)
+}
+
+/// Calldata: the selector of `signature`, then `words` (the ABI encoding of static arguments, or
+/// of anything the caller lays out word by word).
+pub fn call_data(signature: &str, words: &[U256]) -> Vec<u8> {
+    call(signature, words)
 }
 
 /// Calldata: a selector and static words.
@@ -243,6 +277,26 @@ pub enum EvmRejection {
     /// `ClaimFailed()`.
     #[error("the claim's ETH transfer failed")]
     ClaimFailed,
+    /// `Exodus()`: the contract is in exodus mode (no batch, deposit or request).
+    #[error("the rollup is in exodus mode")]
+    Exodus,
+    /// `ExodusNotActive()`.
+    #[error("the rollup is not in exodus mode")]
+    ExodusNotActive,
+    /// `NotOverdue(time, due)`: no queued request waited past its deadline.
+    #[error("no queued request is overdue (time {time}, oldest due {due})")]
+    NotOverdue {
+        /// The block's time.
+        time: U256,
+        /// When the oldest request is due (`U256::MAX`: the queue is empty).
+        due: U256,
+    },
+    /// `AlreadyExited(account)`.
+    #[error("account {0} was already withdrawn in exodus mode")]
+    AlreadyExited(u64),
+    /// `BadExitProof(account)`.
+    #[error("the fields and path of account {0} do not lead to the last verified root")]
+    BadExitProof(u64),
     /// A revert that is none of the contract's errors (e.g. the ABI decoder refusing truncated
     /// calldata, which reverts with no data).
     #[error("reverted without a rollup error: 0x{}", hex::encode(.0))]
@@ -321,6 +375,21 @@ impl EvmRejection {
             Some(EvmRejection::NothingToClaim)
         } else if is("ClaimFailed()") {
             Some(EvmRejection::ClaimFailed)
+        } else if is("Exodus()") {
+            Some(EvmRejection::Exodus)
+        } else if is("ExodusNotActive()") {
+            Some(EvmRejection::ExodusNotActive)
+        } else if is("NotOverdue(uint256,uint256)") {
+            (|| {
+                Some(EvmRejection::NotOverdue {
+                    time: a(0)?,
+                    due: a(1)?,
+                })
+            })()
+        } else if is("AlreadyExited(uint64)") {
+            (|| Some(EvmRejection::AlreadyExited(small(a(0)?)?)))()
+        } else if is("BadExitProof(uint64)") {
+            (|| Some(EvmRejection::BadExitProof(small(a(0)?)?)))()
         } else {
             None
         };
@@ -343,6 +412,11 @@ impl EvmRejection {
             EvmRejection::InvalidPublicKey => "invalid_public_key",
             EvmRejection::NothingToClaim => "nothing_to_claim",
             EvmRejection::ClaimFailed => "claim_failed",
+            EvmRejection::Exodus => "exodus",
+            EvmRejection::ExodusNotActive => "exodus_not_active",
+            EvmRejection::NotOverdue { .. } => "not_overdue",
+            EvmRejection::AlreadyExited(_) => "already_exited",
+            EvmRejection::BadExitProof(_) => "bad_exit_proof",
             EvmRejection::Other(_) => "other",
         }
     }
@@ -420,19 +494,47 @@ pub enum RollupEvent {
         /// Wei sent.
         wei: U256,
     },
+    /// `ExodusActivated(overdueRequest, root)`.
+    ExodusActivated {
+        /// The queued request that waited past its deadline.
+        overdue_request: u64,
+        /// The last verified root, final from now on.
+        root: U256,
+    },
+    /// `DepositRefunded(id, to, amount)`.
+    DepositRefunded {
+        /// Queue id.
+        id: u64,
+        /// The payer, credited.
+        to: Address,
+        /// Amount in units (gwei).
+        amount: u64,
+    },
+    /// `ExodusWithdrawal(account, owner, amount)`.
+    ExodusWithdrawal {
+        /// The L2 account.
+        account: u64,
+        /// Its owner, credited.
+        owner: Address,
+        /// Its balance in units (gwei).
+        amount: u64,
+    },
 }
 
 /// Event signatures, for topic 0.
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 8] = [
     "DepositQueued(uint64,address,uint256,uint256,uint64)",
     "BatchAccepted(uint64,uint256,uint256,uint64,uint64,bytes)",
     "WithdrawalCredited(uint64,address,uint64)",
     "Claimed(address,uint256)",
     "FullExitQueued(uint64,address,uint64)",
+    "ExodusActivated(uint64,uint256)",
+    "DepositRefunded(uint64,address,uint64)",
+    "ExodusWithdrawal(uint64,address,uint64)",
 ];
 
 /// Error signatures of the contract.
-pub const ERRORS: [&str; 13] = [
+pub const ERRORS: [&str; 18] = [
     "Replayed(uint64,uint64)",
     "OutOfOrder(uint64,uint64)",
     "NonCanonicalInput(uint8)",
@@ -446,6 +548,11 @@ pub const ERRORS: [&str; 13] = [
     "InvalidPublicKey()",
     "NothingToClaim()",
     "ClaimFailed()",
+    "Exodus()",
+    "ExodusNotActive()",
+    "NotOverdue(uint256,uint256)",
+    "AlreadyExited(uint64)",
+    "BadExitProof(uint64)",
 ];
 
 fn topic_word(t: &revm::primitives::B256) -> U256 {
@@ -500,6 +607,23 @@ impl RollupEvent {
                 id: small(t(1)?)?,
                 requester: low_address(t(2)?),
                 account: small(w(0)?)?,
+            })
+        } else if *t0 == ev(5) {
+            Some(RollupEvent::ExodusActivated {
+                overdue_request: small(w(0)?)?,
+                root: w(1)?,
+            })
+        } else if *t0 == ev(6) {
+            Some(RollupEvent::DepositRefunded {
+                id: small(t(1)?)?,
+                to: low_address(t(2)?),
+                amount: small(w(0)?)?,
+            })
+        } else if *t0 == ev(7) {
+            Some(RollupEvent::ExodusWithdrawal {
+                account: small(t(1)?)?,
+                owner: low_address(t(2)?),
+                amount: small(w(0)?)?,
             })
         } else {
             None
@@ -557,13 +681,20 @@ pub enum EvmL1Error {
     /// The contract's events contradict each other or its state.
     #[error("the rollup's events are inconsistent: {0}")]
     Events(String),
+    /// A priority deadline the contract cannot hold (0, or 2^32 seconds or more).
+    #[error("priority deadline of {0} s is not in 1..2^32")]
+    Deadline(u64),
 }
 
 /// Addresses of one deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
-    /// The PoseidonT5 library the rollup is linked against (the aux chain's hash).
+    /// The PoseidonT5 library the rollup is linked against (the aux chain's hash, and the 4-ary
+    /// tree nodes' for exodus withdrawals).
     pub poseidon: Address,
+    /// The PoseidonT6 library the rollup is linked against (the account leaf's hash, for exodus
+    /// withdrawals).
+    pub poseidon_t6: Address,
     /// The Groth16 verifier.
     pub verifier: Address,
     /// The rollup.
@@ -637,7 +768,14 @@ impl EvmRollup<Chain> {
     ) -> Result<Self, EvmL1Error> {
         let mut chain = Chain::new();
         chain.fund(OPERATOR, U256::from(10u64).pow(U256::from(24u64)));
-        EvmRollup::deploy_on(chain, OPERATOR, params, verifier_code, operator_key)
+        EvmRollup::deploy_on(
+            chain,
+            OPERATOR,
+            params,
+            verifier_code,
+            operator_key,
+            DEFAULT_PRIORITY_DEADLINE_S,
+        )
     }
 }
 
@@ -654,14 +792,16 @@ fn check_key_shape(params: CircuitParams, vk: &VerifyingKey) -> Result<(), EvmL1
 impl<C: EvmChain> EvmRollup<C> {
     /// Deploys PoseidonT5, `Groth16KeyedVerifier` with the verifying key `vk` and the rollup at
     /// the genesis root for `params` and the operator's L2 key `operator_key`, from `operator`,
-    /// on `chain` (what `zkr l1 deploy` does on a JSON-RPC chain). A key with another number of
-    /// public inputs than `params`' circuit is refused.
+    /// on `chain` (what `zkr l1 deploy` does on a JSON-RPC chain), with queued requests due
+    /// within `priority_deadline_s` seconds. A key with another number of public inputs than
+    /// `params`' circuit is refused.
     pub fn deploy_for_key_on(
         chain: C,
         operator: Address,
         params: CircuitParams,
         vk: &VerifyingKey,
         operator_key: &PublicKey,
+        priority_deadline_s: u64,
     ) -> Result<Self, EvmL1Error> {
         check_key_shape(params, vk)?;
         Self::deploy_on(
@@ -670,25 +810,39 @@ impl<C: EvmChain> EvmRollup<C> {
             params,
             keyed_verifier_init_code(vk)?,
             operator_key,
+            priority_deadline_s,
         )
     }
 
     /// Deploys PoseidonT5, the verifier from its creation code (constructor arguments included,
     /// e.g. [`keyed_verifier_init_code`]) and the rollup at the genesis root for `params` and the
-    /// operator's L2 key `operator_key` (its account 0), from `operator`, on `chain`. The
-    /// contract derives its chain id from the EVM chain id and its address ([`Self::genesis`]).
+    /// operator's L2 key `operator_key` (its account 0), from `operator`, on `chain`; queued
+    /// requests are due within `priority_deadline_s` seconds (1 to 2^32 - 1), after which
+    /// anyone can switch the contract to exodus mode. The contract derives its chain id from
+    /// the EVM chain id and its address ([`Self::genesis`]).
     pub fn deploy_on(
         mut chain: C,
         operator: Address,
         params: CircuitParams,
         verifier_code: Vec<u8>,
         operator_key: &PublicKey,
+        priority_deadline_s: u64,
     ) -> Result<Self, EvmL1Error> {
-        let poseidon = Artifact::parse(POSEIDON_T5)?;
-        let poseidon = chain.deploy(operator, poseidon.linked_bytecode(&BTreeMap::new())?)?;
+        if priority_deadline_s == 0 || priority_deadline_s > u32::MAX as u64 {
+            return Err(EvmL1Error::Deadline(priority_deadline_s));
+        }
+        let library = |chain: &mut C, artifact: &str| -> Result<Address, EvmL1Error> {
+            let code = Artifact::parse(artifact)?.linked_bytecode(&BTreeMap::new())?;
+            Ok(chain.deploy(operator, code)?)
+        };
+        let poseidon = library(&mut chain, POSEIDON_T5)?;
+        let poseidon_t6 = library(&mut chain, POSEIDON_T6)?;
         let verifier = chain.deploy(operator, verifier_code)?;
         let rollup = Artifact::parse(ROLLUP)?;
-        let mut code = rollup.linked_bytecode(&BTreeMap::from([("PoseidonT5", poseidon)]))?;
+        let mut code = rollup.linked_bytecode(&BTreeMap::from([
+            ("PoseidonT5", poseidon),
+            ("PoseidonT6", poseidon_t6),
+        ]))?;
         // The genesis root does not depend on the chain id (the tree holds keys, balances and
         // nonces), so it is computed before the contract (and so its chain id) exists.
         let placeholder = Genesis {
@@ -705,6 +859,7 @@ impl<C: EvmChain> EvmRollup<C> {
             field_word(&operator_key.x()),
             field_word(&operator_key.y()),
             U256::from_be_slice(operator.as_slice()),
+            U256::from(priority_deadline_s),
         ] {
             code.extend_from_slice(&word(w));
         }
@@ -713,12 +868,18 @@ impl<C: EvmChain> EvmRollup<C> {
             chain,
             deployment: Deployment {
                 poseidon,
+                poseidon_t6,
                 verifier,
                 rollup,
             },
             events: Vec::new(),
             operator,
         })
+    }
+
+    /// Sends `data` (any calldata, e.g. from [`call_data`]) to the rollup from `from`.
+    pub fn send_raw(&mut self, from: Address, data: Vec<u8>) -> Result<Accepted, EvmL1Error> {
+        self.send(from, data, U256::ZERO)
     }
 
     fn send(&mut self, from: Address, data: Vec<u8>, value: U256) -> Result<Accepted, EvmL1Error> {
@@ -791,6 +952,62 @@ impl<C: EvmChain> EvmRollup<C> {
             call("requestFullExit(uint64)", &[U256::from(account)]),
             U256::ZERO,
         )
+    }
+
+    /// `activateExodus()` from `from`: switches the contract to exodus mode, once the oldest
+    /// queued request is overdue.
+    pub fn activate_exodus(&mut self, from: Address) -> Result<Accepted, EvmL1Error> {
+        self.send(from, call("activateExodus()", &[]), U256::ZERO)
+    }
+
+    /// `refundDeposits(count)` from `from`: in exodus mode, takes the next `count` requests off
+    /// the queue, crediting deposits back to their payers.
+    pub fn refund_deposits(&mut self, from: Address, count: u64) -> Result<Accepted, EvmL1Error> {
+        self.send(
+            from,
+            call("refundDeposits(uint64)", &[U256::from(count)]),
+            U256::ZERO,
+        )
+    }
+
+    /// `exodusWithdraw(...)` from `from`: in exodus mode, credits account `index`'s balance to
+    /// its owner, given the account and its path (`siblings` per level, leaf level first, as
+    /// [`zkr_circuits::merkle::MerkleProof`] holds them) under the last verified root.
+    pub fn exodus_withdraw(
+        &mut self,
+        from: Address,
+        index: u64,
+        account: &zkr_circuits::account::Account,
+        siblings: &[Vec<Fr>],
+    ) -> Result<Accepted, EvmL1Error> {
+        let flat: Vec<U256> = siblings.iter().flatten().map(field_word).collect();
+        self.send(
+            from,
+            exodus_withdraw_call(index, account, &flat),
+            U256::ZERO,
+        )
+    }
+
+    /// `exodus()`: whether the contract is in exodus mode.
+    pub fn exodus(&mut self) -> Result<bool, EvmL1Error> {
+        Ok(self.view_word("exodus()", &[])? != U256::ZERO)
+    }
+
+    /// When the oldest queued request becomes overdue (unix seconds: `queuedAt +
+    /// priorityDeadline` of the request at `queueHead`), if any request waits.
+    pub fn oldest_deadline(&mut self) -> Result<Option<u64>, EvmL1Error> {
+        let [head, tail] = [
+            self.view_word("queueHead()", &[])?,
+            self.view_word("queueTail()", &[])?,
+        ];
+        if head == tail {
+            return Ok(None);
+        }
+        let [_, _, _, _, queued_at] = self.view_words::<5>("requests(uint64)", &[head])?;
+        let deadline = self.view_word("priorityDeadline()", &[])?;
+        small(queued_at + deadline)
+            .map(Some)
+            .ok_or(EvmL1Error::BadReturn("requests(uint64)"))
     }
 
     /// A view of the rollup returning one word.

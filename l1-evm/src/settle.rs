@@ -50,6 +50,7 @@ impl<C: EvmChain> EvmRollup<C> {
             chain,
             deployment: Deployment {
                 poseidon: Address::ZERO,
+                poseidon_t6: Address::ZERO,
                 verifier: Address::ZERO,
                 rollup,
             },
@@ -114,13 +115,14 @@ impl<C: EvmChain> EvmRollup<C> {
         let end = tail.min(start.saturating_add(limit));
         let mut out = Vec::new();
         for id in start..end {
-            let [x, y, value, payer, kind] =
+            // (pkX, pkY, value, from, queuedAt): a full exit has the key (0, 0).
+            let [x, y, value, payer, _queued_at] =
                 self.view_words::<5>("requests(uint64)", &[U256::from(id)])?;
             let bad = |why: &str| EvmL1Error::Events(format!("queued request {id}: {why}"));
             let from = l1_address(Address::from_slice(&payer.to_be_bytes::<32>()[12..]));
             let value: u64 = small(value).ok_or_else(|| bad("value over 64 bits"))?;
-            let request = match small::<u8>(kind) {
-                Some(2) => PriorityOp::Deposit(Deposit {
+            let request = match (x.is_zero(), y.is_zero()) {
+                (_, false) => PriorityOp::Deposit(Deposit {
                     pubkey: PublicKey::from_coordinates(
                         fr_from_word(x).ok_or_else(|| bad("x is not below r"))?,
                         fr_from_word(y).ok_or_else(|| bad("y is not below r"))?,
@@ -129,11 +131,11 @@ impl<C: EvmChain> EvmRollup<C> {
                     amount: value,
                     from,
                 }),
-                Some(4) => PriorityOp::FullExit(FullExit {
+                (true, true) => PriorityOp::FullExit(FullExit {
                     account: value,
                     requester: from,
                 }),
-                _ => return Err(bad("unknown kind")),
+                (false, true) => return Err(bad("a key with y = 0 is neither request")),
             };
             out.push(QueuedRequest { id, request });
         }

@@ -8,7 +8,7 @@ use ark_ed_on_bn254::EdwardsAffine;
 use common::*;
 use proptest::prelude::*;
 use revm::primitives::{Address, U256};
-use zkr_circuits::eddsa::PublicKey;
+use zkr_circuits::eddsa::{PublicKey, SecretKey};
 use zkr_circuits::state::State;
 use zkr_circuits::tx::{encode_public_data, Deposit, FullExit, PriorityOp, Tx, SLOT_BYTES};
 use zkr_circuits::Fr;
@@ -638,4 +638,290 @@ fn full_exits_pay_owners_and_only_owners() {
     let batches = zkr_l1_evm::settle::accepted_batches(&r.events, 2).unwrap();
     assert_eq!(batches[0].requests.len(), 2);
     assert_eq!(batches[0].withdrawals, vec![(BOB_L1, 50)]);
+}
+
+/// The exodus tests' circuit: depth 8, so a withdrawal's path has two 8-ary levels
+/// (`PoseidonT9`) and one 4-ary level (`PoseidonT5`) — the tests' key (depth 4) has only 4-ary
+/// levels.
+fn exodus_params() -> zkr_circuits::CircuitParams {
+    zkr_circuits::CircuitParams::new(8, 2).unwrap()
+}
+
+fn exodus_keys() -> &'static zkr_prover::keys::KeySet {
+    static K: std::sync::OnceLock<zkr_prover::keys::KeySet> = std::sync::OnceLock::new();
+    K.get_or_init(|| zkr_prover::keys::KeySet::generate(exodus_params(), Some(8)).unwrap())
+}
+
+fn exodus_submission(number: u64, out: &zkr_circuits::state::BatchOutput) -> EvmSubmission {
+    let mut rng = zkr_prover::keys::OsRng;
+    let (proof, _, _) = zkr_prover::prove(exodus_keys(), &out.witness, &mut rng).unwrap();
+    evm(&BatchSubmission::new(
+        number,
+        out.public.old_root,
+        out.public.new_root,
+        &out.public_data,
+        &proof,
+    ))
+}
+
+/// Exodus mode on the EVM contract (issue 11, part 2): the operator censors a full exit (it
+/// keeps proving batches that skip it) and then stops; once the request is overdue anyone
+/// switches the contract to exodus mode; no batch, deposit or request is accepted any more;
+/// queued deposits are refunded; each owner withdraws its balance once with a Merkle path under
+/// the last verified root; every forged withdrawal is refused with nothing changed; and in the
+/// end every wei deposited has been paid out, none more.
+#[test]
+fn an_operator_that_censors_then_stops_leaves_its_users_an_exodus() {
+    let params = exodus_params();
+    let mut r =
+        EvmRollup::deploy_for_key(params, exodus_keys().vk(), &alice().public_key()).unwrap();
+    let g = genesis(&mut r);
+    let deadline = zkr_l1_evm::rollup::DEFAULT_PRIORITY_DEADLINE_S;
+    assert_eq!(
+        r.view_word("priorityDeadline()", &[]).unwrap(),
+        U256::from(deadline)
+    );
+    let (alice_l1, bob_l1) = (evm_address(&ALICE_L1), evm_address(&BOB_L1));
+    evm_deposit(&mut r, alice_l1, &alice(), 100);
+    evm_deposit(&mut r, bob_l1, &bob(), 50);
+    let queue = queue_of(&mut r);
+    let out1 = State::genesis(params, &g)
+        .apply_batch(&[queue[0].tx(), queue[1].tx()], &queue)
+        .unwrap();
+    r.submit_batch(&exodus_submission(1, &out1)).unwrap();
+    let bob_index = out1.state.index_of(&bob().public_key()).unwrap();
+
+    // Bob asks for a full exit and carol deposits; the operator proves a batch that skips both
+    // (a transfer only), then stops. Too early for exodus: refused, nothing changes.
+    r.request_full_exit(bob_l1, bob_index).unwrap();
+    let carol = Address::new([0xca; 20]);
+    evm_deposit(&mut r, carol, &SecretKey::from_seed([3; 32]), 20);
+    let t = zkr_circuits::tx::Transfer::signed(&alice(), g.chain_id, 0, bob_index, 10, 2, 0);
+    let out2 = out1.state.apply_batch(&[Tx::Transfer(t)], &[]).unwrap();
+    r.submit_batch(&exodus_submission(2, &out2)).unwrap();
+    let state = out2.state.clone();
+    assert_eq!(r.state_root().unwrap(), field_word(&state.root()));
+    let due = r.oldest_deadline().unwrap().unwrap();
+    assert_eq!(due, r.chain.timestamp() + deadline);
+    let before = r.snapshot().unwrap();
+    r.chain.advance_time(deadline);
+    assert_eq!(
+        refusal(r.activate_exodus(carol)),
+        EvmRejection::NotOverdue {
+            time: U256::from(due),
+            due: U256::from(due)
+        }
+    );
+    let bob_account = *state.account(bob_index).unwrap();
+    let path = |i: u64| state.proof(i).unwrap().siblings;
+    assert_eq!(
+        refusal(r.exodus_withdraw(carol, bob_index, &bob_account, &path(bob_index))),
+        EvmRejection::ExodusNotActive
+    );
+    assert_eq!(
+        refusal(r.refund_deposits(carol, 10)),
+        EvmRejection::ExodusNotActive
+    );
+    assert_eq!(r.snapshot().unwrap(), before);
+    assert!(!r.exodus().unwrap());
+
+    // One second later anyone (carol) switches the contract to exodus mode.
+    r.chain.advance_time(1);
+    let acc = r.activate_exodus(carol).unwrap();
+    assert_eq!(
+        acc.events,
+        [RollupEvent::ExodusActivated {
+            overdue_request: 2,
+            root: field_word(&state.root())
+        }]
+    );
+    assert!(r.exodus().unwrap());
+    assert_eq!(refusal(r.activate_exodus(carol)), EvmRejection::Exodus);
+    let t = zkr_circuits::tx::Transfer::signed(&alice(), g.chain_id, 0, bob_index, 1, 0, 1);
+    let out3 = state.apply_batch(&[Tx::Transfer(t)], &[]).unwrap();
+    assert_eq!(
+        refusal(r.submit_batch(&exodus_submission(3, &out3))),
+        EvmRejection::Exodus
+    );
+    r.chain.fund(carol, wei(5));
+    assert_eq!(
+        refusal(r.deposit(carol, &bob().public_key(), wei(5))),
+        EvmRejection::Exodus
+    );
+    assert_eq!(refusal(r.request_full_exit(carol, 0)), EvmRejection::Exodus);
+
+    // The queue is refunded in chunks: bob's full exit is dropped, carol's deposit credited.
+    assert_eq!(r.refund_deposits(carol, 1).unwrap().events, []);
+    assert_eq!(
+        r.refund_deposits(carol, 10).unwrap().events,
+        [RollupEvent::DepositRefunded {
+            id: 3,
+            to: carol,
+            amount: 20
+        }]
+    );
+    assert_eq!(r.pending_requests().unwrap(), 0);
+    assert_eq!(r.withdrawable(carol).unwrap(), wei(20));
+
+    // Forged withdrawals: another account's leaf, a tampered balance, owner or nonce, a wrong
+    // or short path, a sibling not below r, an empty index with made-up fields (the empty leaf
+    // hashes to 0, whatever its fields say), an index outside the tree. Nothing changes.
+    let alice_index = state.index_of(&alice().public_key()).unwrap();
+    let alice_account = *state.account(alice_index).unwrap();
+    let empty = (0..params.capacity())
+        .find(|i| state.account(*i).is_none())
+        .unwrap();
+    let r_word = U256::from_str_radix(R, 10).unwrap();
+    let before = r.snapshot().unwrap();
+    let forged: Vec<(u64, zkr_circuits::account::Account, Vec<Vec<Fr>>)> = vec![
+        (bob_index, alice_account, path(bob_index)),
+        (alice_index, bob_account, path(bob_index)),
+        (
+            bob_index,
+            zkr_circuits::account::Account {
+                balance: bob_account.balance + 1,
+                ..bob_account
+            },
+            path(bob_index),
+        ),
+        (
+            bob_index,
+            zkr_circuits::account::Account {
+                owner: zkr_circuits::tx::L1Address([0x66; 20]),
+                ..bob_account
+            },
+            path(bob_index),
+        ),
+        (
+            bob_index,
+            zkr_circuits::account::Account {
+                nonce: bob_account.nonce + 1,
+                ..bob_account
+            },
+            path(bob_index),
+        ),
+        (bob_index, bob_account, {
+            let mut p = path(bob_index);
+            p[1][3] += Fr::from(1u64);
+            p
+        }),
+        (bob_index, bob_account, path(bob_index)[1..].to_vec()),
+        (
+            empty,
+            zkr_circuits::account::Account {
+                balance: 1_000,
+                owner: zkr_circuits::tx::L1Address(carol.into_array()),
+                ..bob_account
+            },
+            path(empty),
+        ),
+    ];
+    for (index, account, siblings) in forged {
+        assert_eq!(
+            refusal(r.exodus_withdraw(carol, index, &account, &siblings)),
+            EvmRejection::BadExitProof(index),
+            "index {index}"
+        );
+    }
+    // A sibling of r (not reduced to 0): refused.
+    let mut words = bob_path_words(&path(bob_index));
+    words[0] = r_word;
+    assert_eq!(
+        refusal(raw_exodus_withdraw(
+            &mut r,
+            carol,
+            bob_index,
+            &bob_account,
+            &words
+        )),
+        EvmRejection::BadExitProof(bob_index)
+    );
+    // The empty leaf itself, key (0, 0), with a balance: refused.
+    let mut zero_key = vec![
+        U256::from(empty),
+        U256::ZERO,
+        U256::ZERO,
+        U256::from(1_000u64),
+        U256::ZERO,
+        U256::from_be_slice(carol.as_slice()),
+    ];
+    zero_key.extend(dynamic_array(&bob_path_words(&path(empty))));
+    let data = zkr_l1_evm::rollup::call_data(zkr_l1_evm::rollup::EXODUS_WITHDRAW, &zero_key);
+    assert_eq!(
+        refusal(r.send_raw(carol, data)),
+        EvmRejection::BadExitProof(empty)
+    );
+    assert_eq!(
+        refusal(r.exodus_withdraw(carol, params.capacity(), &bob_account, &path(bob_index))),
+        EvmRejection::NoSuchAccount(params.capacity())
+    );
+    assert_eq!(r.snapshot().unwrap(), before);
+    assert_eq!(r.withdrawable(bob_l1).unwrap(), U256::ZERO);
+
+    // Bob's own withdrawal, presented by carol: bob is credited his balance, once.
+    let acc = r
+        .exodus_withdraw(carol, bob_index, &bob_account, &path(bob_index))
+        .unwrap();
+    report_gas("exodusWithdraw (depth 8)", &acc.outcome, 1);
+    assert_eq!(
+        acc.events,
+        [RollupEvent::ExodusWithdrawal {
+            account: bob_index,
+            owner: bob_l1,
+            amount: bob_account.balance
+        }]
+    );
+    assert_eq!(
+        refusal(r.exodus_withdraw(carol, bob_index, &bob_account, &path(bob_index))),
+        EvmRejection::AlreadyExited(bob_index)
+    );
+    // Everyone else withdraws too; then everybody claims. Every wei deposited (alice 100, bob
+    // 50, carol 20) went out again: the contract holds nothing.
+    for (index, account) in state.accounts() {
+        if *index != bob_index {
+            r.exodus_withdraw(carol, *index, account, &path(*index))
+                .unwrap();
+        }
+    }
+    let owners: std::collections::BTreeSet<Address> = state
+        .accounts()
+        .values()
+        .map(|a| evm_address(&a.owner))
+        .chain([carol])
+        .collect();
+    let mut paid = U256::ZERO;
+    for who in owners {
+        let owed = r.withdrawable(who).unwrap();
+        if owed > U256::ZERO {
+            let before = r.chain.balance(who);
+            r.claim(who).unwrap();
+            paid += r.chain.balance(who) - before;
+        }
+    }
+    assert_eq!(paid, wei(170));
+    assert_eq!(r.chain.balance(r.deployment.rollup), U256::ZERO);
+}
+
+fn bob_path_words(siblings: &[Vec<Fr>]) -> Vec<U256> {
+    siblings.iter().flatten().map(field_word).collect()
+}
+
+/// The ABI tail of a `uint256[]` that is the last of seven arguments: offset, length, elements.
+fn dynamic_array(words: &[U256]) -> Vec<U256> {
+    let mut out = vec![U256::from(7 * 32), U256::from(words.len())];
+    out.extend_from_slice(words);
+    out
+}
+
+fn raw_exodus_withdraw(
+    r: &mut EvmRollup,
+    from: Address,
+    index: u64,
+    account: &zkr_circuits::account::Account,
+    siblings: &[U256],
+) -> Result<zkr_l1_evm::Accepted, EvmL1Error> {
+    r.send_raw(
+        from,
+        zkr_l1_evm::rollup::exodus_withdraw_call(index, account, siblings),
+    )
 }

@@ -4,7 +4,9 @@
 //! withdrawal to `final`, and the node's root, the contract's root and `zkr reconstruct`'s root
 //! from the contract's logs all equal; then a node killed with SIGKILL restarts by syncing from
 //! the chain. Bad input (no code at the rollup's address, no operator key, an unreachable chain)
-//! is refused with a clear message.
+//! is refused with a clear message. And exodus: an operator that stops with a full exit queued;
+//! `zkr exodus` refused until the request is overdue, then on; `zkr exit` withdrawing and
+//! claiming each account once, from the contract's logs alone.
 //!
 //! anvil comes from npm (`@foundry-rs/anvil` in contracts/package.json, installed by `npm ci`
 //! in contracts/, as `.ci/run` does); `ANVIL=/path/to/anvil` or an `anvil` on `PATH` also
@@ -142,24 +144,56 @@ fn wait_until(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
 }
 
 fn deploy(dir: &Path, anvil: &Anvil) -> String {
-    let d = zkr_json(
-        dir,
-        &[
-            "l1",
-            "deploy",
-            "--rpc",
-            &anvil.url,
-            "--keys",
-            "keys",
-            "--operator",
-            "operator",
-            "--json",
-        ],
-        &[("ZKR_L1_KEY", DEV_KEY)],
-    );
+    deploy_with(dir, anvil, &[])["rollup"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `zkr l1 deploy … --json` with `extra` arguments; its JSON.
+fn deploy_with(dir: &Path, anvil: &Anvil, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "l1",
+        "deploy",
+        "--rpc",
+        &anvil.url,
+        "--keys",
+        "keys",
+        "--operator",
+        "operator",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let d = zkr_json(dir, &args, &[("ZKR_L1_KEY", DEV_KEY)]);
     assert_eq!(d["chain_id"], 31337, "{d}");
     assert_eq!(d["batch_size"], 2, "{d}");
-    d["rollup"].as_str().unwrap().to_string()
+    d
+}
+
+/// A wallet `w.json` holding the operator's key (from `setup_keys`) and new keys `names`.
+fn wallet_with(dir: &Path, names: &[&str]) {
+    std::fs::copy(dir.join("zkr-wallet.json"), dir.join("w.json")).unwrap();
+    for name in names {
+        zkr_json(
+            dir,
+            &["wallet", "new", "--wallet", "w.json", "--name", name],
+            &[],
+        );
+    }
+}
+
+/// `zkr account --name NAME` against the node at `node_url`, if the node knows the account.
+fn account_on(dir: &Path, node_url: &str, name: &str) -> Option<Value> {
+    let out = zkr(
+        dir,
+        &[
+            "account", "--wallet", "w.json", "--name", name, "--node", node_url,
+        ],
+        &[],
+    );
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
 
 fn start_node(dir: &Path, anvil: &Anvil, rollup: &str) -> Proc {
@@ -210,14 +244,7 @@ fn a_rollup_on_anvil_settles_deposits_transfers_and_a_claimed_withdrawal() {
 
     // The wallet starts with the operator's key (account 0 is its from genesis: `deploy` named
     // it), and gets two users.
-    std::fs::copy(d.join("zkr-wallet.json"), d.join("w.json")).unwrap();
-    for name in ["alice", "bob"] {
-        zkr_json(
-            d,
-            &["wallet", "new", "--wallet", "w.json", "--name", name],
-            &[],
-        );
-    }
+    wallet_with(d, &["alice", "bob"]);
     // Deposits: real `deposit` transactions, paid by each key's own L1 account (funded by
     // anvil's faucet, `--mint`).
     for (i, (name, amount)) in [("operator", "1"), ("alice", "1000"), ("bob", "10")]
@@ -229,18 +256,7 @@ fn a_rollup_on_anvil_settles_deposits_transfers_and_a_claimed_withdrawal() {
         let r = zkr_json(d, &args, &[]);
         assert_eq!(r["deposit_id"], i as u64, "{r}");
     }
-    let account = |name: &str| -> Option<Value> {
-        let out = zkr(
-            d,
-            &[
-                "account", "--wallet", "w.json", "--name", name, "--node", &nurl,
-            ],
-            &[],
-        );
-        out.status
-            .success()
-            .then(|| serde_json::from_slice(&out.stdout).unwrap())
-    };
+    let account = |name: &str| account_on(d, &nurl, name);
     wait_until("the deposits to be executed", 60, || {
         account("bob").is_some()
     });
@@ -446,7 +462,15 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
     chain.receipt_timeout = Duration::from_secs(1);
     let code = zkr_l1_evm::rollup::keyed_verifier_init_code(&vk).unwrap();
     let op_key = zkr_circuits::eddsa::SecretKey::from_seed(common::OPERATOR_SEED).public_key();
-    let mut r = EvmRollup::deploy_on(chain, operator, meta.params, code, &op_key).unwrap();
+    let mut r = EvmRollup::deploy_on(
+        chain,
+        operator,
+        meta.params,
+        code,
+        &op_key,
+        zkr_l1_evm::rollup::DEFAULT_PRIORITY_DEADLINE_S,
+    )
+    .unwrap();
 
     // A batch of noops from the genesis root, with an all-identity proof.
     let genesis = r.head().unwrap().state_root;
@@ -492,4 +516,80 @@ fn no_batch_is_sent_while_a_transaction_of_the_operator_is_pending() {
         0,
         "a refused batch is never sent"
     );
+}
+
+/// Exodus on the contract, through the commands a user has: the operator stops with a full exit
+/// queued; `zkr exodus` is refused until the request is overdue, then switches the contract to
+/// exodus mode; `zkr exit` rebuilds the state from the contract's logs alone and withdraws each
+/// account to its owner, once, and claims it.
+#[test]
+fn an_operator_that_stops_on_anvil_leaves_its_users_an_exodus() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup_keys(d, 19);
+    let anvil = start_anvil();
+    let deadline_s = 3;
+    let dl = deadline_s.to_string();
+    let out = deploy_with(d, &anvil, &["--priority-deadline-s", &dl]);
+    assert_eq!(out["priority_deadline_s"], deadline_s, "{out}");
+    let rollup = out["rollup"].as_str().unwrap().to_string();
+    let node = start_node(d, &anvil, &rollup);
+    let nurl = format!("http://{}", node.addr);
+    let ev = evm(&anvil, &rollup);
+    wallet_with(d, &["alice", "bob"]);
+    for (name, amount) in [("alice", "1000"), ("bob", "10")] {
+        let mut args = vec!["deposit", "--name", name, "--amount", amount, "--mint"];
+        args.extend(ev);
+        zkr_json(d, &args, &[]);
+    }
+    let account = |name: &str| account_on(d, &nurl, name);
+    wait_until("the deposits to be final on L1", 120, || {
+        if account("alice").is_none() || account("bob").is_none() {
+            return false;
+        }
+        let s = status(&node);
+        let fin = s["batches"]["final"].as_u64().unwrap_or(0);
+        fin >= 1 && s["batches"]["sealed"].as_u64() == Some(fin) && s["requests_waiting"] == 0
+    });
+    let alice_index = account("alice").unwrap()["index"].as_u64().unwrap();
+    drop(node); // the operator stops
+
+    // Alice asks to leave; nobody includes it. Too early: exodus is refused, and so is an exit.
+    let idx = alice_index.to_string();
+    let mut args = vec!["full-exit", "--name", "alice", "--index", &idx];
+    args.extend(ev);
+    zkr_json(d, &args, &[]);
+    let mut exodus = vec!["exodus", "--name", "bob"];
+    exodus.extend(ev);
+    let early = zkr_fails(d, &exodus, &[]);
+    assert!(early.contains("no queued request is overdue"), "{early}");
+    let mut exit_alice = vec!["exit", "--name", "alice"];
+    exit_alice.extend(ev);
+    let refused = zkr_fails(d, &exit_alice, &[]);
+    assert!(refused.contains("not in exodus mode"), "{refused}");
+
+    // Past the deadline (anvil's blocks carry the wall-clock time), bob switches it on.
+    std::thread::sleep(Duration::from_secs(deadline_s + 1));
+    let on = zkr_json(d, &exodus, &[]);
+    assert_eq!(on["exodus"], true, "{on}");
+    assert_eq!(on["activated"], true, "{on}");
+    let again = zkr_json(d, &exodus, &[]);
+    assert_eq!(again["activated"], false, "{again}");
+
+    // Each withdraws to its own L1 address from the logs alone, once; the claim follows.
+    let a = zkr_json(d, &exit_alice, &[]);
+    assert_eq!(a["amount"], 1000, "{a}");
+    assert_eq!(a["claimed_wei"], "1000000000000", "{a}");
+    let twice = zkr_fails(d, &exit_alice, &[]);
+    assert!(twice.contains("already withdrawn"), "{twice}");
+    let mut exit_bob = vec!["exit", "--name", "bob"];
+    exit_bob.extend(ev);
+    let b = zkr_json(d, &exit_bob, &[]);
+    assert_eq!(b["amount"], 10, "{b}");
+    assert_eq!(b["claimed_wei"], "10000000000", "{b}");
+    // No batch is accepted any more: a deposit is refused too.
+    let mut dep = vec!["deposit", "--name", "bob", "--amount", "1", "--mint"];
+    dep.extend(ev);
+    let refused = zkr_fails(d, &dep, &[]);
+    assert!(refused.contains("exodus mode"), "{refused}");
 }

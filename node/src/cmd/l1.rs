@@ -278,6 +278,10 @@ pub struct DeployArgs {
     /// The wallet holding `--operator`.
     #[arg(long, default_value = "zkr-wallet.json")]
     wallet: PathBuf,
+    /// How long a queued deposit or full exit may wait, in seconds, before anyone can switch the
+    /// contract to exodus mode (fixed at deployment; 1 to 2^32 - 1).
+    #[arg(long, default_value_t = zkr_l1_evm::rollup::DEFAULT_PRIORITY_DEADLINE_S)]
+    priority_deadline_s: u64,
     /// Print the addresses as JSON.
     #[arg(long)]
     json: bool,
@@ -302,8 +306,15 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         RpcChain::connect(&a.rpc).with_context(|| format!("connecting to {}", a.rpc))?;
     chain.add_key(key);
     let chain_id = chain.chain_id();
-    let mut r = zkr_l1_evm::EvmRollup::deploy_for_key_on(chain, deployer, params, &vk, &operator)
-        .with_context(|| format!("deploying on {}", a.rpc))?;
+    let mut r = zkr_l1_evm::EvmRollup::deploy_for_key_on(
+        chain,
+        deployer,
+        params,
+        &vk,
+        &operator,
+        a.priority_deadline_s,
+    )
+    .with_context(|| format!("deploying on {}", a.rpc))?;
     let (g, genesis) = r
         .genesis()
         .context("reading the deployed rollup's genesis")?;
@@ -315,6 +326,8 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
                 "rollup": d.rollup.to_string(),
                 "verifier": d.verifier.to_string(),
                 "poseidon": d.poseidon.to_string(),
+                "poseidon_t6": d.poseidon_t6.to_string(),
+                "priority_deadline_s": a.priority_deadline_s,
                 "deployer": deployer.to_string(),
                 "rpc": a.rpc,
                 "chain_id": chain_id,
@@ -327,15 +340,17 @@ fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}, rollup chain id {}; verifier {}, PoseidonT5 {}",
+            "rollup {} deployed on {} (chain {chain_id}) by {deployer}: depth {}, batch size {}, root {}, rollup chain id {}, priority deadline {} s; verifier {}, PoseidonT5 {}, PoseidonT6 {}",
             d.rollup,
             a.rpc,
             params.depth,
             params.batch_size,
             fr_to_decimal(&genesis),
             g.chain_id,
+            a.priority_deadline_s,
             d.verifier,
-            d.poseidon
+            d.poseidon,
+            d.poseidon_t6
         );
         println!(
             "settle on it with: zkr node --l1-rpc {} --rollup {} --keys {} --data-dir DIR",

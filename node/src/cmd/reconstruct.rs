@@ -13,7 +13,7 @@ use zkr_circuits::tx::decode_public_data;
 use zkr_circuits::{Fr, Genesis};
 use zkr_l1_evm::rpc::RpcChain;
 use zkr_l1_evm::settle::accepted_batches;
-use zkr_l1_evm::{Address, EvmRollup};
+use zkr_l1_evm::{Address, EvmChain, EvmRollup};
 use zkr_verifier::{AcceptedBatch, L1State};
 
 /// Arguments of `zkr reconstruct`.
@@ -104,6 +104,15 @@ fn from_chain(url: &str, rollup: Address) -> anyhow::Result<(State, Reconstructi
     // Reading only: no key, no operator.
     let mut r = EvmRollup::attach(chain, rollup, Address::ZERO)
         .with_context(|| format!("the rollup at {rollup} on {url}"))?;
+    replay_contract(&mut r)
+}
+
+/// Replays the batches of the rollup contract `r` from its `BatchAccepted` events alone (its
+/// shape from its genesis root, its chain id and operator from its views), and compares the
+/// result with its current root.
+pub fn replay_contract<C: EvmChain>(
+    r: &mut EvmRollup<C>,
+) -> anyhow::Result<(State, Reconstruction)> {
     let head = r.head()?;
     let batch_size = r.batch_size()?;
     let batches = accepted_batches(&r.read_events()?, 1)?;

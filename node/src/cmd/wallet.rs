@@ -18,8 +18,8 @@
 //! | `zkr deposit … --l1-rpc URL --rollup ADDR [--l1-key HEX]` | the same as a `deposit` transaction to the rollup contract on an EVM chain, paid by N's L1 key (or `--l1-key`); A units of 1 gwei (`--mint`: anvil's `anvil_setBalance` first credits A gwei and 1 ETH for gas) |
 //! | `zkr claim --name N --l1-rpc URL --rollup ADDR [--l1-key HEX]` | sends everything the rollup credited to N's L1 address (or `--l1-key`'s) there |
 //! | `zkr full-exit --name N [--index I] [--l1 URL \| --l1-rpc URL --rollup ADDR]` | queues on L1 a full exit of N's account: the operator must include it in queue order; the whole balance goes to N's L1 address if it owns the account (its deposit opened it) |
-//! | `zkr exodus [--l1 URL]` | switches the local L1 to exodus mode, once the oldest queued request is past its deadline |
-//! | `zkr exit --name N [--index I] [--l1 URL]` | in exodus mode, rebuilds the state from the L1's data and withdraws N's account to its owner with a Merkle proof |
+//! | `zkr exodus [--l1 URL \| --l1-rpc URL --rollup ADDR (--name N \| --l1-key HEX)]` | switches the L1 to exodus mode, once the oldest queued request is past its deadline; on the contract, then refunds the queued deposits to their payers |
+//! | `zkr exit --name N [--index I] [--l1 URL \| --l1-rpc URL --rollup ADDR]` | in exodus mode, rebuilds the state from the L1's data and withdraws N's account to its owner with a Merkle proof (on the contract, and claims it when N's L1 key owns the account) |
 //! | `zkr transfer --name N --to T --amount A [--fee F] [--wait]` | signs and submits a transfer (`T`: account index or wallet name) |
 //! | `zkr withdraw --name N --amount A [--fee F] [--to 0x…] [--wait]` | signs and submits a withdrawal (default: N's L1 address) |
 //! | `zkr account (--index I \| --name N)` | balance, nonce, next nonce, spendable |
@@ -269,17 +269,35 @@ impl EvmOpts {
         k: &WalletKey,
         mint_wei: Option<U256>,
     ) -> anyhow::Result<(EvmRollup<RpcChain>, Address)> {
+        self.attach_as(Some(k), mint_wei)
+    }
+
+    /// [`EvmOpts::attach`] where the wallet key is optional (`--l1-key` is then required).
+    fn attach_as(
+        &self,
+        k: Option<&WalletKey>,
+        mint_wei: Option<U256>,
+    ) -> anyhow::Result<(EvmRollup<RpcChain>, Address)> {
         let (Some(url), Some(rollup)) = (&self.l1_rpc, self.rollup) else {
             bail!("give --l1-rpc URL and --rollup ADDRESS");
         };
-        let key = match (&self.l1_key, &k.l1_secret_key) {
+        let key = match (&self.l1_key, k) {
             (Some(h), _) => parse_private_key(h).context("--l1-key")?,
-            (None, Some(h)) => parse_private_key(h)
-                .with_context(|| format!("key `{}`: bad l1_secret_key", k.name))?,
-            (None, None) => bail!(
+            (
+                None,
+                Some(WalletKey {
+                    l1_secret_key: Some(h),
+                    name,
+                    ..
+                }),
+            ) => {
+                parse_private_key(h).with_context(|| format!("key `{name}`: bad l1_secret_key"))?
+            }
+            (None, Some(k)) => bail!(
                 "key `{}` has no L1 private key (a wallet made before the EVM L1): pass --l1-key",
                 k.name
             ),
+            (None, None) => bail!("an L1 transaction needs a signer: --name N or --l1-key HEX"),
         };
         let mut chain = RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?;
         let who = chain.add_key(key);
@@ -455,17 +473,66 @@ pub fn run_full_exit(a: FullExitArgs) -> anyhow::Result<ExitCode> {
 /// Arguments of `zkr exodus`.
 #[derive(clap::Args)]
 pub struct ExodusArgs {
+    #[command(flatten)]
+    file: WalletFile,
+    /// On an EVM chain: the wallet key whose L1 key signs (or `--l1-key`). Anyone may.
+    #[arg(long, requires = "l1_rpc")]
+    name: Option<String>,
     /// L1 URL (the Rust L1, `zkr l1`).
-    #[arg(long, default_value = DEFAULT_L1)]
+    #[arg(long, default_value = DEFAULT_L1, conflicts_with = "l1_rpc")]
     l1: String,
+    #[command(flatten)]
+    evm: EvmOpts,
 }
 
+/// Requests `refundDeposits` takes off the queue per transaction.
+const REFUNDS_PER_TX: u64 = 100;
+
 /// Runs `zkr exodus`: asks the L1 to switch to exodus mode, which it does once the oldest
-/// queued request waited past its deadline (anyone may ask).
+/// queued request waited past its deadline (anyone may ask). On the rollup contract it then
+/// empties the queue (`refundDeposits`, 100 requests a transaction), crediting each queued
+/// deposit back to its payer; already in exodus mode, it only finishes the refunds.
 pub fn run_exodus(a: ExodusArgs) -> anyhow::Result<ExitCode> {
-    let l1 = JsonClient::new(&a.l1);
-    let r: Value = l1.post("/exodus", &json!({}))?;
-    Ok(print(&r))
+    if a.evm.l1_rpc.is_none() {
+        let l1 = JsonClient::new(&a.l1);
+        let r: Value = l1.post("/exodus", &json!({}))?;
+        return Ok(print(&r));
+    }
+    let w;
+    let key = match &a.name {
+        Some(n) => {
+            w = Wallet::load(&a.file.wallet)?;
+            Some(w.key(n)?.0)
+        }
+        None => None,
+    };
+    let (mut r, who) = a.evm.attach_as(key, None)?;
+    let mut gas = 0;
+    let activated = if r.exodus()? {
+        false
+    } else {
+        gas += r.activate_exodus(who)?.outcome.gas_used;
+        true
+    };
+    let mut refunded = Vec::new();
+    while r.pending_requests()? > 0 {
+        let acc = r.refund_deposits(who, REFUNDS_PER_TX)?;
+        gas += acc.outcome.gas_used;
+        refunded.extend(acc.events.iter().filter_map(|e| match e {
+            RollupEvent::DepositRefunded { id, to, amount } => {
+                Some(json!({"id": id, "to": to.to_string(), "amount": amount}))
+            }
+            _ => None,
+        }));
+    }
+    Ok(print(&json!({
+        "exodus": true,
+        "activated": activated,
+        "state_root": r.state_root()?.to_string(),
+        "refunded_deposits": refunded,
+        "l1_address": who.to_string(),
+        "gas_used": gas,
+    })))
 }
 
 /// Arguments of `zkr exit`.
@@ -480,8 +547,12 @@ pub struct ExitArgs {
     #[arg(long)]
     index: Option<u64>,
     /// L1 URL (the Rust L1, `zkr l1`).
-    #[arg(long, default_value = DEFAULT_L1)]
+    #[arg(long, default_value = DEFAULT_L1, conflicts_with = "l1_rpc")]
     l1: String,
+    /// On an EVM chain, the key's L1 key (or `--l1-key`) sends the withdrawal, and claims it
+    /// when it is the account's owner.
+    #[command(flatten)]
+    evm: EvmOpts,
 }
 
 #[derive(Deserialize)]
@@ -497,7 +568,10 @@ struct GenesisView {
 /// verified root; the L1 pays the balance to the account's owner, once.
 pub fn run_exit(a: ExitArgs) -> anyhow::Result<ExitCode> {
     let w = Wallet::load(&a.file.wallet)?;
-    let (_, sk) = w.key(&a.name)?;
+    let (k, sk) = w.key(&a.name)?;
+    if a.evm.l1_rpc.is_some() {
+        return exit_on_chain(&a, k, &sk);
+    }
     let l1 = JsonClient::new(&a.l1);
     let g: GenesisView = l1.get("/genesis")?;
     let genesis = zkr_circuits::Genesis {
@@ -540,6 +614,49 @@ pub fn run_exit(a: ExitArgs) -> anyhow::Result<ExitCode> {
         "owner": paid["owner"],
         "amount": paid["amount"],
     })))
+}
+
+/// `zkr exit --l1-rpc`: the state rebuilt from the contract's `BatchAccepted` events alone, then
+/// an `exodusWithdraw` transaction with the account's fields and path, then a `claim` when the
+/// sender owns the account.
+fn exit_on_chain(a: &ExitArgs, k: &WalletKey, sk: &SecretKey) -> anyhow::Result<ExitCode> {
+    let (mut r, who) = a.evm.attach(k, None)?;
+    if !r.exodus()? {
+        bail!("the rollup is not in exodus mode (switch it with `zkr exodus` once a queued request is overdue)");
+    }
+    let (state, rec) = super::reconstruct::replay_contract(&mut r)?;
+    if !rec.matches_l1 {
+        bail!("the contract's public data does not rebuild its root; refusing to build a proof");
+    }
+    let index = match a.index {
+        Some(i) => i,
+        None => state
+            .index_of(&sk.public_key())
+            .with_context(|| format!("key `{}` has no account in the rollup's state", a.name))?,
+    };
+    let account = *state
+        .account(index)
+        .with_context(|| format!("account {index} does not exist in the rollup's state"))?;
+    let proof = state.proof(index)?;
+    let acc = r.exodus_withdraw(who, index, &account, &proof.siblings)?;
+    let owner = zkr_l1_evm::rollup::evm_address(&account.owner);
+    let mut out = json!({
+        "name": a.name,
+        "index": index,
+        "owner": owner.to_string(),
+        "amount": account.balance,
+        "gas_used": acc.outcome.gas_used,
+    });
+    if owner == who && !r.withdrawable(who)?.is_zero() {
+        let claim = r.claim(who)?;
+        let wei = claim.events.iter().find_map(|e| match e {
+            RollupEvent::Claimed { wei, .. } => Some(*wei),
+            _ => None,
+        });
+        out["claimed_wei"] = json!(wei.map(|w| w.to_string()));
+        out["claim_gas_used"] = json!(claim.outcome.gas_used);
+    }
+    Ok(print(&out))
 }
 
 /// Node URL and waiting options shared by the transaction commands.
