@@ -6,7 +6,9 @@
 //!   transaction types and their fixed-size public data ([`tx`]), Poseidon ([`poseidon`]), the
 //!   sparse Merkle tree, 8-ary where the depth allows ([`merkle`]), EdDSA on Baby Jubjub
 //!   ([`eddsa`]) with its scalar multiplications in Montgomery form ([`montgomery`],
-//!   [`scalar_mul`]), and the pure state transition [`state::State::apply_batch`];
+//!   [`scalar_mul`]), and the pure state transition [`state::State::apply_batch`], also one
+//!   step at a time from the leaves a step touches ([`step`]: what an L1 re-executes to judge
+//!   an optimistic batch's fraud proof);
 //! * **as R1CS constraints** (feature `r1cs`, on by default): one gadget beside each native
 //!   type, and the [`circuit::BatchCircuit`] that enforces every rule for every slot of a batch.
 //!
@@ -38,6 +40,7 @@ pub mod public;
 pub mod range;
 pub mod scalar_mul;
 pub mod state;
+pub mod step;
 pub mod tx;
 pub mod witness;
 

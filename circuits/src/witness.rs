@@ -295,6 +295,16 @@ impl WitnessBuilder {
         self.tree.root()
     }
 
+    /// The current authentication path of `index`.
+    pub fn proof(&self, index: u64) -> Result<crate::merkle::MerkleProof, MerkleError> {
+        self.tree.proof(index)
+    }
+
+    /// The witness of the slot pushed last.
+    pub fn last_slot(&self) -> Option<&SlotWitness> {
+        self.slots.last()
+    }
+
     fn update(
         &mut self,
         index: u64,

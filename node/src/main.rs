@@ -65,6 +65,10 @@ enum Command {
     /// Measure what a transaction through the rollup costs in L1 gas (embedded EVM) for several
     /// batch sizes, beside a plain ETH and ERC-20 transfer.
     Gas(cmd::gas::Args),
+    /// Run one workload through an L1 alone, a ZK rollup and an optimistic rollup, and compare
+    /// L1 cost, throughput, time to finality, off-chain work and trust (`--fraud`: a live fraud
+    /// against both).
+    Compare(cmd::compare::Args),
     /// Measure setup / witness / synthesis / prove / verify per batch size and thread count,
     /// against the Groth16 floor.
     Bench(cmd::bench::Args),
@@ -115,6 +119,7 @@ fn main() -> std::process::ExitCode {
         Command::Verify(a) => cmd::verify::run(a),
         Command::ExportVerifier(a) => cmd::export_verifier::run(a),
         Command::Gas(a) => cmd::gas::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchPool(a) => cmd::bench::run_pool(a),
     };

@@ -1,4 +1,5 @@
-//! The snarkjs-style command line: setup, example-batch, prove, verify, and their exit codes.
+//! The snarkjs-style command line: setup, example-batch, prove, verify, and their exit codes;
+//! and `zkr compare` (the L1 alone, a ZK rollup and an optimistic rollup on one workload).
 
 use std::path::Path;
 use std::process::Command;
@@ -216,4 +217,85 @@ fn an_info_log_level_does_not_slow_proving_down() {
         };
         assert!(status.success(), "RUST_LOG={level}: {status}");
     }
+}
+
+/// `zkr compare` on a small circuit: three columns that add up, the optimistic rollup final
+/// after its window and the ZK one after its proof, and the staged fraud caught by the watcher
+/// and refused by the prover and the contract.
+#[test]
+fn compare_measures_three_designs_and_catches_both_frauds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = zkr(
+        &[
+            "compare",
+            "--depth",
+            "4",
+            "--batch-size",
+            "2",
+            "--transfers",
+            "3",
+            "--users",
+            "3",
+            "--window-s",
+            "5",
+            "--fraud",
+            "--json",
+            "--plot",
+            "compare.svg",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let col = |name: &str| {
+        r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (l1, zk, opt) = (col("l1"), col("zk"), col("optimistic"));
+    assert_eq!(
+        r["workload"]["batches"], 2,
+        "3 transfers and a withdrawal in 2-slot batches"
+    );
+    // An ERC-20 transfer costs more than a plain 21,000-gas transaction.
+    assert!(l1["l1_gas_per_transfer"].as_u64().unwrap() > 21_000, "{l1}");
+    assert!(l1["transfer_finality_s"].is_null());
+    // The rollups: the ZK one pays a Groth16 check per batch, the optimistic one posts more
+    // bytes per transfer (a signature and a root beside the 121 bytes of public data).
+    assert!(
+        zk["l1_gas_per_transfer"].as_u64().unwrap() > 100_000,
+        "{zk}"
+    );
+    let ob = opt["l1_bytes_per_transfer"].as_f64().unwrap();
+    assert!(ob > 121.0 + 64.0, "{opt}");
+    assert_eq!(opt["transfer_finality_s"], 5.0);
+    assert_eq!(opt["withdrawal_finality_s"], 5.0);
+    assert!(zk["transfer_finality_s"].as_f64().unwrap() > 0.0);
+    assert!(zk["offchain_s_per_transfer"].as_f64().unwrap() > 0.0);
+    let f = &r["fraud"];
+    assert_eq!(f["optimistic_reverted"], serde_json::json!([5]), "{f}");
+    assert!(
+        f["optimistic_step"].as_str().unwrap().contains("signature"),
+        "{f}"
+    );
+    assert!(
+        f["zk_prover"]
+            .as_str()
+            .unwrap()
+            .contains("does not satisfy"),
+        "{f}"
+    );
+    assert!(
+        f["zk_contract"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
+        "{f}"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("compare.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "not an SVG");
 }

@@ -790,46 +790,7 @@ impl L1Contract {
             )));
         }
 
-        // The deposits and full exits must be the next requests of the queue, in order.
-        let claimed: Vec<_> = slots
-            .iter()
-            .filter(|d| matches!(d.tx_type, TxType::Deposit | TxType::FullExit))
-            .collect();
-        if claimed.len() > self.state.queue.len() {
-            return Err(Rejection::QueueMismatch(format!(
-                "batch consumes {} requests, the queue holds {}",
-                claimed.len(),
-                self.state.queue.len()
-            )));
-        }
-        let consumed: Vec<QueuedRequest> = self
-            .state
-            .queue
-            .iter()
-            .take(claimed.len())
-            .copied()
-            .collect();
-        for (i, (slot, q)) in claimed.iter().zip(&consumed).enumerate() {
-            let matches = match (&q.request, slot.tx_type) {
-                (PriorityOp::Deposit(d), TxType::Deposit) => {
-                    slot.aux_x == d.pubkey.x()
-                        && slot.aux_y == d.pubkey.y()
-                        && slot.amount == d.amount
-                        && slot.requester == d.from.to_field()
-                }
-                // The amount is the circuit's to decide: the owner's whole balance, or 0.
-                (PriorityOp::FullExit(f), TxType::FullExit) => {
-                    slot.from == f.account && slot.requester == f.requester.to_field()
-                }
-                _ => false,
-            };
-            if !matches {
-                return Err(Rejection::QueueMismatch(format!(
-                    "request {i} of the batch is not queued request #{}",
-                    q.id
-                )));
-            }
-        }
+        let consumed = consumed_requests(&self.state.queue, &slots)?;
 
         let proof = s.proof.to_proof()?;
         // The inputs the proof must verify for, recomputed from the L1's own root and the
@@ -841,19 +802,7 @@ impl L1Contract {
         }
 
         // Accepted: build the next state, persist it, then swap it in.
-        let withdrawals: Vec<(L1Address, u64)> = slots
-            .iter()
-            .filter_map(|d| {
-                let paid = match d.tx_type {
-                    TxType::Withdraw => d.aux_x,
-                    TxType::FullExit if d.amount > 0 => d.requester,
-                    _ => return None,
-                };
-                let a = L1Address::from_field(&paid)
-                    .expect("canonical withdraw and full-exit slots have 160-bit addresses");
-                Some((a, d.amount))
-            })
-            .collect();
+        let withdrawals = l1_payouts(&slots);
         let mut next = self.state.clone();
         next.state_root = new_root;
         for q in &consumed {
@@ -910,4 +859,65 @@ impl L1Contract {
         };
         write().map_err(|e| format!("{}: {e}", path.display()))
     }
+}
+
+/// The requests a batch's deposit and full-exit slots consume: exactly the next ones of
+/// `queue`, in order (a deposit with the queued key, amount and payer, a full exit with the
+/// queued account and requester), or [`Rejection::QueueMismatch`].
+pub(crate) fn consumed_requests(
+    queue: &VecDeque<QueuedRequest>,
+    slots: &[SlotData],
+) -> Result<Vec<QueuedRequest>, Rejection> {
+    let claimed: Vec<_> = slots
+        .iter()
+        .filter(|d| matches!(d.tx_type, TxType::Deposit | TxType::FullExit))
+        .collect();
+    if claimed.len() > queue.len() {
+        return Err(Rejection::QueueMismatch(format!(
+            "batch consumes {} requests, the queue holds {}",
+            claimed.len(),
+            queue.len()
+        )));
+    }
+    let consumed: Vec<QueuedRequest> = queue.iter().take(claimed.len()).copied().collect();
+    for (i, (slot, q)) in claimed.iter().zip(&consumed).enumerate() {
+        let matches = match (&q.request, slot.tx_type) {
+            (PriorityOp::Deposit(d), TxType::Deposit) => {
+                slot.aux_x == d.pubkey.x()
+                    && slot.aux_y == d.pubkey.y()
+                    && slot.amount == d.amount
+                    && slot.requester == d.from.to_field()
+            }
+            // The amount is the circuit's to decide: the owner's whole balance, or 0.
+            (PriorityOp::FullExit(f), TxType::FullExit) => {
+                slot.from == f.account && slot.requester == f.requester.to_field()
+            }
+            _ => false,
+        };
+        if !matches {
+            return Err(Rejection::QueueMismatch(format!(
+                "request {i} of the batch is not queued request #{}",
+                q.id
+            )));
+        }
+    }
+    Ok(consumed)
+}
+
+/// What a batch's slots pay on L1: each withdrawal to its address, each full exit that paid to
+/// its requester.
+pub(crate) fn l1_payouts(slots: &[SlotData]) -> Vec<(L1Address, u64)> {
+    slots
+        .iter()
+        .filter_map(|d| {
+            let paid = match d.tx_type {
+                TxType::Withdraw => d.aux_x,
+                TxType::FullExit if d.amount > 0 => d.requester,
+                _ => return None,
+            };
+            let a = L1Address::from_field(&paid)
+                .expect("canonical withdraw and full-exit slots have 160-bit addresses");
+            Some((a, d.amount))
+        })
+        .collect()
 }

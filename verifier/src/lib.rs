@@ -17,6 +17,10 @@
 //! withdrawals and records the data. Otherwise it returns a typed [`Rejection`] and changes
 //! nothing, in memory or on disk.
 //!
+//! [`optimistic::OptimisticL1`] is the same rollup without proofs, for comparison: batches are
+//! posted with their intermediate roots, become final after a challenge window, and are reverted
+//! by a one-step fraud proof that the L1 re-executes natively ([`zkr_circuits::step`]).
+//!
 //! It is deliberately light: no prover, no constraint gadgets, no database. State persists as one
 //! JSON file replaced atomically (write, fsync, rename).
 
@@ -24,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod contract;
+pub mod optimistic;
 pub mod snarkjs;
 pub mod solidity;
 

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod circuit;
+pub mod compare;
 pub mod demo;
 pub mod demo_l1;
 pub mod example;
