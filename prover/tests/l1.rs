@@ -416,3 +416,35 @@ fn exodus_after_an_overdue_request_pays_owners_once_and_refunds_queued_deposits(
     .unwrap();
     assert_eq!(l1.state(), &saved);
 }
+
+/// An operator that censors (issue 11, part 2): it keeps proving batches but never includes
+/// bob's full exit. The L1 accepts those batches (a batch need not consume the queue), but the
+/// deadline still runs: once it passes, anyone switches to exodus mode, and bob withdraws under
+/// the root of the operator's last batch.
+#[test]
+fn an_operator_that_censors_a_full_exit_still_faces_exodus() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l1, out1, sub1) = setup(&dir.path().join("l1.json"));
+    l1.submit_batch(&sub1).unwrap();
+    l1.request_full_exit(BOB_L1, 1).unwrap();
+    let c = l1.genesis().chain_id;
+    let t = Transfer::signed(&alice(), c, 0, 1, 5, 1, 0);
+    let out2 = out1.state.apply_batch(&[Tx::Transfer(t)], &[]).unwrap();
+    l1.submit_batch(&submission(2, &out2)).unwrap();
+    assert_eq!(l1.state().queue.len(), 1, "bob's request is still waiting");
+    assert!(matches!(
+        l1.activate_exodus(),
+        Err(zkr_verifier::ExodusError::NotOverdue { .. })
+    ));
+    l1.advance_clock(l1.state().priority_deadline_s + 1);
+    l1.activate_exodus().unwrap();
+    let s = &out2.state;
+    let bob = *s.account(1).unwrap();
+    assert_eq!(bob.balance, 55, "50 deposited, 5 received from alice");
+    let before = l1.balance(&BOB_L1);
+    assert_eq!(
+        l1.exodus_withdraw(1, &bob, s.proof(1).unwrap().siblings),
+        Ok((BOB_L1, 55))
+    );
+    assert_eq!(l1.balance(&BOB_L1), before + 55);
+}
