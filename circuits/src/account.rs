@@ -44,17 +44,24 @@ impl Account {
 }
 
 /// A leaf as the circuit sees it: five field elements, not necessarily a well-formed account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// In JSON, five decimal strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountLeaf {
     /// Public key x (0 for an empty leaf).
+    #[serde(with = "crate::field::decimal")]
     pub pk_x: Fr,
     /// Public key y (0 for an empty leaf).
+    #[serde(with = "crate::field::decimal")]
     pub pk_y: Fr,
     /// Balance.
+    #[serde(with = "crate::field::decimal")]
     pub balance: Fr,
     /// Nonce.
+    #[serde(with = "crate::field::decimal")]
     pub nonce: Fr,
     /// Owner (an L1 address as a field element).
+    #[serde(with = "crate::field::decimal")]
     pub owner: Fr,
 }
 

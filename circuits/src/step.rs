@@ -28,6 +28,7 @@ use crate::params::{CircuitParams, OPERATOR_INDEX};
 use crate::tx::{signed_message, SlotData, TxType};
 use crate::Fr;
 use ark_ff::{BigInteger, PrimeField, Zero};
+use serde::{Deserialize, Serialize};
 
 /// A witness the step cannot use: it proves nothing about the batch either way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +63,8 @@ pub enum StepError {
 }
 
 /// A rule a step breaks: the batch contains something the circuit refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Violation {
     /// Rule 5: the signature does not verify under the sender's key over
     /// `Poseidon(chain_id, packed, aux_x, nonce)` with the sender's current nonce (so a stale or
@@ -111,8 +113,11 @@ pub enum StepOutcome {
     Invalid(Violation),
 }
 
-/// A leaf and its authentication path (the path's `index` is the leaf's).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A leaf and its authentication path (the path's `index` is the leaf's). In JSON,
+/// `{"index", "leaf": {"pk_x", "pk_y", "balance", "nonce", "owner"}, "siblings": [["…", …], …]}`
+/// (field elements as decimal strings, siblings per level from the leaves up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "LeafProofJson", into = "LeafProofJson")]
 pub struct LeafProof {
     /// The leaf's fields.
     pub leaf: AccountLeaf,
@@ -120,10 +125,56 @@ pub struct LeafProof {
     pub path: MerkleProof,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeafProofJson {
+    index: u64,
+    leaf: AccountLeaf,
+    siblings: Vec<Vec<String>>,
+}
+
+impl From<LeafProof> for LeafProofJson {
+    fn from(p: LeafProof) -> Self {
+        Self {
+            index: p.path.index,
+            leaf: p.leaf,
+            siblings: p
+                .path
+                .siblings
+                .iter()
+                .map(|l| l.iter().map(crate::field::fr_to_decimal).collect())
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<LeafProofJson> for LeafProof {
+    type Error = String;
+    fn try_from(j: LeafProofJson) -> Result<Self, String> {
+        let siblings = j
+            .siblings
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|x| crate::field::fr_from_decimal(x).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<Fr>, String>>()
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            leaf: j.leaf,
+            path: MerkleProof {
+                index: j.index,
+                siblings,
+            },
+        })
+    }
+}
+
 /// What a challenger supplies for a slot step: the sender's leaf under the step's pre-root, and
 /// the receiver's under the root after the sender's update (for slots that touch one account,
 /// the "receiver" is still read, at index `to`, as the circuit reads it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlotStepWitness {
     /// The sender (index `from`) before the step.
     pub sender: LeafProof,
@@ -305,8 +356,10 @@ pub fn execute_fees(
     })
 }
 
-/// Which step of a batch: slot `i` (0 ≤ i < B), or the fee step that follows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Which step of a batch: slot `i` (0 ≤ i < B), or the fee step that follows them. In JSON,
+/// `{"slot": i}` or `"fees"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepIndex {
     /// The slot at this position.
     Slot(usize),
@@ -314,8 +367,10 @@ pub enum StepIndex {
     Fees,
 }
 
-/// A step's witness, as a challenger hands it to the L1.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A step's witness, as a challenger hands it to the L1. In JSON, `{"slot": {"sender",
+/// "receiver"}}` or `{"fees": LEAF_PROOF}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepWitness {
     /// The leaves of a slot step.
     Slot(SlotStepWitness),
@@ -338,13 +393,13 @@ pub struct Fraud {
 /// A batch as an optimistic rollup posts it: its slots (public data), a signature for each
 /// transfer and withdrawal, and the root after each slot; the fee step ends at `new_root`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostedSteps<'a> {
+pub struct PostedSteps {
     /// The slots.
-    pub slots: &'a [SlotData],
+    pub slots: Vec<SlotData>,
     /// One per slot (`None` for slots that carry no signature).
-    pub signatures: &'a [Option<SignatureWitness>],
+    pub signatures: Vec<Option<SignatureWitness>>,
     /// The root after each slot.
-    pub step_roots: &'a [Fr],
+    pub step_roots: Vec<Fr>,
     /// The root after the fee step: the batch's new root.
     pub new_root: Fr,
 }
@@ -419,7 +474,7 @@ pub fn step_roots(w: &crate::witness::BatchWitness) -> Result<Vec<Fr>, StepError
 /// of step `i`, so the leaves and paths it gives for step `i` are genuine.
 pub fn find_fraud(
     state: &crate::state::State,
-    posted: &PostedSteps<'_>,
+    posted: &PostedSteps,
 ) -> Result<Option<Fraud>, StepError> {
     let params = *state.params();
     let chain_id = state.chain_id();

@@ -319,3 +319,35 @@ fn a_batch_of_every_type_executes_step_by_step_to_the_new_root() {
     let out2 = out.state.apply_batch(&[Tx::Withdraw(w)], &[]).unwrap();
     assert_eq!(native_verdict(&out2.witness), Verdict::Valid);
 }
+
+#[test]
+fn a_step_witness_round_trips_through_json_and_refuses_non_canonical_values() {
+    use zkr_circuits::step::{StepIndex, StepWitness};
+    let s = state();
+    let w = build(&s, vec![SlotTx::transfer(&transfer(&s, 1, 2, 10, 1))]);
+    let (_, _, step) = posted(&w.slots[0]);
+    let sw = StepWitness::Slot(step);
+    let json = serde_json::to_string(&sw).unwrap();
+    assert_eq!(serde_json::from_str::<StepWitness>(&json).unwrap(), sw);
+    let fees = StepWitness::Fees(leaf_proof(0, &w.operator));
+    let json = serde_json::to_string(&fees).unwrap();
+    assert_eq!(serde_json::from_str::<StepWitness>(&json).unwrap(), fees);
+    assert_eq!(
+        serde_json::to_string(&StepIndex::Slot(3)).unwrap(),
+        r#"{"slot":3}"#
+    );
+    assert_eq!(
+        serde_json::to_string(&StepIndex::Fees).unwrap(),
+        r#""fees""#
+    );
+    // A sibling equal to the modulus, and an unknown field: refused, never reduced or ignored.
+    let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+    let json = serde_json::to_string(&fees).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut bad = v.clone();
+    bad["fees"]["siblings"][0][0] = serde_json::json!(r);
+    assert!(serde_json::from_value::<StepWitness>(bad).is_err());
+    let mut extra = v;
+    extra["fees"]["leaf"]["extra"] = serde_json::json!("1");
+    assert!(serde_json::from_value::<StepWitness>(extra).is_err());
+}

@@ -152,11 +152,11 @@ impl PostedBatch {
     }
 
     /// The steps as [`zkr_circuits::step::find_fraud`] reads them.
-    pub fn steps(&self) -> zkr_circuits::step::PostedSteps<'_> {
+    pub fn steps(&self) -> zkr_circuits::step::PostedSteps {
         zkr_circuits::step::PostedSteps {
-            slots: &self.slots,
-            signatures: &self.signatures,
-            step_roots: &self.step_roots,
+            slots: self.slots.clone(),
+            signatures: self.signatures.clone(),
+            step_roots: self.step_roots.clone(),
             new_root: self.new_root,
         }
     }

@@ -116,7 +116,7 @@ fn an_honest_batch_finalizes_after_its_window_and_only_then_pays() {
         let mut roots = b.step_roots.clone();
         roots[0] = zkr_circuits::Fr::from(7u64);
         let posted = zkr_circuits::step::PostedSteps {
-            step_roots: &roots,
+            step_roots: roots,
             ..b.steps()
         };
         find_fraud(&probe, &posted).unwrap().unwrap()
