@@ -545,33 +545,7 @@ impl L1Contract {
         vk: VerifyingKey,
         operator: Option<(PublicKey, L1Address)>,
     ) -> Result<Self, L1Error> {
-        let mut lock_path = path.as_os_str().to_owned();
-        lock_path.push(".lock");
-        let lock_path = PathBuf::from(lock_path);
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| L1Error::Io {
-                path: lock_path.clone(),
-                source,
-            })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(L1Error::InUse {
-                    path: path.into(),
-                    lock: lock_path,
-                })
-            }
-            Err(fs::TryLockError::Error(source)) => {
-                return Err(L1Error::Io {
-                    path: lock_path,
-                    source,
-                })
-            }
-        }
+        let lock = lock_beside(path)?;
         let key_json = |(k, a): &(PublicKey, L1Address)| {
             format!("{} ({a})", serde_json::to_string(k).unwrap_or_default())
         };
@@ -613,15 +587,8 @@ impl L1Contract {
                 let Some((operator, operator_l1)) = operator else {
                     return Err(L1Error::NoOperator { path: path.into() });
                 };
-                let mut entropy = [0u8; 8];
-                fs::File::open("/dev/urandom")
-                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut entropy))
-                    .map_err(|source| L1Error::Io {
-                        path: "/dev/urandom".into(),
-                        source,
-                    })?;
                 let genesis = Genesis {
-                    chain_id: u64::from_le_bytes(entropy),
+                    chain_id: random_chain_id()?,
                     operator,
                     operator_l1,
                 };
@@ -841,23 +808,7 @@ impl L1Contract {
 
     /// Writes `state` atomically: temporary file, fsync, rename, fsync of the directory.
     fn persist(&self, state: &L1State) -> Result<(), String> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let tmp = path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?)?;
-            f.sync_all()?;
-            fs::rename(&tmp, path)?;
-            if let Some(dir) = path.parent() {
-                if let Ok(d) = fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok(())
-        };
-        write().map_err(|e| format!("{}: {e}", path.display()))
+        write_atomically(self.path.as_deref(), state)
     }
 }
 
@@ -920,4 +871,66 @@ pub(crate) fn l1_payouts(slots: &[SlotData]) -> Vec<(L1Address, u64)> {
             Some((a, d.amount))
         })
         .collect()
+}
+
+/// Takes an exclusive advisory lock on `path` + `.lock` (released by the operating system when
+/// the process ends, even by `kill -9`): [`L1Error::InUse`] when another holder has it.
+pub(crate) fn lock_beside(path: &Path) -> Result<fs::File, L1Error> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| L1Error::Io {
+            path: lock_path.clone(),
+            source,
+        })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(L1Error::InUse {
+            path: path.into(),
+            lock: lock_path,
+        }),
+        Err(fs::TryLockError::Error(source)) => Err(L1Error::Io {
+            path: lock_path,
+            source,
+        }),
+    }
+}
+
+/// Writes `value` as JSON to `path` atomically (temporary file, fsync, rename, fsync of the
+/// directory); nothing when `path` is `None` (in memory).
+pub(crate) fn write_atomically<T: Serialize>(path: Option<&Path>, value: &T) -> Result<(), String> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let tmp = path.with_extension("json.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A chain id for a new deployment, from the operating system's randomness.
+pub(crate) fn random_chain_id() -> Result<u64, L1Error> {
+    let mut entropy = [0u8; 8];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut entropy))
+        .map_err(|source| L1Error::Io {
+            path: "/dev/urandom".into(),
+            source,
+        })?;
+    Ok(u64::from_le_bytes(entropy))
 }

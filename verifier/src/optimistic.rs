@@ -25,6 +25,8 @@ use crate::contract::{consumed_requests, l1_payouts};
 use crate::{QueuedRequest, Rejection};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::fs;
+use std::path::{Path, PathBuf};
 use zkr_circuits::eddsa::{PublicKey, Signature, SignatureWitness};
 use zkr_circuits::field::fr_from_decimal;
 use zkr_circuits::state::State;
@@ -33,6 +35,22 @@ use zkr_circuits::step::{
 };
 use zkr_circuits::tx::{decode_public_data, Deposit, L1Address, PriorityOp, SlotData, TxType};
 use zkr_circuits::{CircuitParams, Fr, Genesis};
+
+/// serde helpers: slots as the hex of their public-data encoding.
+mod public_data_hex {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use zkr_circuits::tx::{decode_public_data, encode_public_data, SlotData};
+
+    pub fn serialize<S: Serializer>(slots: &[SlotData], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(encode_public_data(slots)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SlotData>, D::Error> {
+        let h = String::deserialize(d)?;
+        let bytes = hex::decode(&h).map_err(D::Error::custom)?;
+        decode_public_data(&bytes).map_err(D::Error::custom)
+    }
+}
 
 /// Deployment parameters of an optimistic rollup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,20 +120,26 @@ impl OptimisticSubmission {
     }
 }
 
-/// A posted batch, pending or final.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A posted batch, pending or final. In JSON (`GET /batches` of `zkr optimistic-l1`), roots as
+/// decimal strings and the slots as the public data's hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PostedBatch {
     /// Batch number.
     pub number: u64,
     /// Root before.
+    #[serde(with = "zkr_circuits::field::decimal")]
     pub old_root: Fr,
     /// Root after (after the fee step).
+    #[serde(with = "zkr_circuits::field::decimal")]
     pub new_root: Fr,
     /// The slots.
+    #[serde(rename = "public_data", with = "public_data_hex")]
     pub slots: Vec<SlotData>,
     /// The signatures, one per slot.
-    pub signatures: Vec<Option<SignatureWitness>>,
+    pub signatures: Vec<Option<Signature>>,
     /// The root after each slot.
+    #[serde(with = "zkr_circuits::field::decimal_vec")]
     pub step_roots: Vec<Fr>,
     /// Who posted it (and locked the bond).
     pub poster: L1Address,
@@ -151,11 +175,19 @@ impl PostedBatch {
         }
     }
 
+    /// The signatures as the step executor reads them.
+    pub fn witness_signatures(&self) -> Vec<Option<SignatureWitness>> {
+        self.signatures
+            .iter()
+            .map(|o| o.as_ref().map(SignatureWitness::from))
+            .collect()
+    }
+
     /// The steps as [`zkr_circuits::step::find_fraud`] reads them.
     pub fn steps(&self) -> zkr_circuits::step::PostedSteps {
         zkr_circuits::step::PostedSteps {
             slots: self.slots.clone(),
-            signatures: self.signatures.clone(),
+            signatures: self.witness_signatures(),
             step_roots: self.step_roots.clone(),
             new_root: self.new_root,
         }
@@ -171,6 +203,9 @@ pub enum PostError {
     /// The signatures or step roots do not match the slots.
     #[error("malformed batch: {0}")]
     Malformed(String),
+    /// The new state could not be persisted; nothing changed.
+    #[error("storage error (nothing changed): {0}")]
+    Storage(String),
     /// The poster's L1 balance does not cover the bond.
     #[error("the poster {poster} has {balance} on L1, the bond is {bond}")]
     NoBond {
@@ -214,6 +249,9 @@ pub enum ChallengeError {
     /// The witness is not genuine: it proves nothing.
     #[error("the witness proves nothing: {0}")]
     BadWitness(#[from] StepError),
+    /// The new state could not be persisted; nothing changed.
+    #[error("storage error (nothing changed): {0}")]
+    Storage(String),
     /// The step follows every rule and ends at its posted root: no fraud.
     #[error("step {step:?} of batch {number} follows the rules and ends at its posted root")]
     NoFraud {
@@ -225,7 +263,7 @@ pub enum ChallengeError {
 }
 
 /// A fraud the L1 accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FraudProven {
     /// The fraudulent batch.
     pub number: u64,
@@ -239,52 +277,77 @@ pub struct FraudProven {
     pub reward: u64,
 }
 
-/// The optimistic L1 (see the module docs). In memory: built to be measured and taught beside
-/// [`crate::L1Contract`].
+/// The optimistic L1 (see the module docs): in memory ([`OptimisticL1::new`]), or persisted in
+/// one JSON file replaced atomically after every change ([`OptimisticL1::open`]).
 #[derive(Debug, Clone)]
 pub struct OptimisticL1 {
-    params: CircuitParams,
-    genesis: Genesis,
-    config: OptimisticConfig,
-    genesis_root: Fr,
-    batches: Vec<PostedBatch>,
-    queue: VecDeque<QueuedRequest>,
-    next_request_id: u64,
-    l1_balances: BTreeMap<L1Address, u128>,
-    frauds: Vec<FraudProven>,
+    s: OptimisticState,
+    /// Where the state persists (`None`: in memory only).
+    path: Option<PathBuf>,
+    /// An exclusive lock on `path` + `.lock` while open.
+    _lock: Option<std::sync::Arc<fs::File>>,
     clock_offset_s: u64,
+}
+
+/// Everything the optimistic L1 holds. Persisted as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimisticState {
+    /// The circuit shape (the transition the fraud proofs re-execute).
+    pub params: CircuitParams,
+    /// The deployment.
+    pub genesis: Genesis,
+    /// Window and bond.
+    pub config: OptimisticConfig,
+    /// The genesis root.
+    #[serde(with = "zkr_circuits::field::decimal")]
+    pub genesis_root: Fr,
+    /// Posted batches not reverted, in order.
+    pub batches: Vec<PostedBatch>,
+    /// Requests not yet consumed, oldest first.
+    pub queue: VecDeque<QueuedRequest>,
+    /// The id the next request gets.
+    pub next_request_id: u64,
+    /// L1 balances.
+    pub l1_balances: BTreeMap<L1Address, u128>,
+    /// Frauds proven.
+    pub frauds: Vec<FraudProven>,
 }
 
 impl OptimisticL1 {
     /// A fresh optimistic rollup at the genesis root of `genesis`.
     pub fn new(params: CircuitParams, genesis: Genesis, config: OptimisticConfig) -> Self {
         Self {
-            params,
-            genesis,
-            config,
-            genesis_root: State::genesis(params, &genesis).root(),
-            batches: Vec::new(),
-            queue: VecDeque::new(),
-            next_request_id: 0,
-            l1_balances: BTreeMap::new(),
-            frauds: Vec::new(),
+            s: OptimisticState {
+                params,
+                genesis,
+                config,
+                genesis_root: State::genesis(params, &genesis).root(),
+                batches: Vec::new(),
+                queue: VecDeque::new(),
+                next_request_id: 0,
+                l1_balances: BTreeMap::new(),
+                frauds: Vec::new(),
+            },
+            path: None,
+            _lock: None,
             clock_offset_s: 0,
         }
     }
 
     /// The circuit shape (the same transition as the validity rollup's).
     pub fn params(&self) -> &CircuitParams {
-        &self.params
+        &self.s.params
     }
 
     /// The deployment.
     pub fn genesis(&self) -> &Genesis {
-        &self.genesis
+        &self.s.genesis
     }
 
     /// The window and bond.
     pub fn config(&self) -> &OptimisticConfig {
-        &self.config
+        &self.s.config
     }
 
     /// The L1's time: unix seconds, plus what [`Self::advance_clock`] added.
@@ -303,47 +366,52 @@ impl OptimisticL1 {
 
     /// Every posted batch not reverted, in order.
     pub fn batches(&self) -> &[PostedBatch] {
-        &self.batches
+        &self.s.batches
     }
 
     /// The frauds proven so far.
     pub fn frauds(&self) -> &[FraudProven] {
-        &self.frauds
+        &self.s.frauds
     }
 
     /// The root of the last posted batch (pending or final): what the next batch builds on.
     pub fn head_root(&self) -> Fr {
-        self.batches
+        self.s
+            .batches
             .last()
-            .map_or(self.genesis_root, |b| b.new_root)
+            .map_or(self.s.genesis_root, |b| b.new_root)
     }
 
     /// The root of the last final batch: what L1 users can rely on.
     pub fn final_root(&self) -> Fr {
-        self.batches
+        self.s
+            .batches
             .iter()
             .rev()
             .find(|b| b.is_final)
-            .map_or(self.genesis_root, |b| b.new_root)
+            .map_or(self.s.genesis_root, |b| b.new_root)
     }
 
     /// Requests waiting in the queue, oldest first.
     pub fn pending(&self) -> Vec<PriorityOp> {
-        self.queue.iter().map(|q| q.request).collect()
+        self.s.queue.iter().map(|q| q.request).collect()
     }
 
     /// An L1 address's balance.
     pub fn balance(&self, a: &L1Address) -> u128 {
-        self.l1_balances.get(a).copied().unwrap_or(0)
+        self.s.l1_balances.get(a).copied().unwrap_or(0)
     }
 
-    /// Credits `amount` to `to` (the local faucet).
-    pub fn mint(&mut self, to: L1Address, amount: u64) {
-        *self.l1_balances.entry(to).or_default() += amount as u128;
+    fn mint_inner(&mut self, to: L1Address, amount: u64) -> Result<(), String> {
+        let b = self.s.l1_balances.entry(to).or_default();
+        *b = b
+            .checked_add(amount as u128)
+            .ok_or_else(|| format!("the L1 balance of {to} would overflow"))?;
+        Ok(())
     }
 
     fn debit(&mut self, from: L1Address, amount: u64) -> Result<(), u128> {
-        let b = self.l1_balances.entry(from).or_default();
+        let b = self.s.l1_balances.entry(from).or_default();
         if *b < amount as u128 {
             return Err(*b);
         }
@@ -351,9 +419,7 @@ impl OptimisticL1 {
         Ok(())
     }
 
-    /// Queues a deposit of `amount` from `from`'s L1 balance to the L2 key `pubkey`; returns
-    /// its id.
-    pub fn deposit(
+    fn deposit_inner(
         &mut self,
         from: L1Address,
         pubkey: PublicKey,
@@ -368,9 +434,9 @@ impl OptimisticL1 {
                 balance,
                 amount,
             })?;
-        let id = self.next_request_id;
-        self.next_request_id += 1;
-        self.queue.push_back(QueuedRequest {
+        let id = self.s.next_request_id;
+        self.s.next_request_id += 1;
+        self.s.queue.push_back(QueuedRequest {
             id,
             request: PriorityOp::Deposit(Deposit {
                 pubkey,
@@ -381,15 +447,12 @@ impl OptimisticL1 {
         Ok(id)
     }
 
-    /// Makes final every pending batch whose window has passed (in order: a batch is final only
-    /// after the one before it), crediting its withdrawals and returning its bond; returns
-    /// their numbers.
-    pub fn finalize(&mut self) -> Vec<u64> {
+    fn finalize_inner(&mut self) -> Vec<u64> {
         let now = self.now();
-        let window = self.config.challenge_window_s;
+        let window = self.s.config.challenge_window_s;
         let mut done = Vec::new();
-        for i in 0..self.batches.len() {
-            let b = &self.batches[i];
+        for i in 0..self.s.batches.len() {
+            let b = &self.s.batches[i];
             if b.is_final {
                 continue;
             }
@@ -397,29 +460,23 @@ impl OptimisticL1 {
                 break;
             }
             let (poster, withdrawals, number) = (b.poster, b.withdrawals.clone(), b.number);
-            self.batches[i].is_final = true;
-            *self.l1_balances.entry(poster).or_default() += self.config.bond as u128;
+            self.s.batches[i].is_final = true;
+            *self.s.l1_balances.entry(poster).or_default() += self.s.config.bond as u128;
             for (a, amount) in withdrawals {
-                *self.l1_balances.entry(a).or_default() += amount as u128;
+                *self.s.l1_balances.entry(a).or_default() += amount as u128;
             }
             done.push(number);
         }
         done
     }
 
-    /// Posts a batch from `poster`, locking the bond. Checked: the number is the next one, the
-    /// roots are canonical and the old root is the head root, the public data decodes into the
-    /// circuit's number of slots, the deposits and full exits are the next requests of the
-    /// queue, a signature accompanies exactly the transfers and withdrawals, and there is one
-    /// root per slot. Not checked: anything that needs executing the batch — that is what
-    /// challenges are for.
-    pub fn post_batch(
+    fn post_batch_inner(
         &mut self,
         poster: L1Address,
         s: &OptimisticSubmission,
     ) -> Result<u64, PostError> {
-        self.finalize();
-        let expected = self.batches.len() as u64 + 1;
+        self.finalize_inner();
+        let expected = self.s.batches.len() as u64 + 1;
         if s.number != expected {
             return Err(if s.number < expected {
                 Rejection::Replayed {
@@ -453,15 +510,15 @@ impl OptimisticL1 {
             .map_err(|e| Rejection::MalformedPublicData(e.to_string()))?;
         let slots =
             decode_public_data(&data).map_err(|e| Rejection::MalformedPublicData(e.to_string()))?;
-        if slots.len() != self.params.batch_size {
+        if slots.len() != self.s.params.batch_size {
             return Err(Rejection::MalformedPublicData(format!(
                 "{} slots, the circuit has {}",
                 slots.len(),
-                self.params.batch_size
+                self.s.params.batch_size
             ))
             .into());
         }
-        let requests = consumed_requests(&self.queue, &slots)?;
+        let requests = consumed_requests(&self.s.queue, &slots)?;
         if s.signatures.len() != slots.len() || s.step_roots.len() != slots.len() {
             return Err(PostError::Malformed(format!(
                 "{} slots, {} signatures, {} step roots",
@@ -483,7 +540,7 @@ impl OptimisticL1 {
             .iter()
             .map(|r| canonical("step_roots", r))
             .collect::<Result<Vec<Fr>, _>>()?;
-        let bond = self.config.bond;
+        let bond = self.s.config.bond;
         self.debit(poster, bond)
             .map_err(|balance| PostError::NoBond {
                 poster,
@@ -491,19 +548,15 @@ impl OptimisticL1 {
                 bond,
             })?;
         for _ in &requests {
-            self.queue.pop_front();
+            self.s.queue.pop_front();
         }
-        self.batches.push(PostedBatch {
+        self.s.batches.push(PostedBatch {
             number: s.number,
             old_root,
             new_root,
             withdrawals: l1_payouts(&slots),
             slots,
-            signatures: s
-                .signatures
-                .iter()
-                .map(|o| o.as_ref().map(SignatureWitness::from))
-                .collect(),
+            signatures: s.signatures.clone(),
             step_roots,
             poster,
             posted_at: self.now(),
@@ -511,6 +564,118 @@ impl OptimisticL1 {
             is_final: false,
         });
         Ok(s.number)
+    }
+
+    fn challenge_inner(
+        &mut self,
+        challenger: L1Address,
+        number: u64,
+        step: StepIndex,
+        witness: &StepWitness,
+    ) -> Result<FraudProven, ChallengeError> {
+        self.finalize_inner();
+        let now = self.now();
+        let pos = self
+            .s
+            .batches
+            .iter()
+            .position(|b| b.number == number)
+            .ok_or(ChallengeError::NoSuchBatch(number))?;
+        let b = &self.s.batches[pos];
+        if b.is_final {
+            return Err(ChallengeError::Final {
+                number,
+                until: b.challengeable_until(self.s.config.challenge_window_s),
+                now,
+            });
+        }
+        let (pre, posted_post) = b
+            .step_bounds(step)
+            .ok_or(ChallengeError::NoSuchStep { number, step })?;
+        let outcome = match (step, witness) {
+            (StepIndex::Slot(i), StepWitness::Slot(w)) => execute_slot(
+                &self.s.params,
+                self.s.genesis.chain_id,
+                pre,
+                &b.slots[i],
+                b.signatures[i]
+                    .as_ref()
+                    .map(SignatureWitness::from)
+                    .as_ref(),
+                w,
+            )?,
+            (StepIndex::Fees, StepWitness::Fees(op)) => {
+                let fees = b.slots.iter().map(|s| s.fee as u128).sum();
+                execute_fees(&self.s.params, pre, fees, op)?
+            }
+            _ => return Err(ChallengeError::WitnessKind(step)),
+        };
+        let violation = match outcome {
+            StepOutcome::Valid { post_root } if post_root == posted_post => {
+                return Err(ChallengeError::NoFraud { number, step })
+            }
+            StepOutcome::Valid { .. } => None,
+            StepOutcome::Invalid(v) => Some(v),
+        };
+        // Fraud: revert this batch and everything after it.
+        let reverted: Vec<PostedBatch> = self.s.batches.drain(pos..).collect();
+        let bond = self.s.config.bond;
+        for (k, r) in reverted.iter().enumerate().rev() {
+            for q in r.requests.iter().rev() {
+                self.s.queue.push_front(*q);
+            }
+            let to = if k == 0 { challenger } else { r.poster };
+            *self.s.l1_balances.entry(to).or_default() += bond as u128;
+        }
+        let proven = FraudProven {
+            number,
+            step,
+            violation,
+            reverted: reverted.iter().map(|r| r.number).collect(),
+            reward: bond,
+        };
+        self.s.frauds.push(proven.clone());
+        Ok(proven)
+    }
+
+    /// Credits `amount` to `to` (the local faucet).
+    pub fn mint(&mut self, to: L1Address, amount: u64) -> Result<(), String> {
+        self.transact(|l1| l1.mint_inner(to, amount), |e| e)
+    }
+
+    /// Queues a deposit of `amount` from `from`'s L1 balance to the L2 key `pubkey`; returns
+    /// its id.
+    pub fn deposit(
+        &mut self,
+        from: L1Address,
+        pubkey: PublicKey,
+        amount: u64,
+    ) -> Result<u64, crate::DepositError> {
+        self.transact(
+            |l1| l1.deposit_inner(from, pubkey, amount),
+            crate::DepositError::Storage,
+        )
+    }
+
+    /// Makes final every pending batch whose window has passed (in order: a batch is final only
+    /// after the one before it), crediting its withdrawals and returning its bond; returns
+    /// their numbers.
+    pub fn finalize(&mut self) -> Result<Vec<u64>, String> {
+        self.transact(|l1| Ok(l1.finalize_inner()), |e| e)
+    }
+
+    /// Posts a batch from `poster`, locking the bond. Checked: the number is the next one, the
+    /// roots are canonical and the old root is the head root, the public data decodes into the
+    /// circuit's number of slots, the deposits and full exits are the next requests of the
+    /// queue, a signature accompanies exactly the transfers and withdrawals, and there is one
+    /// root per slot. Not checked: anything that needs executing the batch — that is what
+    /// challenges are for.
+    pub fn post_batch(
+        &mut self,
+        poster: L1Address,
+        s: &OptimisticSubmission,
+    ) -> Result<u64, PostError> {
+        self.transact(|l1| l1.post_batch_inner(poster, s), PostError::Storage)
     }
 
     /// A one-step fraud proof against batch `number` at `step`, from `challenger`. If the step
@@ -524,64 +689,104 @@ impl OptimisticL1 {
         step: StepIndex,
         witness: &StepWitness,
     ) -> Result<FraudProven, ChallengeError> {
-        self.finalize();
-        let now = self.now();
-        let pos = self
-            .batches
-            .iter()
-            .position(|b| b.number == number)
-            .ok_or(ChallengeError::NoSuchBatch(number))?;
-        let b = &self.batches[pos];
-        if b.is_final {
-            return Err(ChallengeError::Final {
-                number,
-                until: b.challengeable_until(self.config.challenge_window_s),
-                now,
-            });
+        self.transact(
+            |l1| l1.challenge_inner(challenger, number, step, witness),
+            ChallengeError::Storage,
+        )
+    }
+
+    /// Runs `f` on the state; keeps its changes only if it succeeds and they persist.
+    fn transact<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+        storage: impl FnOnce(String) -> E,
+    ) -> Result<T, E> {
+        let before = self.s.clone();
+        let out = f(self).and_then(|v| {
+            if self.s == before {
+                return Ok(v);
+            }
+            crate::contract::write_atomically(self.path.as_deref(), &self.s)
+                .map(|()| v)
+                .map_err(storage)
+        });
+        if out.is_err() {
+            self.s = before;
         }
-        let (pre, posted_post) = b
-            .step_bounds(step)
-            .ok_or(ChallengeError::NoSuchStep { number, step })?;
-        let outcome = match (step, witness) {
-            (StepIndex::Slot(i), StepWitness::Slot(w)) => execute_slot(
-                &self.params,
-                self.genesis.chain_id,
-                pre,
-                &b.slots[i],
-                b.signatures[i].as_ref(),
-                w,
-            )?,
-            (StepIndex::Fees, StepWitness::Fees(op)) => {
-                let fees = b.slots.iter().map(|s| s.fee as u128).sum();
-                execute_fees(&self.params, pre, fees, op)?
+        out
+    }
+
+    /// The whole state (what is persisted).
+    pub fn state(&self) -> &OptimisticState {
+        &self.s
+    }
+
+    /// Opens the optimistic L1 persisted at `path`, or deploys it there. A stored one must have
+    /// the same shape and configuration (and `operator`, when given); a new one needs
+    /// `operator` (the operator's L2 key and L1 address: account 0's from genesis) and draws its
+    /// chain id from the operating system's randomness, as [`crate::L1Contract::open`] does. No
+    /// other process may have it open (an exclusive lock on `path` + `.lock`).
+    pub fn open(
+        path: &Path,
+        params: CircuitParams,
+        operator: Option<(PublicKey, L1Address)>,
+        config: OptimisticConfig,
+    ) -> Result<Self, crate::L1Error> {
+        use crate::L1Error;
+        let lock = crate::contract::lock_beside(path)?;
+        let mut l1 = match fs::read(path) {
+            Ok(bytes) => {
+                let s: OptimisticState =
+                    serde_json::from_slice(&bytes).map_err(|e| L1Error::Corrupt {
+                        path: path.into(),
+                        reason: e.to_string(),
+                    })?;
+                if s.params != params || s.config != config {
+                    return Err(L1Error::KeyMismatch {
+                        path: path.into(),
+                        reason: format!(
+                            "stored {:?} and {:?}, opened with {:?} and {:?}",
+                            s.params, s.config, params, config
+                        ),
+                    });
+                }
+                let stored = (s.genesis.operator, s.genesis.operator_l1);
+                if let Some(given) = operator.filter(|o| *o != stored) {
+                    return Err(L1Error::OperatorMismatch {
+                        path: path.into(),
+                        stored: format!("{:?}", stored),
+                        given: format!("{:?}", given),
+                    });
+                }
+                let mut l1 = Self::new(params, s.genesis, config);
+                l1.s = s;
+                l1
             }
-            _ => return Err(ChallengeError::WitnessKind(step)),
-        };
-        let violation = match outcome {
-            StepOutcome::Valid { post_root } if post_root == posted_post => {
-                return Err(ChallengeError::NoFraud { number, step })
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some((operator, operator_l1)) = operator else {
+                    return Err(L1Error::NoOperator { path: path.into() });
+                };
+                let genesis = Genesis {
+                    chain_id: crate::contract::random_chain_id()?,
+                    operator,
+                    operator_l1,
+                };
+                let l1 = Self::new(params, genesis, config);
+                crate::contract::write_atomically(Some(path), &l1.s).map_err(|e| L1Error::Io {
+                    path: path.into(),
+                    source: std::io::Error::other(e),
+                })?;
+                l1
             }
-            StepOutcome::Valid { .. } => None,
-            StepOutcome::Invalid(v) => Some(v),
-        };
-        // Fraud: revert this batch and everything after it.
-        let reverted: Vec<PostedBatch> = self.batches.drain(pos..).collect();
-        let bond = self.config.bond;
-        for (k, r) in reverted.iter().enumerate().rev() {
-            for q in r.requests.iter().rev() {
-                self.queue.push_front(*q);
+            Err(source) => {
+                return Err(L1Error::Io {
+                    path: path.into(),
+                    source,
+                })
             }
-            let to = if k == 0 { challenger } else { r.poster };
-            *self.l1_balances.entry(to).or_default() += bond as u128;
-        }
-        let proven = FraudProven {
-            number,
-            step,
-            violation,
-            reverted: reverted.iter().map(|r| r.number).collect(),
-            reward: bond,
         };
-        self.frauds.push(proven.clone());
-        Ok(proven)
+        l1.path = Some(path.to_path_buf());
+        l1._lock = Some(std::sync::Arc::new(lock));
+        Ok(l1)
     }
 }

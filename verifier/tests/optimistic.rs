@@ -50,9 +50,9 @@ fn setup() -> (OptimisticL1, State) {
             bond: BOND,
         },
     );
-    l1.mint(POSTER, 10 * BOND);
+    l1.mint(POSTER, 10 * BOND).unwrap();
     for (who, k, amount) in [(ALICE_L1, 1, 100), (BOB_L1, 2, 50)] {
-        l1.mint(who, amount);
+        l1.mint(who, amount).unwrap();
         l1.deposit(who, key(k).public_key(), amount).unwrap();
     }
     (l1, State::genesis(params(), &genesis()))
@@ -60,10 +60,13 @@ fn setup() -> (OptimisticL1, State) {
 
 /// Batch 1: both deposits. Batch 2: alice pays bob 10 (fee 2), bob withdraws 30 (fee 1).
 fn honest_batches(s0: &State, l1: &OptimisticL1) -> Vec<(State, OptimisticSubmission)> {
+    honest_batches_for(s0, l1, genesis().chain_id)
+}
+
+fn honest_batches_for(s0: &State, l1: &OptimisticL1, c: u64) -> Vec<(State, OptimisticSubmission)> {
     let queue = l1.pending();
     let txs1: Vec<Tx> = queue.iter().map(PriorityOp::tx).collect();
     let out1 = s0.apply_batch(&txs1, &queue).unwrap();
-    let c = genesis().chain_id;
     let a = out1.state.index_of(&key(1).public_key()).unwrap();
     let b = out1.state.index_of(&key(2).public_key()).unwrap();
     let txs2 = vec![
@@ -132,7 +135,7 @@ fn an_honest_batch_finalizes_after_its_window_and_only_then_pays() {
 
     // The window passes: both batches final, the withdrawal paid, the bonds back.
     l1.advance_clock(WINDOW + 1);
-    assert_eq!(l1.finalize(), vec![1, 2]);
+    assert_eq!(l1.finalize().unwrap(), vec![1, 2]);
     assert_eq!(l1.final_root(), batches[1].0.root());
     assert_eq!(l1.balance(&BOB_L1), 30);
     assert_eq!(l1.balance(&POSTER), 10 * BOND as u128);
@@ -198,7 +201,7 @@ fn a_fraudulent_batch_is_found_challenged_and_reverted_with_everything_after_it(
     // Batch 2 consumes carol's deposit (honestly) and then moves 90 of alice's balance to bob
     // with a signature bob forged; its roots are what the builder computes, no rule checked.
     let carol = L1Address([0xca; 20]);
-    l1.mint(carol, 5);
+    l1.mint(carol, 5).unwrap();
     l1.deposit(carol, key(3).public_key(), 5).unwrap();
     let deposit = match l1.pending()[0] {
         PriorityOp::Deposit(d) => d,
@@ -295,7 +298,7 @@ fn a_fraudulent_batch_is_found_challenged_and_reverted_with_everything_after_it(
     l1.post_batch(POSTER, &batches[1].1).unwrap();
     assert_eq!(find_fraud(&s1, &l1.batches()[1].steps()).unwrap(), None);
     l1.advance_clock(WINDOW + 1);
-    assert_eq!(l1.finalize(), vec![1, 2]);
+    assert_eq!(l1.finalize().unwrap(), vec![1, 2]);
     assert_eq!(l1.final_root(), batches[1].0.root());
 }
 
@@ -356,4 +359,55 @@ fn malformed_posts_are_refused_and_change_nothing() {
         2 * 121 + 2 * 64 + 32 * (2 + 2),
         "two slots, two signatures, four roots"
     );
+}
+
+#[test]
+fn the_optimistic_l1_persists_locks_and_refuses_other_deployments_or_damage() {
+    use zkr_verifier::L1Error;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("optimistic.json");
+    let config = OptimisticConfig {
+        challenge_window_s: WINDOW,
+        bond: BOND,
+    };
+    let op = Some((key(9).public_key(), POSTER));
+    let mut l1 = OptimisticL1::open(&path, params(), op, config).unwrap();
+    let g = *l1.genesis();
+    assert_eq!((g.operator, g.operator_l1), (key(9).public_key(), POSTER));
+    l1.mint(POSTER, 10 * BOND).unwrap();
+    for (who, k, amount) in [(ALICE_L1, 1, 100), (BOB_L1, 2, 50)] {
+        l1.mint(who, amount).unwrap();
+        l1.deposit(who, key(k).public_key(), amount).unwrap();
+    }
+    let batches = honest_batches_for(&State::genesis(params(), &g), &l1, g.chain_id);
+    l1.post_batch(POSTER, &batches[0].1).unwrap();
+    // A second process (or handle) on the same file is refused while this one holds it.
+    assert!(matches!(
+        OptimisticL1::open(&path, params(), op, config),
+        Err(L1Error::InUse { .. })
+    ));
+    // A refused post changes nothing on disk either.
+    let on_disk = std::fs::read(&path).unwrap();
+    assert!(l1.post_batch(POSTER, &batches[0].1).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), on_disk);
+    let saved = l1.state().clone();
+    drop(l1);
+    let l1 = OptimisticL1::open(&path, params(), op, config).unwrap();
+    assert_eq!(l1.state(), &saved);
+    drop(l1);
+    // Another window, another deployment, a damaged file: refused.
+    let other = OptimisticConfig {
+        challenge_window_s: WINDOW + 1,
+        bond: BOND,
+    };
+    assert!(matches!(
+        OptimisticL1::open(&path, params(), op, other),
+        Err(L1Error::KeyMismatch { .. })
+    ));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+    assert!(matches!(
+        OptimisticL1::open(&path, params(), op, config),
+        Err(L1Error::Corrupt { .. })
+    ));
 }

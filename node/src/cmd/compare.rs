@@ -303,10 +303,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         },
     );
     let poster = l1_address(usize::MAX - 1);
-    opt.mint(poster, 1_000_000_000);
+    opt.mint(poster, 1_000_000_000)
+        .map_err(anyhow::Error::msg)?;
     for (i, q) in queue.iter().enumerate() {
         if let PriorityOp::Deposit(d) = q {
-            opt.mint(l1_address(i), d.amount);
+            opt.mint(l1_address(i), d.amount)
+                .map_err(anyhow::Error::msg)?;
             opt.deposit(d.from, d.pubkey, d.amount)?;
         }
     }
@@ -436,12 +438,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .claim(evm_address(&l1_address(0)))
         .context("claiming the ZK rollup's withdrawal")?;
     let before = opt.balance(&l1_address(0));
-    opt.finalize();
+    opt.finalize().map_err(anyhow::Error::msg)?;
     if a.window_s >= 2 && opt.balance(&l1_address(0)) != before {
         bail!("the optimistic withdrawal was paid before its window closed");
     }
     opt.advance_clock(a.window_s + 1);
-    opt.finalize();
+    opt.finalize().map_err(anyhow::Error::msg)?;
     if opt.balance(&l1_address(0)) != before + 100 {
         bail!("the optimistic withdrawal was not paid after its window");
     }
