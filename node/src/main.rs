@@ -69,6 +69,12 @@ enum Command {
     /// L1 cost, throughput, time to finality, off-chain work and trust (`--fraud`: a live fraud
     /// against both).
     Compare(cmd::compare::Args),
+    /// Run the optimistic twin of the L1 as a local HTTP service: batches posted without a
+    /// proof, final after a challenge window, reverted by a one-step fraud proof.
+    OptimisticL1(cmd::optimistic::Args),
+    /// Watch an optimistic L1: check every posted batch step by step and challenge the first
+    /// wrong step with a one-step fraud proof.
+    Watch(cmd::optimistic::WatchArgs),
     /// Measure setup / witness / synthesis / prove / verify per batch size and thread count,
     /// against the Groth16 floor.
     Bench(cmd::bench::Args),
@@ -120,6 +126,8 @@ fn main() -> std::process::ExitCode {
         Command::ExportVerifier(a) => cmd::export_verifier::run(a),
         Command::Gas(a) => cmd::gas::run(a),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::OptimisticL1(a) => cmd::optimistic::run(a),
+        Command::Watch(a) => cmd::optimistic::run_watch(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchPool(a) => cmd::bench::run_pool(a),
     };

@@ -9,6 +9,7 @@ pub mod example;
 pub mod export_verifier;
 pub mod gas;
 pub mod l1;
+pub mod optimistic;
 pub mod plot;
 pub mod prove;
 pub mod prover;
