@@ -24,15 +24,6 @@ fn state() -> State {
     funded(params(), &[10, 100, 100, u64::MAX - 5])
 }
 
-/// Builds a batch from raw slots with the honest effects.
-fn build(state: &State, slots: Vec<SlotTx>) -> BatchWitness {
-    let mut b = state.witness_builder();
-    for s in slots {
-        b.push(s).unwrap();
-    }
-    b.finish().unwrap().0
-}
-
 fn honest(state: &State) -> BatchWitness {
     build(state, vec![SlotTx::transfer(&transfer(state, 1, 2, 10, 1))])
 }

@@ -69,14 +69,6 @@ fn state() -> State {
     funded(params(), &[10, 100, 100, u64::MAX - 5])
 }
 
-fn build(state: &State, slots: Vec<SlotTx>) -> BatchWitness {
-    let mut b = state.witness_builder();
-    for s in slots {
-        b.push(s).unwrap();
-    }
-    b.finish().unwrap().0
-}
-
 fn full_exit(account: u64, requester: L1Address, amount: u64) -> SlotTx {
     SlotTx::full_exit(&FullExit { account, requester }, amount)
 }

@@ -91,3 +91,16 @@ pub fn assert_breaks(w: &BatchWitness, slot: Option<usize>, rule: &str) {
 fn rule_static(rule: &str) -> &'static str {
     Box::leak(rule.to_string().into_boxed_str())
 }
+
+/// Builds a batch from raw slots with the honest effects (no native check: a test breaks a rule
+/// by choosing the slots).
+pub fn build(
+    state: &State,
+    slots: Vec<zkr_circuits::witness::SlotTx>,
+) -> zkr_circuits::witness::BatchWitness {
+    let mut b = state.witness_builder();
+    for s in slots {
+        b.push(s).unwrap();
+    }
+    b.finish().unwrap().0
+}

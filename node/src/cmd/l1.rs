@@ -93,19 +93,21 @@ struct ExitBody {
     siblings: Vec<Vec<String>>,
 }
 
+/// `POST /mint` (also `zkr optimistic-l1`'s).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MintBody {
-    to: L1Address,
-    amount: u64,
+pub(crate) struct MintBody {
+    pub(crate) to: L1Address,
+    pub(crate) amount: u64,
 }
 
+/// `POST /deposit` (also `zkr optimistic-l1`'s).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DepositBody {
-    from: L1Address,
-    pubkey: PublicKey,
-    amount: u64,
+pub(crate) struct DepositBody {
+    pub(crate) from: L1Address,
+    pub(crate) pubkey: PublicKey,
+    pub(crate) amount: u64,
 }
 
 #[derive(Deserialize)]

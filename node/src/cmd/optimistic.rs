@@ -29,6 +29,7 @@
 //! "checked", "batch"}`, `{"event": "challenged", "batch", "step", "violation", "reverted",
 //! "reward"}`; `--once` checks what is posted and exits (0; 1 if a final batch does not replay).
 
+use super::l1::{DepositBody, MintBody};
 use crate::http::{error, json, parse, Answer, Method};
 use crate::node::client::JsonClient;
 use anyhow::{bail, Context};
@@ -80,21 +81,6 @@ pub struct Args {
 
 /// Largest request body: a batch of 1,024 slots with signatures and roots is ~350 KB.
 const MAX_BODY: usize = 1 << 20;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MintBody {
-    to: L1Address,
-    amount: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DepositBody {
-    from: L1Address,
-    pubkey: PublicKey,
-    amount: u64,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
