@@ -518,6 +518,19 @@ impl OptimisticL1 {
             ))
             .into());
         }
+        // Every index must address the tree: a step at an index outside it has no Merkle path,
+        // so no fraud proof could show it wrong (the circuit refuses it through the path bits).
+        let capacity = self.s.params.capacity();
+        if let Some((i, slot)) = slots
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.from >= capacity || d.to >= capacity)
+        {
+            return Err(PostError::Malformed(format!(
+                "slot {i}: account {} is outside the tree of {capacity} accounts",
+                slot.from.max(slot.to)
+            )));
+        }
         let requests = consumed_requests(&self.s.queue, &slots)?;
         if s.signatures.len() != slots.len() || s.step_roots.len() != slots.len() {
             return Err(PostError::Malformed(format!(
@@ -667,8 +680,8 @@ impl OptimisticL1 {
     /// Posts a batch from `poster`, locking the bond. Checked: the number is the next one, the
     /// roots are canonical and the old root is the head root, the public data decodes into the
     /// circuit's number of slots, the deposits and full exits are the next requests of the
-    /// queue, a signature accompanies exactly the transfers and withdrawals, and there is one
-    /// root per slot. Not checked: anything that needs executing the batch — that is what
+    /// queue, every account index lies in the tree, a signature accompanies exactly the
+    /// transfers and withdrawals, and there is one root per slot. Not checked: anything that needs executing the batch — that is what
     /// challenges are for.
     pub fn post_batch(
         &mut self,

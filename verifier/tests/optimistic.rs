@@ -328,6 +328,27 @@ fn malformed_posts_are_refused_and_change_nothing() {
             "{what}"
         );
     }
+    // A transfer to an index outside the 16-account tree: no fraud proof could show it wrong,
+    // so it is refused at posting.
+    let mut outside = good.clone();
+    let mut data = hex::decode(&good.public_data).unwrap();
+    let to_outside = SlotData {
+        tx_type: zkr_circuits::tx::TxType::Transfer,
+        from: 1,
+        to: 16,
+        amount: 1,
+        fee: 0,
+        aux_x: Default::default(),
+        aux_y: Default::default(),
+        requester: Default::default(),
+    };
+    data[121..].copy_from_slice(&encode_public_data(&[to_outside]));
+    outside.public_data = hex::encode(&data);
+    outside.signatures[1] = Some(t.signature);
+    match l1.post_batch(POSTER, &outside) {
+        Err(PostError::Malformed(m)) => assert!(m.contains("outside the tree"), "{m}"),
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
         l1.post_batch(POSTER, &non_canonical_root),
         Err(PostError::Rejected(Rejection::NonCanonicalInput { .. }))
