@@ -299,3 +299,56 @@ fn compare_measures_three_designs_and_catches_both_frauds() {
     let svg = std::fs::read_to_string(dir.path().join("compare.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "not an SVG");
 }
+
+/// Bad arguments to `zkr compare`, `zkr optimistic-l1` and `zkr watch` get a clear error and a
+/// non-zero exit, never a panic.
+#[test]
+fn compare_watch_and_the_optimistic_l1_refuse_bad_arguments_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, says) in [
+        (
+            vec!["compare", "--users", "1"],
+            "--users must be at least 2",
+        ),
+        (
+            vec!["compare", "--transfers", "0"],
+            "--transfers must be at least 1",
+        ),
+        (
+            vec!["compare", "--depth", "2", "--users", "4"],
+            "too few for 4 users",
+        ),
+        (
+            vec![
+                "optimistic-l1",
+                "--data-dir",
+                "opt",
+                "--depth",
+                "4",
+                "--batch-size",
+                "2",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            "operator",
+        ),
+        (
+            vec![
+                "watch",
+                "--once",
+                "--l1",
+                "http://127.0.0.1:1",
+                "--address",
+                "0x7777777777777777777777777777777777777777",
+            ],
+            "genesis",
+        ),
+        (vec!["watch", "--once", "--address", "0x77"], "address"),
+    ] {
+        let (code, _, err) = zkr(&args, d);
+        assert_ne!(code, 0, "zkr {args:?} succeeded");
+        assert!(!err.contains("panicked"), "zkr {args:?} panicked: {err}");
+        assert!(err.contains(says), "zkr {args:?}: {err}");
+    }
+}
