@@ -183,6 +183,29 @@ fn env_ms(name: &str, default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
+/// [`serve`] for a service whose every request runs against one `state`, one at a time, so
+/// each call is atomic (the L1 services).
+pub fn serve_exclusive<T: Send + 'static>(
+    listener: std::net::TcpListener,
+    max_body: usize,
+    state: T,
+    handle: fn(&mut T, &Method, &str, &[u8]) -> Answer,
+) {
+    let state = std::sync::Mutex::new(state);
+    serve(listener, max_body, move |method, url, body| {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        handle(&mut s, method, url, body)
+    });
+}
+
+/// The address `listener` listens on, as text (`fallback` if the system cannot say).
+pub fn listening_on(listener: &std::net::TcpListener, fallback: &str) -> String {
+    listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| fallback.to_string())
+}
+
 /// Answers requests on `listener` until the process ends. Bodies over `max_body` bytes get 413
 /// without reaching `handle` (and without being read when `Content-Length` announces them).
 /// `handle` runs on a blocking thread and serializes what must be atomic itself (both services

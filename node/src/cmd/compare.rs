@@ -166,21 +166,6 @@ pub struct CompareReport {
     pub fraud: Option<FraudReport>,
 }
 
-/// A small deterministic generator (xorshift64*), so the workload follows the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn user(seed: u64, i: usize) -> SecretKey {
     let mut s = [0u8; 32];
     s[..8].copy_from_slice(&seed.to_le_bytes());
@@ -253,7 +238,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let threads = rayon::current_num_threads();
 
     // The workload: transfers between random pairs of users, then a withdrawal by user 0.
-    let mut rng = Rng(a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = super::util::Xorshift(a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let pairs: Vec<(usize, usize, u64)> = (0..a.transfers)
         .map(|_| {
             let from = rng.below(a.users as u64) as usize;

@@ -141,22 +141,6 @@ pub struct DemoSummary {
     pub per_batch: Vec<BatchSummary>,
 }
 
-/// A tiny deterministic generator for the demo's random traffic (the keys come from the OS).
-struct Traffic(u64);
-
-impl Traffic {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 fn bar(mp: &MultiProgress, len: u64, prefix: &str) -> ProgressBar {
     let pb = mp.add(ProgressBar::new(len));
     pb.set_style(
@@ -296,7 +280,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let seq_bar = bar(&mp, a.batches as u64, "execute");
     let prove_bar = bar(&mp, a.batches as u64, "prove");
     let l1_bar = bar(&mp, a.batches as u64, "L1 verify");
-    let mut traffic = Traffic(0x9e37_79b9_7f4a_7c15 ^ total.elapsed().as_nanos() as u64 | 1);
+    let mut traffic =
+        super::util::Xorshift(0x9e37_79b9_7f4a_7c15 ^ total.elapsed().as_nanos() as u64 | 1);
     let mut executed: Vec<(BatchOutput, Duration, Instant)> = Vec::new();
     let mut queue_offset = 0usize;
     // Units withdrawn to each L1 address, for the check that the L1 credits them.

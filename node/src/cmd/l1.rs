@@ -397,10 +397,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--priority-deadline-s: {e}"))?;
     }
     let server = crate::http::bind(&a.listen)?;
-    let addr = server
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| a.listen.clone());
+    let addr = crate::http::listening_on(&server, &a.listen);
     println!(
         "zkr l1 listening on http://{addr} (root {}, {} batches, chain id {})",
         fr_to_decimal(&l1.state_root()),
@@ -409,10 +406,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     std::io::stdout().flush().ok();
     // One request at a time against the contract: every call is atomic.
-    let l1 = std::sync::Mutex::new(l1);
-    crate::http::serve(server, MAX_BODY, move |method, url, body| {
-        let mut l1 = l1.lock().unwrap_or_else(|e| e.into_inner());
-        handle(&mut l1, method, url, body)
-    });
+    crate::http::serve_exclusive(server, MAX_BODY, l1, handle);
     Ok(ExitCode::SUCCESS)
 }

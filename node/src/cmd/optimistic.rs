@@ -234,10 +234,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         config,
     )?;
     let server = crate::http::bind(&a.listen)?;
-    let addr = server
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| a.listen.clone());
+    let addr = crate::http::listening_on(&server, &a.listen);
     println!(
         "zkr optimistic-l1 listening on http://{addr} (head root {}, {} batches, window {} s, chain id {})",
         fr_to_decimal(&l1.head_root()),
@@ -246,11 +243,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         l1.genesis().chain_id
     );
     std::io::stdout().flush().ok();
-    let l1 = std::sync::Mutex::new(l1);
-    crate::http::serve(server, MAX_BODY, move |method, url, body| {
-        let mut l1 = l1.lock().unwrap_or_else(|e| e.into_inner());
-        handle(&mut l1, method, url, body)
-    });
+    // One request at a time against the contract: every call is atomic.
+    crate::http::serve_exclusive(server, MAX_BODY, l1, handle);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -298,9 +292,12 @@ pub fn run_watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
     if fr_from_decimal(&g.genesis_root).ok() != Some(genesis_state.root()) {
         bail!("the L1's genesis root is not the genesis of its operator's account");
     }
-    let mut checked = std::collections::BTreeSet::new();
+    let mut seen = Replayed {
+        roots: Vec::new(),
+        state: genesis_state.clone(),
+    };
     loop {
-        match watch_once(&l1, &genesis_state, &a.address, &mut checked) {
+        match watch_once(&l1, &genesis_state, &a.address, &mut seen) {
             Ok(()) => {}
             Err(e) if a.once => return Err(e),
             Err(e) => tracing::warn!(error = %e, "watching the L1"),
@@ -312,19 +309,37 @@ pub fn run_watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// One pass: replays the posted batches from genesis, checking the pending ones step by step,
-/// and challenges the first wrong step.
+/// What the watcher already checked: the posted batches' `(number, new_root)` in order, and the
+/// state after them. A posted batch never changes, so the next pass starts from there as long as
+/// the L1 still lists the same prefix (after a revert it starts again from genesis).
+struct Replayed {
+    roots: Vec<(u64, zkr_circuits::Fr)>,
+    state: State,
+}
+
+/// One pass: checks the posted batches not yet checked, step by step from the state before
+/// them, and challenges the first wrong step.
 fn watch_once(
     l1: &JsonClient,
     genesis: &State,
     me: &L1Address,
-    checked: &mut std::collections::BTreeSet<(u64, String)>,
+    seen: &mut Replayed,
 ) -> anyhow::Result<()> {
     let batches: Vec<PostedBatch> = l1.get("/batches?from=1")?;
-    let mut state = genesis.clone();
-    for b in &batches {
+    let same_prefix = seen.roots.len() <= batches.len()
+        && seen
+            .roots
+            .iter()
+            .zip(&batches)
+            .all(|(r, b)| *r == (b.number, b.new_root));
+    if !same_prefix {
+        seen.roots.clear();
+        seen.state = genesis.clone();
+    }
+    for b in &batches[seen.roots.len()..] {
+        let state = &seen.state;
         if !b.is_final {
-            if let Some(f) = find_fraud(&state, &b.steps())? {
+            if let Some(f) = find_fraud(state, &b.steps())? {
                 let proven: FraudProven = l1
                     .post(
                         "/challenge",
@@ -342,22 +357,22 @@ fn watch_once(
                 return Ok(());
             }
         }
-        state = state.replay(&b.slots).with_context(|| {
+        let next = state.replay(&b.slots).with_context(|| {
             format!(
                 "batch {} ({}) does not replay: a fraud went unchallenged",
                 b.number,
                 if b.is_final { "final" } else { "pending" }
             )
         })?;
-        if state.root() != b.new_root {
+        if next.root() != b.new_root {
             bail!(
                 "batch {}: the replayed root differs from the posted one",
                 b.number
             );
         }
-        if checked.insert((b.number, fr_to_decimal(&b.new_root))) {
-            line(j!({"event": "checked", "batch": b.number, "final": b.is_final}));
-        }
+        seen.state = next;
+        seen.roots.push((b.number, b.new_root));
+        line(j!({"event": "checked", "batch": b.number, "final": b.is_final}));
     }
     Ok(())
 }

@@ -64,3 +64,22 @@ pub fn file_size(dir: &Path, name: &str) -> u64 {
         .map(|m| m.len())
         .unwrap_or(0)
 }
+
+/// A small deterministic generator (xorshift64*): the demo's random traffic and `zkr compare`'s
+/// seeded workload. Not for keys (they come from the operating system).
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
