@@ -28,6 +28,16 @@ pub const POSEIDON_T9_CONSTANTS_SOL: &str = include_str!("../../contracts/Poseid
 pub const TEST_VERIFIER: &str = include_str!("../../contracts/out/Groth16Verifier.json");
 /// `Token.json`: `contracts/test/Token.sol`, a plain ERC-20, the yardstick of `zkr gas`.
 pub const TOKEN: &str = include_str!("../../contracts/out/Token.json");
+/// `EddsaHarness.json`: `contracts/test/EddsaHarness.sol`, the external face of
+/// `contracts/BabyJubjub.sol` (Baby Jubjub EdDSA verification and point decompression, the twin
+/// of `zkr_circuits::eddsa::verify_raw`) for the tests; link `PoseidonT6` at deployment.
+pub const EDDSA_HARNESS: &str = include_str!("../../contracts/out/EddsaHarness.json");
+/// `OptimisticRollup.json`: `contracts/OptimisticRollup.sol`, zkr settled without proofs, with
+/// one-step fraud proofs (see [`crate::optimistic`]); link `PoseidonT5` and `PoseidonT6`.
+pub const OPTIMISTIC_ROLLUP: &str = include_str!("../../contracts/out/OptimisticRollup.json");
+/// `StepExecutor.json`: `contracts/StepExecutor.sol`, one step of a batch executed on chain (the
+/// twin of `zkr_circuits::step`); link `PoseidonT5` and `PoseidonT6`.
+pub const STEP_EXECUTOR: &str = include_str!("../../contracts/out/StepExecutor.json");
 /// `Groth16KeyedVerifier.json`: `contracts/KeyedVerifier.sol`, the Groth16 verifier for any key
 /// with one public input, the key given to its constructor (see
 /// [`crate::rollup::keyed_verifier_init_code`]).

@@ -13,6 +13,8 @@
 //! - [`settle`]: what a node and a wallet need from a deployed rollup on any chain: attaching to
 //!   it, its deposit queue, its accepted batches rebuilt from its events, one submission at a
 //!   time;
+//! - [`optimistic`]: the same rollup settled optimistically (`contracts/OptimisticRollup.sol`,
+//!   one-step fraud proofs through `contracts/StepExecutor.sol`), for `zkr compare`;
 //! - [`artifacts`]: the embedded artifacts and library linking;
 //! - [`rollup`]: the rollup's calls, its typed refusals ([`rollup::EvmRejection`], mirroring
 //!   [`zkr_verifier::Rejection`]) and its events ([`rollup::RollupEvent`]); deployed with a
@@ -28,6 +30,7 @@
 
 pub mod artifacts;
 pub mod chain;
+pub mod optimistic;
 pub mod rollup;
 pub mod rpc;
 pub mod settle;

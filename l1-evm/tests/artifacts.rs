@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use zkr_circuits::poseidon::hash;
 use zkr_circuits::Fr;
 use zkr_l1_evm::artifacts::{
-    Artifact, KEYED_VERIFIER, POSEIDON_T3, POSEIDON_T4, POSEIDON_T5, POSEIDON_T6, POSEIDON_T9,
-    ROLLUP, TEST_VERIFIER, TEST_VERIFIER_SOL,
+    Artifact, EDDSA_HARNESS, KEYED_VERIFIER, OPTIMISTIC_ROLLUP, POSEIDON_T3, POSEIDON_T4,
+    POSEIDON_T5, POSEIDON_T6, POSEIDON_T9, ROLLUP, STEP_EXECUTOR, TEST_VERIFIER, TEST_VERIFIER_SOL,
 };
 use zkr_l1_evm::rollup::{field_word, selector, ERRORS, EVENTS};
 use zkr_l1_evm::Chain;
@@ -106,6 +106,9 @@ fn every_contract_fits_eip_170() {
         POSEIDON_T9,
         TEST_VERIFIER,
         KEYED_VERIFIER,
+        OPTIMISTIC_ROLLUP,
+        STEP_EXECUTOR,
+        EDDSA_HARNESS,
     ] {
         let a = Artifact::parse(a).unwrap();
         assert!(

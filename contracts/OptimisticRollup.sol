@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.28;
+
+import {BabyJubjub} from "./BabyJubjub.sol";
+import {PublicData} from "./PublicData.sol";
+import {StepExecutor} from "./StepExecutor.sol";
+
+/// @title zkr as an optimistic rollup on an EVM chain
+/// @notice The same rollup as `Rollup` — same state tree, transactions, public data and priority
+/// queue — settled without validity proofs: the Solidity twin of the Rust
+/// `zkr_verifier::optimistic::OptimisticL1`, for `zkr compare`'s side-by-side measurements.
+///
+/// A batch is posted with what a fraud proof needs and a bond (`postBatch`): its public data, a
+/// 64-byte signature for each transfer and withdrawal (R compressed: R.y | (R.x & 1) << 255,
+/// then S, two big-endian words) and the state root after each slot. Posting checks only what
+/// needs no execution, in the order of `Rollup`'s acceptance rule: the number, canonical roots,
+/// the old root equal to the head, the public data's encoding (with every account index inside
+/// the tree: a step at an index outside it has no Merkle path, so no fraud proof could show it
+/// wrong), the queue, the signatures' placement, the step roots, the bond. Only a commitment
+/// (one hash) is stored; the data is in the transaction and in `BatchPosted`.
+///
+/// During `challengeWindow` seconds anyone can show one step of a batch wrong (`challenge`):
+/// `executor` (`StepExecutor`) re-executes that single step from the leaves it touches and
+/// their Merkle paths under the step's posted pre-root; if the step breaks a rule or does not
+/// end at its posted root, this batch and every later one are reverted (their requests return
+/// to the queue in order), the batch's bond is credited to the challenger and the later
+/// batches' bonds to their posters. After the window the batch can be finalized
+/// (`finalizeBatch`, anyone, in order): its withdrawals and full exits are credited and its
+/// bond returned. Until then no withdrawal of it can be claimed.
+///
+/// Deposits and full exits are queued and checked exactly as `Rollup` does. Not here: exodus
+/// mode (`Rollup` has it; an optimistic rollup's users need it as much, see docs/l1-vs-l2.md).
+contract OptimisticRollup {
+    /// The BN254 scalar field modulus.
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// Wei per circuit unit.
+    uint256 public constant UNIT_WEI = 1 gwei;
+    /// Bytes of one posted signature.
+    uint256 public constant SIGNATURE_BYTES = 64;
+
+    /// Reasons of `MalformedPublicData` (as `Rollup`'s, plus an index outside the tree).
+    uint8 internal constant BAD_LENGTH = 0;
+    uint8 internal constant NON_CANONICAL_SLOT = 3;
+    uint8 internal constant OUTSIDE_TREE = 4;
+
+    /// A request waiting in the priority queue (as in `Rollup`): a deposit (key (pkX, pkY),
+    /// `value` the amount) or a full exit (key (0, 0), `value` the account).
+    struct QueuedRequest {
+        uint256 pkX;
+        uint256 pkY;
+        uint64 value;
+        address from;
+        uint32 queuedAt;
+    }
+
+    /// What is stored of a posted batch: the commitment to its data, who posted it (and put up
+    /// the bond), when, and the first request it consumed (where the queue restarts if it is
+    /// reverted). Two storage slots.
+    struct Posted {
+        bytes32 commitment;
+        address poster;
+        uint32 postedAt;
+        uint64 firstRequest;
+    }
+
+    /// A batch as posted (and as a challenge or a finalization names it).
+    struct Batch {
+        /// The root before the batch (the head when it was posted).
+        uint256 oldRoot;
+        /// The root after the fee step.
+        uint256 newRoot;
+        /// `batchSize` slots of 121 bytes.
+        bytes publicData;
+        /// 64 bytes per transfer or withdrawal, in slot order.
+        bytes signatures;
+        /// The root after each slot.
+        uint256[] stepRoots;
+    }
+
+    /// Re-executes one step.
+    StepExecutor public immutable executor;
+    /// Slots per batch.
+    uint256 public immutable batchSize;
+    /// This deployment's chain id (as `Rollup`'s: the low 64 bits of
+    /// keccak256(block.chainid, address(this))), bound into every L2 signature.
+    uint64 public immutable chainId;
+    /// The operator's L2 key (account 0's from genesis).
+    uint256 public immutable operatorPkX;
+    /// (y coordinate of the operator's key)
+    uint256 public immutable operatorPkY;
+    /// The operator's L1 address (account 0's owner).
+    address public immutable operatorL1;
+    /// Accounts of the tree, 2^depth.
+    uint64 public immutable accountCapacity;
+    /// Seconds a posted batch can be challenged.
+    uint256 public immutable challengeWindow;
+    /// Wei a poster puts up with each batch.
+    uint256 public immutable bond;
+    /// The root the rollup started from.
+    uint256 public immutable genesisRoot;
+
+    /// The root after the last posted (not reverted) batch: the next batch's old root.
+    uint256 public headRoot;
+    /// The root after the last final batch.
+    uint256 public finalRoot;
+    /// Batches posted and not reverted; the next batch is `batchCount + 1`.
+    uint64 public batchCount;
+    /// Batches final (window passed, finalized); the next to finalize is `finalCount + 1`.
+    uint64 public finalCount;
+    /// Id of the oldest request no posted batch consumed.
+    uint64 public queueHead;
+    /// Id the next request gets.
+    uint64 public queueTail;
+    /// Requests not yet consumed by a final batch, by id.
+    mapping(uint64 => QueuedRequest) public requests;
+    /// Posted batches not yet final, by number.
+    mapping(uint64 => Posted) public batches;
+    /// Wei each L1 address can claim.
+    mapping(address => uint256) public withdrawable;
+
+    /// A deposit joined the queue.
+    event DepositQueued(uint64 indexed id, address indexed from, uint256 pkX, uint256 pkY, uint64 amount);
+    /// A full exit joined the queue.
+    event FullExitQueued(uint64 indexed id, address indexed requester, uint64 account);
+    /// Batch `number` was posted by `poster`, consuming the requests `firstRequest ..
+    /// firstRequest + requestCount`; the rest is its data.
+    event BatchPosted(
+        uint64 indexed number,
+        address indexed poster,
+        uint64 firstRequest,
+        uint64 requestCount,
+        uint256 oldRoot,
+        uint256 newRoot,
+        bytes publicData,
+        bytes signatures,
+        uint256[] stepRoots
+    );
+    /// Batch `number` is final at `root`.
+    event BatchFinalized(uint64 indexed number, uint256 root);
+    /// Batch `number` credited `amount` units to `to` (a withdrawal or a full exit).
+    event WithdrawalCredited(uint64 indexed number, address indexed to, uint64 amount);
+    /// `challenger` showed step `step` of batch `number` wrong (`violation`: a
+    /// `StepExecutor` code, 0 when the step follows the rules but ends elsewhere than posted);
+    /// `reverted` batches from `number` on were reverted and `reward` wei credited to it.
+    event FraudProven(
+        uint64 indexed number, uint256 step, uint8 violation, address indexed challenger, uint64 reverted, uint256 reward
+    );
+    /// `to` claimed `weiAmount`.
+    event Claimed(address indexed to, uint256 weiAmount);
+
+    /// The batch number was already posted.
+    error Replayed(uint64 expected, uint64 got);
+    /// The batch skips ahead.
+    error OutOfOrder(uint64 expected, uint64 got);
+    /// A root is not below r (field: 0 = old root, 1 = new root, 2 = a step root).
+    error NonCanonicalInput(uint8 field);
+    /// The old root is not the head.
+    error WrongOldRoot(uint256 expected, uint256 got);
+    /// The public data does not decode (slot = type(uint256).max for the whole buffer).
+    error MalformedPublicData(uint256 slot, uint8 reason);
+    /// The deposit and full-exit slots are not the next requests of the queue.
+    error QueueMismatch(uint256 index);
+    /// The signatures are not 64 bytes for each transfer and withdrawal, or an R.y is not
+    /// below r.
+    error MalformedSignatures();
+    /// Not one step root per slot.
+    error WrongStepRoots(uint256 expected, uint256 got);
+    /// The value sent is not the bond.
+    error WrongBond(uint256 expected, uint256 got);
+    /// A full exit of an account the tree cannot hold.
+    error NoSuchAccount(uint64 account);
+    /// A deposit of zero, of a fraction of a gwei, or of more than 2^64 - 1 gwei.
+    error BadDepositAmount(uint256 weiAmount);
+    /// The deposit key is not a point of Baby Jubjub's prime-order subgroup.
+    error InvalidPublicKey();
+    /// No such batch to challenge: never posted, reverted, or final.
+    error NoSuchBatch(uint64 number);
+    /// The batch's challenge window closed at `closedAt`.
+    error WindowClosed(uint64 number, uint256 closedAt);
+    /// The batch's window is still open until `due`.
+    error NotFinalYet(uint64 number, uint256 due);
+    /// The data given is not the data posted as batch `number`.
+    error NotThePostedBatch(uint64 number);
+    /// Batches are finalized in order: `expected` is next.
+    error NotNextToFinalize(uint64 expected, uint64 got);
+    /// The batch has no such step (0 .. batchSize - 1 are slots, batchSize the fee step).
+    error NoSuchStep(uint256 step);
+    /// The step follows every rule and ends at its posted root: no fraud.
+    error NoFraud(uint64 number, uint256 step);
+    /// Nothing to claim.
+    error NothingToClaim();
+    /// The ETH transfer of a claim failed.
+    error ClaimFailed();
+
+    /// An optimistic rollup at `genesisRoot_` (the tree holding only the operator's account 0)
+    /// whose batches of `batchSize_` slots are disputed through `executor_`, with a challenge
+    /// window of `challengeWindow_` seconds and a bond of `bond_` wei a batch.
+    constructor(
+        StepExecutor executor_,
+        uint256 batchSize_,
+        uint256 genesisRoot_,
+        uint256 operatorPkX_,
+        uint256 operatorPkY_,
+        address operatorL1_,
+        uint256 challengeWindow_,
+        uint256 bond_
+    ) {
+        require(genesisRoot_ < R, "genesis root is not canonical");
+        require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
+        require(challengeWindow_ > 0 && challengeWindow_ <= type(uint32).max, "window is not in 1..2^32 s");
+        require(operatorPkX_ < R && operatorPkY_ < R, "operator key is not canonical");
+        executor = executor_;
+        accountCapacity = executor_.accountCapacity();
+        batchSize = batchSize_;
+        genesisRoot = genesisRoot_;
+        headRoot = genesisRoot_;
+        finalRoot = genesisRoot_;
+        operatorPkX = operatorPkX_;
+        operatorPkY = operatorPkY_;
+        operatorL1 = operatorL1_;
+        challengeWindow = challengeWindow_;
+        bond = bond_;
+        chainId = uint64(uint256(keccak256(abi.encode(block.chainid, address(this)))));
+    }
+
+    /// Queues a deposit of `msg.value` (a whole number of gwei) for the L2 key (pkX, pkY), a
+    /// point of Baby Jubjub's prime-order subgroup, with the hint `Rollup.deposit` takes.
+    /// @return id the deposit's queue id
+    function deposit(uint256 pkX, uint256 pkY, uint256 hintX, uint256 hintY) external payable returns (uint64 id) {
+        if (msg.value == 0 || msg.value % UNIT_WEI != 0 || msg.value / UNIT_WEI > type(uint64).max) {
+            revert BadDepositAmount(msg.value);
+        }
+        if (!BabyJubjub.isSubgroupPoint(pkX, pkY, hintX, hintY)) revert InvalidPublicKey();
+        uint64 amount = uint64(msg.value / UNIT_WEI);
+        id = queueTail;
+        requests[id] = QueuedRequest(pkX, pkY, amount, msg.sender, uint32(block.timestamp));
+        queueTail = id + 1;
+        emit DepositQueued(id, msg.sender, pkX, pkY, amount);
+    }
+
+    /// Queues a full exit of L2 account `account` for the caller (as `Rollup.requestFullExit`).
+    /// @return id the request's queue id
+    function requestFullExit(uint64 account) external returns (uint64 id) {
+        if (account >= accountCapacity) revert NoSuchAccount(account);
+        id = queueTail;
+        requests[id] = QueuedRequest(0, 0, account, msg.sender, uint32(block.timestamp));
+        queueTail = id + 1;
+        emit FullExitQueued(id, msg.sender, account);
+    }
+
+    /// Posts batch `number` with the bond (`msg.value`). Reverts with a typed error, changing
+    /// nothing, unless the checks that need no execution pass (see the contract's notice).
+    function postBatch(uint64 number, Batch calldata b) external payable {
+        uint64 expected = batchCount + 1;
+        if (number < expected) revert Replayed(expected, number);
+        if (number > expected) revert OutOfOrder(expected, number);
+        if (b.oldRoot >= R) revert NonCanonicalInput(0);
+        if (b.newRoot >= R) revert NonCanonicalInput(1);
+        if (b.oldRoot != headRoot) revert WrongOldRoot(headRoot, b.oldRoot);
+        uint64 head = queueHead;
+        (uint256 requestCount, uint256 signed) = checkPublicData(b.publicData, head);
+        if (b.signatures.length != signed * SIGNATURE_BYTES) revert MalformedSignatures();
+        for (uint256 off = 0; off < b.signatures.length; off += SIGNATURE_BYTES) {
+            if (uint256(bytes32(b.signatures[off:off + 32])) & ((1 << 255) - 1) >= R) revert MalformedSignatures();
+        }
+        if (b.stepRoots.length != batchSize) revert WrongStepRoots(batchSize, b.stepRoots.length);
+        for (uint256 i = 0; i < b.stepRoots.length; i++) {
+            if (b.stepRoots[i] >= R) revert NonCanonicalInput(2);
+        }
+        if (msg.value != bond) revert WrongBond(bond, msg.value);
+
+        batches[number] = Posted(commitment(b), msg.sender, uint32(block.timestamp), head);
+        batchCount = number;
+        headRoot = b.newRoot;
+        queueHead = head + uint64(requestCount);
+        emit BatchPosted(
+            number, msg.sender, head, uint64(requestCount), b.oldRoot, b.newRoot, b.publicData, b.signatures, b.stepRoots
+        );
+    }
+
+    /// A one-step fraud proof against batch `number` (whose data is `b`, as posted) at `step`
+    /// (a slot, or `batchSize` for the fee step), with the leaves it touches (`witness`, in
+    /// `StepExecutor`'s layout) and, for a signed slot, its signature's R.x (`rXHint`). If the
+    /// step breaks a rule or ends elsewhere than posted, reverts the batch and all after it and
+    /// credits the bond to the caller; otherwise reverts with a typed error, changing nothing.
+    function challenge(uint64 number, Batch calldata b, uint256 step, uint256 rXHint, uint256[] calldata witness)
+        external
+    {
+        if (number <= finalCount || number > batchCount) revert NoSuchBatch(number);
+        Posted storage p = batches[number];
+        uint256 closes = uint256(p.postedAt) + challengeWindow;
+        if (block.timestamp >= closes) revert WindowClosed(number, closes);
+        if (commitment(b) != p.commitment) revert NotThePostedBatch(number);
+        if (step > batchSize) revert NoSuchStep(step);
+
+        (uint8 violation, bool fraud) = runStep(b, step, rXHint, witness);
+        if (!fraud) revert NoFraud(number, step);
+
+        // Revert this batch and every later one; the queue restarts at this batch's requests.
+        uint64 last = batchCount;
+        for (uint64 k = number + 1; k <= last; k++) {
+            withdrawable[batches[k].poster] += bond;
+            delete batches[k];
+        }
+        queueHead = p.firstRequest;
+        delete batches[number];
+        batchCount = number - 1;
+        headRoot = b.oldRoot;
+        withdrawable[msg.sender] += bond;
+        emit FraudProven(number, step, violation, msg.sender, last - number + 1, bond);
+    }
+
+    /// Runs step `step` of `b` through the executor: the violation it finds, and whether the
+    /// step is a fraud (breaks a rule, or ends elsewhere than its posted root).
+    function runStep(Batch calldata b, uint256 step, uint256 rXHint, uint256[] calldata witness)
+        internal
+        view
+        returns (uint8 violation, bool fraud)
+    {
+        uint256 post;
+        uint256 claimed;
+        if (step < batchSize) {
+            claimed = b.stepRoots[step];
+            (violation, post) = runSlot(b, step, rXHint, witness);
+        } else {
+            uint256 fees;
+            for (uint256 off = 0; off < b.publicData.length; off += PublicData.SLOT_BYTES) {
+                fees += PublicData.packedAt(b.publicData, off) >> 136;
+            }
+            claimed = b.newRoot;
+            (violation, post) = executor.executeFees(b.stepRoots[batchSize - 1], fees, witness);
+        }
+        fraud = violation != 0 || post != claimed;
+    }
+
+    /// Slot step `step` of `b`, from its posted pre-root.
+    function runSlot(Batch calldata b, uint256 step, uint256 rXHint, uint256[] calldata witness)
+        internal
+        view
+        returns (uint8, uint256)
+    {
+        uint256[3] memory sig;
+        (sig[0], sig[1]) = signatureOf(b, step);
+        sig[2] = rXHint;
+        bytes calldata slot = b.publicData[step * PublicData.SLOT_BYTES:(step + 1) * PublicData.SLOT_BYTES];
+        return executor.executeSlot(chainId, step == 0 ? b.oldRoot : b.stepRoots[step - 1], slot, sig, witness);
+    }
+
+    /// Makes batch `number` final once its window has passed (anyone may call it; batches in
+    /// order): credits its withdrawals and full exits, drops the requests it consumed and returns
+    /// the bond to its poster. `newRoot`, `publicData` and `disputeHash` (see `disputeDataHash`)
+    /// are the batch's as posted.
+    function finalizeBatch(uint64 number, uint256 newRoot, bytes calldata publicData, bytes32 disputeHash) external {
+        if (number != finalCount + 1) revert NotNextToFinalize(finalCount + 1, number);
+        if (number > batchCount) revert NoSuchBatch(number);
+        Posted storage p = batches[number];
+        uint256 due = uint256(p.postedAt) + challengeWindow;
+        if (block.timestamp < due) revert NotFinalYet(number, due);
+        if (keccak256(abi.encode(newRoot, keccak256(publicData), disputeHash)) != p.commitment) {
+            revert NotThePostedBatch(number);
+        }
+        uint64 k = p.firstRequest;
+        for (uint256 off = 0; off < publicData.length; off += PublicData.SLOT_BYTES) {
+            uint256 packed = PublicData.packedAt(publicData, off);
+            uint256 txType = packed & 0xff;
+            uint64 amount = uint64(packed >> 72);
+            address to;
+            if (txType == PublicData.DEPOSIT || txType == PublicData.FULL_EXIT) delete requests[k++];
+            if (txType == PublicData.WITHDRAW) {
+                to = address(uint160(PublicData.le256(publicData, off + 25)));
+            } else if (txType == PublicData.FULL_EXIT && amount > 0) {
+                to = address(uint160(PublicData.le256(publicData, off + 89)));
+            } else {
+                continue;
+            }
+            withdrawable[to] += uint256(amount) * UNIT_WEI;
+            emit WithdrawalCredited(number, to, amount);
+        }
+        withdrawable[p.poster] += bond;
+        delete batches[number];
+        finalCount = number;
+        finalRoot = newRoot;
+        emit BatchFinalized(number, newRoot);
+    }
+
+    /// Sends the caller everything credited to it (checks, effects, then the transfer).
+    function claim() external {
+        uint256 amount = withdrawable[msg.sender];
+        if (amount == 0) revert NothingToClaim();
+        withdrawable[msg.sender] = 0;
+        emit Claimed(msg.sender, amount);
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert ClaimFailed();
+    }
+
+    /// Requests waiting for a batch.
+    function pendingRequests() external view returns (uint64) {
+        return queueTail - queueHead;
+    }
+
+    /// The hash of what only a challenge needs: the old root, the signatures, the step roots.
+    function disputeDataHash(uint256 oldRoot, bytes calldata signatures, uint256[] calldata stepRoots)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(oldRoot, keccak256(signatures), keccak256(abi.encodePacked(stepRoots))));
+    }
+
+    /// What is stored of a batch: keccak256(newRoot, keccak256(publicData), disputeDataHash).
+    function commitment(Batch calldata b) internal pure returns (bytes32) {
+        bytes32 dispute = disputeDataHash(b.oldRoot, b.signatures, b.stepRoots);
+        return keccak256(abi.encode(b.newRoot, keccak256(b.publicData), dispute));
+    }
+
+    /// The signature of signed slot `step` (the k-th signed slot has bytes 64k .. 64k + 64).
+    function signatureOf(Batch calldata b, uint256 step) internal pure returns (uint256 sigR, uint256 sigS) {
+        uint256 k;
+        for (uint256 off = 0; off < step * PublicData.SLOT_BYTES; off += PublicData.SLOT_BYTES) {
+            if (PublicData.isSigned(uint8(b.publicData[off]))) k++;
+        }
+        if (!PublicData.isSigned(uint8(b.publicData[step * PublicData.SLOT_BYTES]))) return (0, 0);
+        uint256 at = k * SIGNATURE_BYTES;
+        sigR = uint256(bytes32(b.signatures[at:at + 32]));
+        sigS = uint256(bytes32(b.signatures[at + 32:at + 64]));
+    }
+
+    /// Every slot canonical with its indices inside the tree, and the deposit and full-exit slots
+    /// exactly the next requests of the queue from `head` (as `Rollup.checkQueue`).
+    /// @return requestCount the requests the batch consumes
+    /// @return signed the slots that carry a signature
+    function checkPublicData(bytes calldata data, uint64 head)
+        internal
+        view
+        returns (uint256 requestCount, uint256 signed)
+    {
+        if (data.length != batchSize * PublicData.SLOT_BYTES) {
+            revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
+        }
+        uint64 tail = queueTail;
+        for (uint256 off = 0; off < data.length; off += PublicData.SLOT_BYTES) {
+            uint256 slot = off / PublicData.SLOT_BYTES;
+            PublicData.Slot memory s = PublicData.decodeSlot(data, off);
+            if (!PublicData.isCanonical(s)) revert MalformedPublicData(slot, NON_CANONICAL_SLOT);
+            if (s.from >= accountCapacity || s.to >= accountCapacity) revert MalformedPublicData(slot, OUTSIDE_TREE);
+            if (PublicData.isSigned(s.txType)) signed++;
+            if (s.txType != PublicData.DEPOSIT && s.txType != PublicData.FULL_EXIT) continue;
+            if (head + requestCount >= tail) revert QueueMismatch(type(uint256).max);
+            QueuedRequest storage q = requests[head + uint64(requestCount)];
+            bool ok;
+            if (s.txType == PublicData.DEPOSIT) {
+                ok = q.pkY != 0 && s.auxX == q.pkX && s.auxY == q.pkY && s.amount == q.value
+                    && s.requester == uint160(q.from);
+            } else {
+                ok = q.pkY == 0 && s.from == q.value && s.requester == uint160(q.from);
+            }
+            if (!ok) revert QueueMismatch(requestCount);
+            requestCount++;
+        }
+    }
+}
