@@ -19,14 +19,23 @@ import {StepExecutor} from "./StepExecutor.sol";
 /// wrong), the queue, the signatures' placement, the step roots, the bond. Only a commitment
 /// (one hash) is stored; the data is in the transaction and in `BatchPosted`.
 ///
-/// During `challengeWindow` seconds anyone can show one step of a batch wrong (`challenge`):
-/// `executor` (`StepExecutor`) re-executes that single step from the leaves it touches and
-/// their Merkle paths under the step's posted pre-root; if the step breaks a rule or does not
-/// end at its posted root, this batch and every later one are reverted (their requests return
-/// to the queue in order), the batch's bond is credited to the challenger and the later
-/// batches' bonds to their posters. After the window the batch can be finalized
-/// (`finalizeBatch`, anyone, in order): its withdrawals and full exits are credited and its
-/// bond returned. Until then no withdrawal of it can be claimed.
+/// Until `challengeWindow` seconds after its posting (that second included) anyone can show one
+/// step of a batch wrong (`challenge`): `executor` (`StepExecutor`) re-executes that single
+/// step from the leaves it touches and their Merkle paths under the step's posted pre-root; if
+/// the step breaks a rule or does not end at its posted root, this batch and every later one
+/// are reverted (their requests return to the queue in order) and their bonds forfeited: half
+/// of them to the challenger, half burned (so that a poster who challenges its own fraud, e.g.
+/// by front-running an honest challenger, still loses half; and a poster who built on a batch
+/// without checking it loses its bond too). A revert costs the same however many batches it
+/// reverts: no number of later batches can make a fraud too expensive to challenge. After the
+/// window the batch can be finalized (`finalizeBatch`, anyone, in order): its withdrawals and
+/// full exits are credited and its bond returned. Until then no withdrawal of it can be
+/// claimed.
+///
+/// Bounds (measured in `l1-evm/tests/optimistic.rs`): a challenge resends the batch (its data
+/// plus the step's witness), and finalizing pays ~25-35k gas per withdrawal or full exit, so an
+/// operator keeps batches small enough for both to fit a transaction (zkr's batches have up to
+/// 32 slots in its benchmarks; the constructor allows 1024).
 ///
 /// Deposits and full exits are queued and checked exactly as `Rollup` does. Not here: exodus
 /// mode (`Rollup` has it; an optimistic rollup's users need it as much, see docs/l1-vs-l2.md).
@@ -94,7 +103,8 @@ contract OptimisticRollup {
     uint64 public immutable accountCapacity;
     /// Seconds a posted batch can be challenged.
     uint256 public immutable challengeWindow;
-    /// Wei a poster puts up with each batch.
+    /// Wei a poster puts up with each batch (forfeited if the batch, or one it builds on, is
+    /// shown wrong).
     uint256 public immutable bond;
     /// The root the rollup started from.
     uint256 public immutable genesisRoot;
@@ -141,7 +151,8 @@ contract OptimisticRollup {
     event WithdrawalCredited(uint64 indexed number, address indexed to, uint64 amount);
     /// `challenger` showed step `step` of batch `number` wrong (`violation`: a
     /// `StepExecutor` code, 0 when the step follows the rules but ends elsewhere than posted);
-    /// `reverted` batches from `number` on were reverted and `reward` wei credited to it.
+    /// `reverted` batches from `number` on were reverted, and `reward` wei (half their bonds)
+    /// credited to the challenger.
     event FraudProven(
         uint64 indexed number, uint256 step, uint8 violation, address indexed challenger, uint64 reverted, uint256 reward
     );
@@ -175,9 +186,9 @@ contract OptimisticRollup {
     error InvalidPublicKey();
     /// No such batch to challenge: never posted, reverted, or final.
     error NoSuchBatch(uint64 number);
-    /// The batch's challenge window closed at `closedAt`.
+    /// The batch's challenge window closed after `closedAt`.
     error WindowClosed(uint64 number, uint256 closedAt);
-    /// The batch's window is still open until `due`.
+    /// The batch's window is still open until `due` (included).
     error NotFinalYet(uint64 number, uint256 due);
     /// The data given is not the data posted as batch `number`.
     error NotThePostedBatch(uint64 number);
@@ -208,6 +219,7 @@ contract OptimisticRollup {
         require(genesisRoot_ < R, "genesis root is not canonical");
         require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
         require(challengeWindow_ > 0 && challengeWindow_ <= type(uint32).max, "window is not in 1..2^32 s");
+        require(bond_ > 0, "a bond of 0 pays no challenger");
         require(operatorPkX_ < R && operatorPkY_ < R, "operator key is not canonical");
         executor = executor_;
         accountCapacity = executor_.accountCapacity();
@@ -289,25 +301,23 @@ contract OptimisticRollup {
         if (number <= finalCount || number > batchCount) revert NoSuchBatch(number);
         Posted storage p = batches[number];
         uint256 closes = uint256(p.postedAt) + challengeWindow;
-        if (block.timestamp >= closes) revert WindowClosed(number, closes);
+        if (block.timestamp > closes) revert WindowClosed(number, closes);
         if (commitment(b) != p.commitment) revert NotThePostedBatch(number);
         if (step > batchSize) revert NoSuchStep(step);
 
         (uint8 violation, bool fraud) = runStep(b, step, rXHint, witness);
         if (!fraud) revert NoFraud(number, step);
 
-        // Revert this batch and every later one; the queue restarts at this batch's requests.
-        uint64 last = batchCount;
-        for (uint64 k = number + 1; k <= last; k++) {
-            withdrawable[batches[k].poster] += bond;
-            delete batches[k];
-        }
+        // Revert this batch and every later one in O(1): the head moves back, the queue restarts
+        // at this batch's requests, and the entries of the reverted numbers are overwritten when
+        // those numbers are posted again (nothing reads an entry above `batchCount`).
+        uint64 reverted = batchCount - number + 1;
         queueHead = p.firstRequest;
-        delete batches[number];
         batchCount = number - 1;
         headRoot = b.oldRoot;
-        withdrawable[msg.sender] += bond;
-        emit FraudProven(number, step, violation, msg.sender, last - number + 1, bond);
+        uint256 reward = (bond * reverted) / 2;
+        withdrawable[msg.sender] += reward;
+        emit FraudProven(number, step, violation, msg.sender, reverted, reward);
     }
 
     /// Runs step `step` of `b` through the executor: the violation it finds, and whether the
@@ -355,7 +365,7 @@ contract OptimisticRollup {
         if (number > batchCount) revert NoSuchBatch(number);
         Posted storage p = batches[number];
         uint256 due = uint256(p.postedAt) + challengeWindow;
-        if (block.timestamp < due) revert NotFinalYet(number, due);
+        if (block.timestamp <= due) revert NotFinalYet(number, due);
         if (keccak256(abi.encode(newRoot, keccak256(publicData), disputeHash)) != p.commitment) {
             revert NotThePostedBatch(number);
         }
@@ -437,14 +447,19 @@ contract OptimisticRollup {
         if (data.length != batchSize * PublicData.SLOT_BYTES) {
             revert MalformedPublicData(type(uint256).max, BAD_LENGTH);
         }
-        uint64 tail = queueTail;
+        // Every slot's encoding first, then the queue: the order of `Rollup`'s checks.
         for (uint256 off = 0; off < data.length; off += PublicData.SLOT_BYTES) {
             uint256 slot = off / PublicData.SLOT_BYTES;
             PublicData.Slot memory s = PublicData.decodeSlot(data, off);
             if (!PublicData.isCanonical(s)) revert MalformedPublicData(slot, NON_CANONICAL_SLOT);
             if (s.from >= accountCapacity || s.to >= accountCapacity) revert MalformedPublicData(slot, OUTSIDE_TREE);
             if (PublicData.isSigned(s.txType)) signed++;
-            if (s.txType != PublicData.DEPOSIT && s.txType != PublicData.FULL_EXIT) continue;
+        }
+        uint64 tail = queueTail;
+        for (uint256 off = 0; off < data.length; off += PublicData.SLOT_BYTES) {
+            uint256 txType = uint8(data[off]);
+            if (txType != PublicData.DEPOSIT && txType != PublicData.FULL_EXIT) continue;
+            PublicData.Slot memory s = PublicData.decodeSlot(data, off);
             if (head + requestCount >= tail) revert QueueMismatch(type(uint256).max);
             QueuedRequest storage q = requests[head + uint64(requestCount)];
             bool ok;

@@ -620,11 +620,14 @@ fn honest_batches_finalize_after_the_window_and_only_then_pay() {
     assert_eq!(rejected(r.finalize(WATCHER, &posted[0])), "NotFinalYet");
     let to = Address::new([0xaa; 20]);
     assert_eq!(r.withdrawable(to).unwrap(), U256::ZERO);
-    r.chain.advance_time(WINDOW_S - 1);
+    // The window's last second: still open (a challenge is judged), not final.
+    r.chain.advance_time(WINDOW_S);
     assert_eq!(rejected(r.finalize(WATCHER, &posted[0])), "NotFinalYet");
-    r.chain.advance_time(1);
-    // The window is closed: a challenge now is late, even of a batch not yet finalized.
     let (step, w) = honest_steps(&out).remove(0);
+    assert_eq!(rejected(r.challenge(WATCHER, &b2, step, &w)), "NoFraud");
+    // A second later the window is closed: a challenge is late, even of a batch not yet
+    // finalized.
+    r.chain.advance_time(1);
     assert_eq!(
         rejected(r.challenge(WATCHER, &b2, step, &w)),
         "WindowClosed"
@@ -717,10 +720,12 @@ fn a_forged_transfer_is_proven_in_one_step_and_reverts_every_later_batch() {
         (2, 0, 1, 2)
     );
     assert_eq!(ev.challenger, WATCHER);
+    // Both bonds forfeited (batch 3 was built on batch 2 unchecked): half to the watcher.
     assert_eq!(ev.reward, U256::from(BOND));
     assert_eq!(r.chain.balance(WATCHER), before);
     assert_eq!(r.withdrawable(WATCHER).unwrap(), U256::from(BOND));
-    assert_eq!(r.withdrawable(other).unwrap(), U256::from(BOND));
+    assert_eq!(r.withdrawable(other).unwrap(), U256::ZERO);
+    assert_eq!(r.withdrawable(POSTER).unwrap(), U256::ZERO);
     assert_eq!(r.counts().unwrap(), (1, 0));
     assert_eq!(r.head_root().unwrap(), field_word(&state.root()));
     // The deposit is back in the queue, and batch 2 can be posted again, honestly.
@@ -780,6 +785,7 @@ fn a_lying_root_is_proven_at_its_step_and_the_fee_step_too() {
             fraud.step, outcome.gas_used
         );
         assert_eq!((ev.violation, ev.reverted), (0, 1));
+        assert_eq!(ev.reward, U256::from(BOND / 2));
         assert_eq!(r.head_root().unwrap(), field_word(&state.root()));
     }
 }

@@ -270,6 +270,15 @@ fn compare_measures_three_designs_and_catches_both_frauds() {
         zk["l1_gas_per_transfer"].as_u64().unwrap() > 100_000,
         "{zk}"
     );
+    // The optimistic rollup's gas is measured on its contract: posting and finalizing, cheaper
+    // than a Groth16 check per batch.
+    let og = opt["l1_gas_per_transfer"].as_u64().unwrap();
+    let (post, fin) = (
+        r["optimistic_post_gas_per_transfer"].as_u64().unwrap(),
+        r["optimistic_finalize_gas_per_transfer"].as_u64().unwrap(),
+    );
+    assert!(post > 0 && fin > 0 && post + fin - og <= 1, "{r}");
+    assert!(og < zk["l1_gas_per_transfer"].as_u64().unwrap(), "{r}");
     let ob = opt["l1_bytes_per_transfer"].as_f64().unwrap();
     assert!(ob > 121.0 + 64.0, "{opt}");
     assert_eq!(opt["transfer_finality_s"], 5.0);
@@ -278,6 +287,13 @@ fn compare_measures_three_designs_and_catches_both_frauds() {
     assert!(zk["offchain_s_per_transfer"].as_f64().unwrap() > 0.0);
     let f = &r["fraud"];
     assert_eq!(f["optimistic_reverted"], serde_json::json!([5]), "{f}");
+    // Half the bond (1,000,000 units) to the watcher; the challenge re-executed one step on
+    // chain (two Merkle paths and an EdDSA check: far above a plain transaction).
+    assert_eq!(f["optimistic_reward"], 500_000, "{f}");
+    assert!(
+        f["optimistic_challenge_gas"].as_u64().unwrap() > 300_000,
+        "{f}"
+    );
     assert!(
         f["optimistic_step"].as_str().unwrap().contains("signature"),
         "{f}"

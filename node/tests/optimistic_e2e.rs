@@ -1,7 +1,7 @@
 //! The optimistic rollup's processes on loopback: `zkr optimistic-l1` accepts an honest batch
 //! and a fraudulent one (it checks nothing it would have to execute); `zkr watch` finds the
 //! forged transfer step by step and proves it with a one-step fraud proof: the batch is
-//! reverted, the bond paid to the watcher. A false challenge and a malformed one are refused
+//! reverted, half the bond paid to the watcher. A false challenge and a malformed one are refused
 //! with nothing changed; the honest batch then finalizes after its window; the L1 restarts
 //! after `kill -9` with everything it accepted.
 
@@ -217,7 +217,8 @@ fn a_watcher_process_proves_a_fraud_and_an_honest_batch_finalizes() {
     assert_eq!(frauds[0]["violation"], "bad_signature", "{frauds}");
     assert_eq!(
         get(&l1, &format!("/balance/{WATCHER}"))["balance"],
-        BOND.to_string()
+        (BOND / 2).to_string(),
+        "half the bond to the watcher, half burned"
     );
     let root = get(&l1, "/root");
     assert_eq!(root["batches"], 1);

@@ -11,7 +11,10 @@
 //! leaves that step touches, with their Merkle paths under the posted pre-root. The L1 executes
 //! that single step natively ([`zkr_circuits::step`]); if the step breaks a rule, or its honest
 //! post-root is not the posted one, the batch and every batch after it are reverted (their
-//! requests go back to the queue, in order), and the batch's bond goes to the challenger. A
+//! requests go back to the queue, in order) and their bonds forfeited: half to the challenger,
+//! half burned — a poster who challenges its own fraud still loses half, and one who built on a
+//! batch without checking it loses its bond too (`contracts/OptimisticRollup.sol`, the EVM
+//! twin, does the same). A
 //! challenge that shows no fraud, names a final batch, or carries witnesses that are not
 //! genuine is refused and changes nothing.
 //!
@@ -273,8 +276,8 @@ pub struct FraudProven {
     pub violation: Option<Violation>,
     /// Every batch reverted (the fraudulent one and all after it).
     pub reverted: Vec<u64>,
-    /// The bond paid to the challenger.
-    pub reward: u64,
+    /// Paid to the challenger: half the bonds of the reverted batches (the rest is burned).
+    pub reward: u128,
 }
 
 /// The optimistic L1 (see the module docs): in memory ([`OptimisticL1::new`]), or persisted in
@@ -632,20 +635,19 @@ impl OptimisticL1 {
         };
         // Fraud: revert this batch and everything after it.
         let reverted: Vec<PostedBatch> = self.s.batches.drain(pos..).collect();
-        let bond = self.s.config.bond;
-        for (k, r) in reverted.iter().enumerate().rev() {
+        for r in reverted.iter().rev() {
             for q in r.requests.iter().rev() {
                 self.s.queue.push_front(*q);
             }
-            let to = if k == 0 { challenger } else { r.poster };
-            *self.s.l1_balances.entry(to).or_default() += bond as u128;
         }
+        let reward = self.s.config.bond as u128 * reverted.len() as u128 / 2;
+        *self.s.l1_balances.entry(challenger).or_default() += reward;
         let proven = FraudProven {
             number,
             step,
             violation,
             reverted: reverted.iter().map(|r| r.number).collect(),
-            reward: bond,
+            reward,
         };
         self.s.frauds.push(proven.clone());
         Ok(proven)
@@ -706,8 +708,8 @@ impl OptimisticL1 {
 
     /// A one-step fraud proof against batch `number` at `step`, from `challenger`. If the step
     /// breaks a rule or ends elsewhere than posted, the batch and all after it are reverted,
-    /// their requests return to the queue, and the batch's bond goes to the challenger (the
-    /// bonds of the later batches return to their posters).
+    /// their requests return to the queue, and their bonds are forfeited: half to the
+    /// challenger, half burned.
     pub fn challenge(
         &mut self,
         challenger: L1Address,

@@ -11,24 +11,23 @@
 //!   with Groth16 (this machine, all its threads) and submitted with `submitBatch`: measured
 //!   gas, proving time and the time from a batch's sealing to its acceptance on L1 — then it is
 //!   final, withdrawals included.
-//! - **Optimistic rollup**: the very same batches (same transition, same public data), posted
-//!   without a proof to [`zkr_verifier::optimistic::OptimisticL1`] with a signature for each
-//!   transfer and withdrawal and the root after each slot; a watcher checks every batch step by
-//!   step ([`zkr_circuits::step::find_fraud`]). Final once the challenge window (`--window-s`)
-//!   has passed (the L1's clock is advanced past it, not waited for). Its L1 cost is the
-//!   calldata gas of the posted bytes (EIP-2028: 16 gas a non-zero byte, 4 a zero byte, plus
-//!   21,000 a transaction): zkr has no Solidity contract for optimistic batches, so the
-//!   execution gas of posting (a few storage writes) is not counted — the comparison of bytes is
-//!   exact, the gas a lower bound.
+//! - **Optimistic rollup**: the same workload and transition, posted without a proof to
+//!   `contracts/OptimisticRollup.sol` ([`zkr_l1_evm::optimistic`]) on its own embedded chain,
+//!   with a signature for each transfer and withdrawal and the root after each slot; a watcher
+//!   checks every posted batch step by step from the posted data ([`find_fraud`]). Final once
+//!   the challenge window (`--window-s`) has passed (the chain's clock is advanced past it, not
+//!   waited for) and `finalizeBatch` has credited its withdrawals: measured gas of posting and
+//!   finalizing. Each deployment has its own chain id, so each rollup has its own L2 state and
+//!   its users sign the workload once per rollup.
 //!
 //! `--fraud` adds a live fraud: the optimistic operator posts a batch with a forged transfer
-//! and the watcher proves it with a one-step fraud proof (the batch is reverted, the bond paid);
-//! the ZK operator tries the same forged transfer (the circuit has no satisfying witness, so it
-//! cannot be proven) and then a real proof with a false new root (the contract refuses it).
+//! and the watcher proves it on chain with a one-step fraud proof (the batch is reverted, half
+//! the bond paid to the watcher); the ZK operator tries the same forged transfer (the circuit
+//! has no satisfying witness, so it cannot be proven) and then a real proof with a false new
+//! root (the contract refuses it).
 
 use super::util::spinner;
 use anyhow::{bail, Context};
-use ark_ff::{BigInteger, PrimeField};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,11 +39,13 @@ use zkr_circuits::tx::{Deposit, L1Address, PriorityOp, Transfer, Tx, Withdraw};
 use zkr_circuits::witness::SlotTx;
 use zkr_circuits::CircuitParams;
 use zkr_l1_evm::artifacts::{Artifact, TOKEN};
-use zkr_l1_evm::chain::{intrinsic_gas, TX_GAS_LIMIT};
+use zkr_l1_evm::chain::TX_GAS_LIMIT;
+use zkr_l1_evm::optimistic::{EvmOptimistic, EvmOptimisticBatch};
 use zkr_l1_evm::rollup::{evm_address, selector, UNIT_WEI};
+use zkr_l1_evm::Address;
 use zkr_l1_evm::{Chain, EvmRejection, EvmRollup, EvmSubmission, U256};
 use zkr_prover::keys::{KeySet, OsRng};
-use zkr_verifier::optimistic::{OptimisticConfig, OptimisticL1, OptimisticSubmission};
+use zkr_verifier::optimistic::OptimisticSubmission;
 use zkr_verifier::BatchSubmission;
 
 /// Arguments of `zkr compare`.
@@ -139,8 +140,11 @@ pub struct FraudReport {
     pub optimistic_step: String,
     /// Optimistic: the batches reverted.
     pub optimistic_reverted: Vec<u64>,
-    /// Optimistic: the bond paid to the watcher.
+    /// Optimistic: paid to the watcher, half the forfeited bonds (units of 1 gwei).
     pub optimistic_reward: u64,
+    /// Optimistic: the gas of the watcher's `challenge` transaction (one step re-executed on
+    /// chain: its leaves' Merkle paths and, for a signed slot, the EdDSA check).
+    pub optimistic_challenge_gas: u64,
     /// ZK: what the prover said about the forged transfer.
     pub zk_prover: String,
     /// ZK: what the contract said about a real proof with a false new root.
@@ -160,6 +164,10 @@ pub struct CompareReport {
     pub zk_setup_s: f64,
     /// Gas of one `deposit` into the ZK rollup (every rollup user pays one to enter).
     pub zk_deposit_gas: u64,
+    /// The optimistic column's gas per transfer, split: `postBatch` ...
+    pub optimistic_post_gas_per_transfer: u64,
+    /// ... and `finalizeBatch` (after the window: withdrawals credited, bond returned).
+    pub optimistic_finalize_gas_per_transfer: u64,
     /// The optimistic challenge window, seconds.
     pub window_s: u64,
     /// The staged fraud, with `--fraud`.
@@ -183,39 +191,8 @@ fn l1_address(i: usize) -> L1Address {
 /// Units each user starts with.
 const FUNDS: u64 = 1_000_000;
 
-/// The bytes an optimistic batch puts on L1: number, roots, public data, 64 bytes per signature
-/// (R compressed, S), the root after each slot.
-fn optimistic_calldata(s: &OptimisticSubmission, out: &BatchOutput) -> Vec<u8> {
-    let mut data = s.number.to_be_bytes().to_vec();
-    let word = |x: &zkr_circuits::Fr| {
-        let mut b = x.into_bigint().to_bytes_be();
-        b.resize(32, 0);
-        b
-    };
-    data.extend(word(&out.public.old_root));
-    data.extend(word(&out.public.new_root));
-    data.extend(hex::decode(&s.public_data).expect("hex"));
-    for sig in s.signatures.iter().flatten() {
-        data.extend(signature_bytes(sig));
-    }
-    for r in &s.step_roots {
-        let r = zkr_circuits::field::fr_from_decimal(r).expect("canonical");
-        data.extend(word(&r));
-    }
-    data
-}
-
-fn signature_bytes(sig: &Signature) -> Vec<u8> {
-    let mut r = sig.r.y.into_bigint().to_bytes_le();
-    r.resize(32, 0);
-    if sig.r.x.into_bigint().is_odd() {
-        r[31] |= 0x80;
-    }
-    let mut s = sig.s.into_bigint().to_bytes_le();
-    s.resize(32, 0);
-    r.extend(s);
-    r
-}
+/// The optimistic poster's bond per batch, in units (1 unit = 1 gwei: 0.001 ETH).
+const BOND_UNITS: u64 = 1_000_000;
 
 /// Runs `zkr compare`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -254,7 +231,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         pb.finish_and_clear();
     }
 
-    // ---- ZK rollup ----
+    // ---- The two rollups, each on its own embedded chain ----
     let pb = progress.then(|| spinner("ZK rollup: Groth16 setup"));
     let t = Instant::now();
     let keys = KeySet::generate(params, Some(a.seed))?;
@@ -263,44 +240,40 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut rollup = EvmRollup::deploy_for_key(params, keys.vk(), &operator.public_key())
         .context("deploying the rollup on the embedded EVM")?;
     let (genesis, _) = rollup.genesis()?;
+    let bond = U256::from(BOND_UNITS) * U256::from(UNIT_WEI);
+    let mut opt = EvmOptimistic::deploy(
+        zkr_l1_evm::rollup::OPERATOR,
+        params,
+        &operator.public_key(),
+        a.window_s,
+        bond,
+    )
+    .context("deploying the optimistic rollup on the embedded EVM")?;
+    let poster = opt.operator;
+    opt.chain.fund(poster, bond * U256::from(1_000_000u32));
     let mut queue = Vec::new();
     let mut deposit_gas = 0;
     for i in 0..a.users {
         let who = evm_address(&l1_address(i));
         let wei = U256::from(FUNDS) * U256::from(UNIT_WEI);
+        let key = user(a.seed, i).public_key();
         rollup.chain.fund(who, wei * U256::from(2u8));
-        deposit_gas = rollup
-            .deposit(who, &user(a.seed, i).public_key(), wei)?
-            .outcome
-            .gas_used;
+        deposit_gas = rollup.deposit(who, &key, wei)?.outcome.gas_used;
+        opt.chain.fund(who, wei * U256::from(2u8));
+        opt.deposit(who, &key, wei)?;
         queue.push(PriorityOp::Deposit(Deposit {
-            pubkey: user(a.seed, i).public_key(),
+            pubkey: key,
             amount: FUNDS,
             from: l1_address(i),
         }));
     }
-    let mut opt = OptimisticL1::new(
-        params,
-        genesis,
-        OptimisticConfig {
-            challenge_window_s: a.window_s,
-            bond: 1_000_000,
-        },
-    );
-    let poster = l1_address(usize::MAX - 1);
-    opt.mint(poster, 1_000_000_000)
-        .map_err(anyhow::Error::msg)?;
-    for (i, q) in queue.iter().enumerate() {
-        if let PriorityOp::Deposit(d) = q {
-            opt.mint(l1_address(i), d.amount)
-                .map_err(anyhow::Error::msg)?;
-            opt.deposit(d.from, d.pubkey, d.amount)?;
-        }
-    }
 
-    let mut state = State::genesis(params, &genesis);
-    // The deposits enter both rollups first (not measured per transfer: every design needs its
+    // Each rollup has its own chain id (bound into every signature), so each has its own L2
+    // state; the deposits enter both first (not measured per transfer: every design needs its
     // users on board, and the L1-alone users were funded at deployment too).
+    let mut state = State::genesis(params, &genesis);
+    let mut opt_state = State::genesis(params, &opt.genesis);
+    let mut opt_posted: Vec<EvmOptimisticBatch> = Vec::new();
     let mut number = 0u64;
     for chunk in queue.chunks(a.batch_size) {
         number += 1;
@@ -315,68 +288,36 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             &proof,
         );
         rollup.submit_batch(&EvmSubmission::from_submission(&sub)?)?;
-        opt.post_batch(
-            poster,
-            &OptimisticSubmission::from_batch(number, &out, &txs)?,
-        )?;
         state = out.state;
+        let out = opt_state.apply_batch(&txs, chunk)?;
+        let b = EvmOptimisticBatch::from_submission(&OptimisticSubmission::from_batch(
+            number, &out, &txs,
+        )?)?;
+        opt.post_batch(poster, &b)?;
+        opt_posted.push(b);
+        opt_state = out.state;
     }
-    let index = |s: &State, i: usize| {
-        s.index_of(&user(a.seed, i).public_key())
-            .context("a user has no account")
-    };
+    let deposit_batches = opt_posted.len();
 
-    // The transfer batches, then the withdrawal in the last one.
-    let mut txs_all = Vec::new();
-    {
-        let mut nonces = std::collections::HashMap::new();
-        for &(from, to, amount) in &pairs {
-            let (f, t) = (index(&state, from)?, index(&state, to)?);
-            let n = nonces
-                .entry(f)
-                .or_insert_with(|| state.account(f).map_or(0, |x| x.nonce));
-            txs_all.push(Tx::Transfer(Transfer::signed(
-                &user(a.seed, from),
-                genesis.chain_id,
-                f,
-                t,
-                amount,
-                1,
-                *n,
-            )));
-            *n += 1;
-        }
-        let f = index(&state, 0)?;
-        let n = nonces
-            .get(&f)
-            .copied()
-            .unwrap_or_else(|| state.account(f).map_or(0, |x| x.nonce));
-        txs_all.push(Tx::Withdraw(Withdraw::signed(
-            &user(a.seed, 0),
-            genesis.chain_id,
-            f,
-            100,
-            1,
-            n,
-            l1_address(0),
-        )));
-    }
+    // The transfer batches, then the withdrawal in the last one: the same workload, signed for
+    // each rollup.
+    let zk_batches = workload(&a, &pairs, &state, genesis.chain_id)?;
+    let opt_batches = workload(&a, &pairs, &opt_state, opt.genesis.chain_id)?;
     let mut zk_gas = 0u64;
     let mut zk_calldata = 0usize;
-    let mut opt_gas = 0u64;
+    let mut opt_post_gas = 0u64;
     let mut opt_bytes = 0usize;
     let mut exec = Duration::ZERO;
     let mut prove = Duration::ZERO;
     let mut watch = Duration::ZERO;
     let mut zk_latency = Vec::new();
-    let batches: Vec<Vec<Tx>> = txs_all.chunks(a.batch_size).map(|c| c.to_vec()).collect();
     let mut last_out = None;
-    for (k, txs) in batches.iter().enumerate() {
+    for (k, (txs, opt_txs)) in zk_batches.iter().zip(&opt_batches).enumerate() {
         if let Some(pb) = &pb {
             pb.set_message(format!(
                 "ZK and optimistic rollups: batch {} of {}",
                 k + 1,
-                batches.len()
+                zk_batches.len()
             ));
         }
         number += 1;
@@ -402,40 +343,66 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("batch {number} refused by the contract"))?;
         zk_gas += acc.outcome.gas_used;
         zk_latency.push(sealed.elapsed().as_secs_f64());
+        state = out.state.clone();
+        last_out = Some(out);
 
-        // The same batch, optimistic: posted, then checked by a watcher from the state before.
-        let osub = OptimisticSubmission::from_batch(number, &out, txs)?;
-        let bytes = optimistic_calldata(&osub, &out);
-        opt_bytes += bytes.len();
-        opt_gas += intrinsic_gas(&bytes);
-        opt.post_batch(poster, &osub)?;
+        // The same batch, optimistic: posted without a proof, then checked step by step by a
+        // watcher from the state before it, reading only the posted data.
+        let out = opt_state
+            .apply_batch(opt_txs, &[])
+            .with_context(|| format!("optimistic batch {number}"))?;
+        let b = EvmOptimisticBatch::from_submission(&OptimisticSubmission::from_batch(
+            number, &out, opt_txs,
+        )?)?;
+        opt_bytes += b.post_calldata().len();
+        opt_post_gas += opt
+            .post_batch(poster, &b)
+            .with_context(|| format!("optimistic batch {number} refused by the contract"))?
+            .gas_used;
         let t = Instant::now();
-        let posted = opt.batches().last().expect("just posted");
-        if let Some(f) = find_fraud(&state, &posted.steps())? {
+        let steps = b.steps().context("the posted batch does not decode")?;
+        if let Some(f) = find_fraud(&opt_state, &steps)? {
             bail!("the watcher found a fraud in an honest batch: {f:?}");
         }
         watch += t.elapsed();
-        state = out.state.clone();
-        last_out = Some(out);
+        opt_state = out.state;
+        opt_posted.push(b);
     }
-    // The withdrawal: claimable on the ZK rollup now; on the optimistic one after the window.
+
+    // The withdrawal: claimable on the ZK rollup now; on the optimistic one once its batch is
+    // final, after the window.
     rollup
         .claim(evm_address(&l1_address(0)))
         .context("claiming the ZK rollup's withdrawal")?;
-    let before = opt.balance(&l1_address(0));
-    opt.finalize().map_err(anyhow::Error::msg)?;
-    if a.window_s >= 2 && opt.balance(&l1_address(0)) != before {
-        bail!("the optimistic withdrawal was paid before its window closed");
+    let user0 = evm_address(&l1_address(0));
+    match opt.finalize(poster, &opt_posted[0]) {
+        Err(zkr_l1_evm::optimistic::EvmOptimisticError::Rejected(r)) if r.name == "NotFinalYet" => {
+        }
+        other => bail!("the optimistic rollup finalized a batch inside its window: {other:?}"),
     }
-    opt.advance_clock(a.window_s + 1);
-    opt.finalize().map_err(anyhow::Error::msg)?;
-    if opt.balance(&l1_address(0)) != before + 100 {
-        bail!("the optimistic withdrawal was not paid after its window");
+    if opt.withdrawable(user0)? != U256::ZERO {
+        bail!("the optimistic withdrawal was credited before its window closed");
     }
-    if opt.final_root() != state.root()
+    opt.chain.advance_time(a.window_s + 1);
+    let mut opt_finalize_gas = 0u64;
+    for (i, b) in opt_posted.iter().enumerate() {
+        let o = opt
+            .finalize(poster, b)
+            .with_context(|| format!("finalizing optimistic batch {}", b.number))?;
+        if i >= deposit_batches {
+            opt_finalize_gas += o.gas_used;
+            opt_bytes += b.finalize_calldata().len();
+        }
+    }
+    if opt.withdrawable(user0)? != U256::from(100u64) * U256::from(UNIT_WEI) {
+        bail!("the optimistic withdrawal was not credited after its window");
+    }
+    opt.claim(user0)
+        .context("claiming the optimistic rollup's withdrawal")?;
+    if opt.final_root()? != zkr_l1_evm::rollup::field_word(&opt_state.root())
         || rollup.state_root()? != zkr_l1_evm::rollup::field_word(&state.root())
     {
-        bail!("the rollups disagree on the final root");
+        bail!("a rollup's contract disagrees with the native state transition on the final root");
     }
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -443,7 +410,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let n = a.transfers as f64 + 1.0; // the withdrawal is a transaction of the batches too
     let zk_gas_per = zk_gas as f64 / n;
-    let opt_gas_per = opt_gas as f64 / n;
+    let opt_gas_per = (opt_post_gas + opt_finalize_gas) as f64 / n;
     let l1_capacity = |gas_per: f64| TX_GAS_LIMIT as f64 / gas_per / L1_BLOCK_S;
     let exec_per_s = n / exec.as_secs_f64();
     let prove_per_s = n / prove.as_secs_f64();
@@ -476,7 +443,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Column {
             name: "optimistic",
             l1_gas_per_transfer: opt_gas_per.round() as u64,
-            gas_basis: "calldata gas of the posted bytes (EIP-2028) / transactions; posting's execution not counted",
+            gas_basis: "measured: postBatch and finalizeBatch transactions (calldata, commitment, bond, withdrawals) / transactions",
             l1_bytes_per_transfer: opt_bytes as f64 / n,
             executed_per_s: exec_per_s,
             // Posting needs no proof: what L1 blocks hold is the bound.
@@ -490,8 +457,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let fraud = if a.fraud {
         Some(stage_fraud(
             &state,
+            &opt_state,
             &mut opt,
-            poster,
             &mut rollup,
             &keys,
             number,
@@ -509,12 +476,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             transfers: a.transfers,
             withdrawals: 1,
             seed: a.seed,
-            batches: batches.len(),
+            batches: zk_batches.len(),
             threads,
         },
         columns,
         zk_setup_s,
         zk_deposit_gas: deposit_gas,
+        optimistic_post_gas_per_transfer: (opt_post_gas as f64 / n).round() as u64,
+        optimistic_finalize_gas_per_transfer: (opt_finalize_gas as f64 / n).round() as u64,
         window_s: a.window_s,
         fraud,
     };
@@ -579,73 +548,47 @@ fn l1_alone(a: &Args, pairs: &[(usize, usize, u64)]) -> anyhow::Result<L1Alone> 
     })
 }
 
-/// `--fraud`: a forged transfer (bob's key signs for alice's account) through both rollups.
+/// `--fraud`: a forged transfer (account 1 robbed for account 2 with a signature by a key that
+/// is neither's) through both rollups.
 fn stage_fraud(
     state: &State,
-    opt: &mut OptimisticL1,
-    poster: L1Address,
+    opt_state: &State,
+    opt: &mut EvmOptimistic,
     rollup: &mut EvmRollup,
     keys: &KeySet,
     number: u64,
     last: &BatchOutput,
 ) -> anyhow::Result<FraudReport> {
-    let params = *state.params();
-    let chain_id = state.chain_id();
-    // Account 1 (a user's) is robbed for account 2 (another user's), with a signature by a key
-    // that is neither's.
-    let (victim, thief) = (1u64, 2u64);
-    let account = state.account(victim).context("account 1 is empty")?;
-    let forged = Transfer::signed(
-        &SecretKey::from_seed([0xee; 32]),
-        chain_id,
-        victim,
-        thief,
-        account.balance / 2,
-        0,
-        account.nonce,
-    );
-
     // Optimistic: the operator posts it with roots computed mechanically, no rule checked.
-    let mut b = state.witness_builder();
-    let mut roots = Vec::new();
-    let mut data = vec![zkr_circuits::tx::SlotData {
-        tx_type: zkr_circuits::tx::TxType::Transfer,
-        from: victim,
-        to: thief,
-        amount: forged.amount,
-        fee: 0,
-        aux_x: zkr_circuits::Fr::from(0u64),
-        aux_y: zkr_circuits::Fr::from(0u64),
-        requester: zkr_circuits::Fr::from(0u64),
-    }];
-    data.resize(params.batch_size, zkr_circuits::tx::SlotData::NOOP);
-    let mut slots = vec![SlotTx::transfer(&forged)];
-    slots.resize(params.batch_size, SlotTx::noop());
-    for s in slots {
-        b.push(s)?;
-        roots.push(b.root());
-    }
-    let (w, _) = b.finish()?;
-    let mut signatures = vec![Some(forged.signature)];
-    signatures.resize(params.batch_size, None);
+    let (w, roots, data, signature) = forge(opt_state)?;
     use zkr_circuits::field::fr_to_decimal;
-    let sub = OptimisticSubmission {
+    let mut signatures = vec![Some(signature)];
+    signatures.resize(data.len(), None);
+    let b = EvmOptimisticBatch::from_submission(&OptimisticSubmission {
         number: number + 1,
         old_root: fr_to_decimal(&w.old_root),
         new_root: fr_to_decimal(&w.public.new_root),
         public_data: hex::encode(zkr_circuits::tx::encode_public_data(&data)),
         signatures,
         step_roots: roots.iter().map(fr_to_decimal).collect(),
-    };
-    opt.post_batch(poster, &sub)?;
-    let posted = opt.batches().last().expect("just posted").clone();
-    let fraud =
-        find_fraud(state, &posted.steps())?.context("the watcher missed the forged transfer")?;
-    let watcher = L1Address([0x77; 20]);
-    let proven = opt.challenge(watcher, posted.number, fraud.step, &fraud.witness)?;
+    })?;
+    opt.post_batch(opt.operator, &b)
+        .context("posting the forged batch")?;
+    // The watcher reads the posted batch, finds the first bad step from its own state and
+    // proves it on chain.
+    let steps = b.steps().context("the posted batch does not decode")?;
+    let fraud = find_fraud(opt_state, &steps)?.context("the watcher missed the forged transfer")?;
+    let watcher = Address::new([0x77; 20]);
+    let (outcome, proven) = opt
+        .challenge(watcher, &b, fraud.step, &fraud.witness)
+        .context("the watcher's challenge was refused")?;
+    if opt.head_root()? != zkr_l1_evm::rollup::field_word(&opt_state.root()) {
+        bail!("the challenge did not revert the optimistic rollup to its last honest root");
+    }
 
     // ZK: the forged transfer has no satisfying witness, so no proof; and a real proof of the
     // last honest batch presented with a false new root is refused.
+    let (w, _, data, _) = forge(state)?;
     let zk_prover = match zkr_prover::prove(keys, &w, &mut OsRng) {
         Ok(_) => bail!("the prover proved a forged transfer"),
         Err(e) => e.to_string(),
@@ -665,11 +608,106 @@ fn stage_fraud(
                 .violation
                 .map_or("a wrong root".to_string(), |v| v.to_string())
         ),
-        optimistic_reverted: proven.reverted,
-        optimistic_reward: proven.reward,
+        optimistic_reverted: (proven.number..proven.number + proven.reverted).collect(),
+        optimistic_reward: (proven.reward / U256::from(UNIT_WEI)).try_into()?,
+        optimistic_challenge_gas: outcome.gas_used,
         zk_prover,
         zk_contract,
     })
+}
+
+/// The forged batch on `state`: account 1 pays half its balance to account 2 under a signature
+/// by another key, then noops; built mechanically (no rule checked). Returns its witness, the
+/// root after each slot, its public data and the forged signature.
+fn forge(
+    state: &State,
+) -> anyhow::Result<(
+    zkr_circuits::witness::BatchWitness,
+    Vec<zkr_circuits::Fr>,
+    Vec<zkr_circuits::tx::SlotData>,
+    Signature,
+)> {
+    let params = *state.params();
+    let (victim, thief) = (1u64, 2u64);
+    let account = state.account(victim).context("account 1 is empty")?;
+    let forged = Transfer::signed(
+        &SecretKey::from_seed([0xee; 32]),
+        state.chain_id(),
+        victim,
+        thief,
+        account.balance / 2,
+        0,
+        account.nonce,
+    );
+    let mut data = vec![zkr_circuits::tx::SlotData {
+        tx_type: zkr_circuits::tx::TxType::Transfer,
+        from: victim,
+        to: thief,
+        amount: forged.amount,
+        fee: 0,
+        aux_x: zkr_circuits::Fr::from(0u64),
+        aux_y: zkr_circuits::Fr::from(0u64),
+        requester: zkr_circuits::Fr::from(0u64),
+    }];
+    data.resize(params.batch_size, zkr_circuits::tx::SlotData::NOOP);
+    let mut slots = vec![SlotTx::transfer(&forged)];
+    slots.resize(params.batch_size, SlotTx::noop());
+    let mut b = state.witness_builder();
+    let mut roots = Vec::new();
+    for s in slots {
+        b.push(s)?;
+        roots.push(b.root());
+    }
+    let (w, _) = b.finish()?;
+    Ok((w, roots, data, forged.signature))
+}
+
+/// The workload's transactions on `state` (whose accounts the users opened), signed for
+/// `chain_id`, in batches: the transfers of `pairs`, then a withdrawal of 100 units by user 0 to
+/// its L1 address.
+fn workload(
+    a: &Args,
+    pairs: &[(usize, usize, u64)],
+    state: &State,
+    chain_id: u64,
+) -> anyhow::Result<Vec<Vec<Tx>>> {
+    let index = |i: usize| {
+        state
+            .index_of(&user(a.seed, i).public_key())
+            .context("a user has no account")
+    };
+    let mut nonces = std::collections::HashMap::new();
+    let mut nonce = |f: u64| -> u32 {
+        let n = nonces
+            .entry(f)
+            .or_insert_with(|| state.account(f).map_or(0, |x| x.nonce));
+        *n += 1;
+        *n - 1
+    };
+    let mut txs = Vec::new();
+    for &(from, to, amount) in pairs {
+        let (f, t) = (index(from)?, index(to)?);
+        txs.push(Tx::Transfer(Transfer::signed(
+            &user(a.seed, from),
+            chain_id,
+            f,
+            t,
+            amount,
+            1,
+            nonce(f),
+        )));
+    }
+    let f = index(0)?;
+    txs.push(Tx::Withdraw(Withdraw::signed(
+        &user(a.seed, 0),
+        chain_id,
+        f,
+        100,
+        1,
+        nonce(f),
+        l1_address(0),
+    )));
+    Ok(txs.chunks(a.batch_size).map(|c| c.to_vec()).collect())
 }
 
 fn print_table(r: &CompareReport, plot: Option<&std::path::Path>) {
@@ -730,7 +768,7 @@ fn print_table(r: &CompareReport, plot: Option<&std::path::Path>) {
         r.zk_setup_s, r.zk_deposit_gas, r.window_s, L1_BLOCK_S
     );
     if let Some(f) = &r.fraud {
-        println!("fraud, optimistic: the watcher showed {}; batches {:?} reverted, bond {} paid to the watcher", f.optimistic_step, f.optimistic_reverted, f.optimistic_reward);
+        println!("fraud, optimistic: the watcher showed {}; batches {:?} reverted, {} units (half their bonds) paid to the watcher; the challenge cost {} gas", f.optimistic_step, f.optimistic_reverted, f.optimistic_reward, f.optimistic_challenge_gas);
         println!(
             "fraud, ZK: the prover: {}; the contract, given a real proof and a false root: {}",
             f.zk_prover, f.zk_contract

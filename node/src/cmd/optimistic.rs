@@ -25,7 +25,7 @@
 //! `zkr watch --l1 URL --address 0x…` polls `GET /batches`, rebuilds the state from the posted
 //! public data (final batches replayed, pending ones checked step by step with
 //! [`zkr_circuits::step::find_fraud`]) and, at the first wrong step, posts its fraud proof from
-//! `--address` (which the bond is paid to). It prints one JSON line per event: `{"event":
+//! `--address` (which a proven fraud's reward, half the forfeited bonds, is paid to). It prints one JSON line per event: `{"event":
 //! "checked", "batch"}`, `{"event": "challenged", "batch", "step", "violation", "reverted",
 //! "reward"}`; `--once` checks what is posted and exits (0; 1 if a final batch does not replay).
 
@@ -254,7 +254,7 @@ pub struct WatchArgs {
     /// URL of the optimistic L1 (`zkr optimistic-l1`).
     #[arg(long, default_value = "http://127.0.0.1:8547")]
     l1: String,
-    /// The watcher's L1 address: a proven fraud's bond is paid to it.
+    /// The watcher's L1 address: a proven fraud's reward (half the forfeited bonds) is paid to it.
     #[arg(long)]
     address: L1Address,
     /// Milliseconds between polls.
