@@ -64,7 +64,7 @@ contract OptimisticRollup {
 
     /// What is stored of a posted batch: the commitment to its data, who posted it (and put up
     /// the bond), when, and the first request it consumed (where the queue restarts if it is
-    /// reverted). Two storage slots.
+    /// reverted). Two storage slots (a uint32 time lasts until 2106, as `Rollup`'s queue times).
     struct Posted {
         bytes32 commitment;
         address poster;

@@ -255,8 +255,8 @@ pub fn handle(l1: &mut L1Contract, method: &Method, url: &str, body: &[u8]) -> A
 /// `zkr l1 …`: a subcommand instead of serving the Rust L1.
 #[derive(clap::Subcommand)]
 pub enum L1Command {
-    /// Deploy the Solidity L1 (PoseidonT5, the Groth16 verifier for the key in `--keys`,
-    /// Rollup) on an EVM chain over JSON-RPC, e.g. anvil; print the rollup's address.
+    /// Deploy the Solidity L1 (PoseidonT5 and PoseidonT6, the Groth16 verifier for the key in
+    /// `--keys`, Rollup) on an EVM chain over JSON-RPC, e.g. anvil; print the rollup's address.
     Deploy(DeployArgs),
 }
 
