@@ -922,3 +922,70 @@ fn a_signature_that_encodes_no_point_is_a_fraud_the_watcher_proves() {
         .unwrap();
     assert_eq!((ev.step, ev.violation, ev.reverted), (0, 1, 1));
 }
+
+/// A random transaction of the property test below.
+#[derive(Debug, Clone)]
+enum Op {
+    Transfer(u64, u64, u64, u64),
+    Withdraw(u64, u64, u64),
+    Deposit(u8, u64),
+    FullExit(u64, bool),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0u64..5, 0u64..5, 0u64..60, 0u64..4).prop_map(|(f, t, a, fee)| Op::Transfer(f, t, a, fee)),
+        (0u64..5, 0u64..60, 0u64..4).prop_map(|(f, a, fee)| Op::Withdraw(f, a, fee)),
+        (0u8..8, 1u64..1000).prop_map(|(k, a)| Op::Deposit(k, a)),
+        (0u64..6, any::<bool>()).prop_map(|(a, owner)| Op::FullExit(a, owner)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+    /// On random batches the native transition accepts, `StepExecutor` walks every step to the
+    /// same roots as `zkr_circuits::step`, ending at the batch's new root.
+    #[test]
+    fn the_executor_walks_random_valid_batches_like_the_native_step(
+        ops in proptest::collection::vec(op(), 1..7)
+    ) {
+        let (mut chain, ex) = executor();
+        let mut state = funded(&genesis(CHAIN), &[10, 100, 100, 50, 7]);
+        for chunk in ops.chunks(params().batch_size) {
+            let mut txs = Vec::new();
+            let mut queue = Vec::new();
+            for o in chunk {
+                let nonce = |i: u64| state.account(i).map_or(0, |a| a.nonce);
+                match *o {
+                    Op::Transfer(f, t, a, fee) => txs.push(Tx::Transfer(Transfer::signed(
+                        &key(f as u8), CHAIN, f, t, a, fee, nonce(f),
+                    ))),
+                    Op::Withdraw(f, a, fee) => txs.push(Tx::Withdraw(Withdraw::signed(
+                        &key(f as u8), CHAIN, f, a, fee, nonce(f), L1Address([7; 20]),
+                    ))),
+                    Op::Deposit(k, a) => {
+                        let d = Deposit { pubkey: key(k).public_key(), amount: a, from: DEPOSITOR };
+                        queue.push(PriorityOp::Deposit(d));
+                        txs.push(PriorityOp::Deposit(d).tx());
+                    }
+                    Op::FullExit(account, owner) => {
+                        let f = FullExit {
+                            account,
+                            requester: if owner { DEPOSITOR } else { L1Address([0x66; 20]) },
+                        };
+                        queue.push(PriorityOp::FullExit(f));
+                        txs.push(Tx::FullExit(f));
+                    }
+                }
+            }
+            // Combinations the native transition refuses (a nonce used twice in one batch, an
+            // overdraft) are not batches; only accepted ones are walked.
+            let Ok(out) = state.apply_batch(&txs, &queue) else { continue };
+            let v = both(&mut chain, ex, &out.witness);
+            proptest::prop_assert!(v.iter().all(|(c, _)| *c == 0), "{:?}", v);
+            proptest::prop_assert_eq!(v.last().unwrap().1, field_word(&out.state.root()));
+            state = out.state;
+        }
+    }
+}
