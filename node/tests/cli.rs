@@ -336,6 +336,14 @@ fn compare_watch_and_the_optimistic_l1_refuse_bad_arguments_clearly() {
             "too few for 4 users",
         ),
         (
+            vec!["compare", "--window-s", "0"],
+            "--window-s must be 1 to",
+        ),
+        (
+            vec!["compare", "--window-s", "4294967296"],
+            "--window-s must be 1 to",
+        ),
+        (
             vec![
                 "optimistic-l1",
                 "--data-dir",

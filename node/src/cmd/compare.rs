@@ -202,6 +202,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.transfers == 0 {
         bail!("--transfers must be at least 1");
     }
+    if a.window_s == 0 || a.window_s > u32::MAX as u64 {
+        bail!(
+            "--window-s must be 1 to {} seconds (the contract keeps it as a 32-bit time)",
+            u32::MAX
+        );
+    }
     let params = CircuitParams::new(a.depth, a.batch_size)?;
     if (a.users as u128 + 1) > params.capacity() as u128 {
         bail!(
