@@ -32,10 +32,10 @@ import {StepExecutor} from "./StepExecutor.sol";
 /// full exits are credited and its bond returned. Until then no withdrawal of it can be
 /// claimed.
 ///
-/// Bounds (measured in `l1-evm/tests/optimistic.rs`): a challenge resends the batch (its data
-/// plus the step's witness), and finalizing pays ~25-35k gas per withdrawal or full exit, so an
-/// operator keeps batches small enough for both to fit a transaction (zkr's batches have up to
-/// 32 slots in its benchmarks; the constructor allows 1024).
+/// Bounds: a challenge resends the batch (its data plus the step's witness), and finalizing
+/// writes a storage slot per withdrawal or full exit (an SSTORE to a fresh slot is 20,000 gas
+/// plus its access), so an operator keeps batches small enough for both to fit a transaction
+/// (zkr's batches have up to 32 slots in its benchmarks; the constructor allows 1024).
 ///
 /// Deposits and full exits are queued and checked exactly as `Rollup` does. Not here: exodus
 /// mode (`Rollup` has it; an optimistic rollup's users need it as much, see docs/l1-vs-l2.md).
