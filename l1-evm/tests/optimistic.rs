@@ -6,7 +6,7 @@
 //! - The rollup: honest batches are posted unexecuted, cannot be challenged (`NoFraud`), and
 //!   become final — withdrawals credited, bonds returned — only after the window; a forged
 //!   transfer and a lying root are shown wrong with one step each, reverting the batch and every
-//!   later one (requests back to the queue), the bond going to the challenger; a false, late,
+//!   later one (requests back to the queue), their bonds forfeited, half to the challenger; a false, late,
 //!   malformed or mismatched challenge and every malformed post are refused with nothing changed.
 
 use revm::primitives::{Address, U256};

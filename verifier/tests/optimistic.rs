@@ -2,7 +2,7 @@
 //! and only then pays its withdrawals; a batch with a wrong root, or with a transaction the
 //! circuit would refuse, is found by the watcher's step-by-step check, challenged with a
 //! one-step fraud proof and reverted with every batch after it (their requests back in the
-//! queue, the bond to the challenger); a false challenge, a challenge with a witness that is not
+//! queue, their bonds forfeited: half to the challenger); a false challenge, a challenge with a witness that is not
 //! genuine and a challenge after the window are refused and change nothing; malformed posts are
 //! refused.
 

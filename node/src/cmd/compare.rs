@@ -22,9 +22,9 @@
 //!
 //! `--fraud` adds a live fraud: the optimistic operator posts a batch with a forged transfer
 //! and the watcher proves it on chain with a one-step fraud proof (the batch is reverted, half
-//! the bond paid to the watcher); the ZK operator tries the same forged transfer (the circuit
-//! has no satisfying witness, so it cannot be proven) and then a real proof with a false new
-//! root (the contract refuses it).
+//! the bond paid to the watcher, half burned); the ZK operator tries the same forged transfer
+//! (the circuit has no satisfying witness, so it cannot be proven) and then a real proof with a
+//! false new root (the contract refuses it).
 
 use super::util::spinner;
 use anyhow::{bail, Context};
