@@ -37,8 +37,14 @@ import {StepExecutor} from "./StepExecutor.sol";
 /// plus its access), so an operator keeps batches small enough for both to fit a transaction
 /// (zkr's batches have up to 32 slots in its benchmarks; the constructor allows 1024).
 ///
-/// Deposits and full exits are queued and checked exactly as `Rollup` does. Not here: exodus
-/// mode (`Rollup` has it; an optimistic rollup's users need it as much, see docs/l1-vs-l2.md).
+/// Deposits and full exits are queued and checked exactly as `Rollup` does. And, as there,
+/// users can leave when nobody settles: once the oldest request not consumed by a *final*
+/// batch has waited more than `priorityDeadline` seconds (longer than the window, so an honest
+/// operator always has time to finalize), anyone can switch the contract to exodus mode
+/// (`activateExodus`). Then nothing is posted or finalized any more: pending batches are void,
+/// `finalRoot` is the state; queued deposits are refunded (`refundDeposits`) and each account's
+/// owner is credited its balance once, with the account's fields and Merkle path under
+/// `finalRoot` (`exodusWithdraw`, checked by `executor.rootOfLeaf`).
 contract OptimisticRollup {
     /// The BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -121,6 +127,14 @@ contract OptimisticRollup {
     uint64 public queueHead;
     /// Id the next request gets.
     uint64 public queueTail;
+    /// Id of the oldest request no final batch consumed (in exodus mode: not yet refunded).
+    uint64 public finalQueueHead;
+    /// Exodus mode: nothing posted or finalized; owners withdraw under `finalRoot`.
+    bool public exodus;
+    /// Seconds a request may wait for a final batch before exodus mode can be switched on.
+    uint256 public immutable priorityDeadline;
+    /// Accounts already withdrawn in exodus mode.
+    mapping(uint64 => bool) public exited;
     /// Requests not yet consumed by a final batch, by id.
     mapping(uint64 => QueuedRequest) public requests;
     /// Posted batches not yet final, by number.
@@ -158,6 +172,12 @@ contract OptimisticRollup {
     );
     /// `to` claimed `weiAmount`.
     event Claimed(address indexed to, uint256 weiAmount);
+    /// Exodus mode is on: request `overdueRequest` waited past the deadline; `root` is final.
+    event ExodusActivated(uint64 overdueRequest, uint256 root);
+    /// In exodus mode, queued deposit `id` was refunded: `amount` units credited to its payer.
+    event DepositRefunded(uint64 indexed id, address indexed to, uint64 amount);
+    /// In exodus mode, account `account`'s balance `amount` (units) was credited to its owner.
+    event ExodusWithdrawal(uint64 indexed account, address indexed owner, uint64 amount);
 
     /// The batch number was already posted.
     error Replayed(uint64 expected, uint64 got);
@@ -202,10 +222,22 @@ contract OptimisticRollup {
     error NothingToClaim();
     /// The ETH transfer of a claim failed.
     error ClaimFailed();
+    /// The contract is in exodus mode: nothing is posted, finalized, deposited or requested.
+    error Exodus();
+    /// Exodus mode is off.
+    error ExodusNotActive();
+    /// No request waits for a final batch past its deadline (`due`: when the oldest will;
+    /// type(uint256).max when none waits).
+    error NotOverdue(uint256 time, uint256 due);
+    /// The account was already withdrawn in exodus mode.
+    error AlreadyExited(uint64 account);
+    /// The account's fields and path do not lead to `finalRoot` (or describe an empty leaf).
+    error BadExitProof(uint64 account);
 
     /// An optimistic rollup at `genesisRoot_` (the tree holding only the operator's account 0)
     /// whose batches of `batchSize_` slots are disputed through `executor_`, with a challenge
-    /// window of `challengeWindow_` seconds and a bond of `bond_` wei a batch.
+    /// window of `challengeWindow_` seconds and a bond of `bond_` wei a batch, whose queued
+    /// requests may wait `priorityDeadline_` seconds for a final batch.
     constructor(
         StepExecutor executor_,
         uint256 batchSize_,
@@ -214,12 +246,18 @@ contract OptimisticRollup {
         uint256 operatorPkY_,
         address operatorL1_,
         uint256 challengeWindow_,
-        uint256 bond_
+        uint256 bond_,
+        uint256 priorityDeadline_
     ) {
         require(genesisRoot_ < R, "genesis root is not canonical");
         require(batchSize_ > 0 && batchSize_ <= 1024, "batch size is not in 1..=1024");
         require(challengeWindow_ > 0 && challengeWindow_ <= type(uint32).max, "window is not in 1..2^32 s");
         require(bond_ > 0, "a bond of 0 pays no challenger");
+        require(
+            priorityDeadline_ > challengeWindow_ && priorityDeadline_ <= type(uint32).max,
+            "priority deadline is not longer than the window (and below 2^32 s)"
+        );
+        priorityDeadline = priorityDeadline_;
         require(operatorPkX_ < R && operatorPkY_ < R, "operator key is not canonical");
         executor = executor_;
         accountCapacity = executor_.accountCapacity();
@@ -239,6 +277,7 @@ contract OptimisticRollup {
     /// point of Baby Jubjub's prime-order subgroup, with the hint `Rollup.deposit` takes.
     /// @return id the deposit's queue id
     function deposit(uint256 pkX, uint256 pkY, uint256 hintX, uint256 hintY) external payable returns (uint64 id) {
+        if (exodus) revert Exodus();
         if (msg.value == 0 || msg.value % UNIT_WEI != 0 || msg.value / UNIT_WEI > type(uint64).max) {
             revert BadDepositAmount(msg.value);
         }
@@ -253,6 +292,7 @@ contract OptimisticRollup {
     /// Queues a full exit of L2 account `account` for the caller (as `Rollup.requestFullExit`).
     /// @return id the request's queue id
     function requestFullExit(uint64 account) external returns (uint64 id) {
+        if (exodus) revert Exodus();
         if (account >= accountCapacity) revert NoSuchAccount(account);
         id = queueTail;
         requests[id] = QueuedRequest(0, 0, account, msg.sender, uint32(block.timestamp));
@@ -263,6 +303,7 @@ contract OptimisticRollup {
     /// Posts batch `number` with the bond (`msg.value`). Reverts with a typed error, changing
     /// nothing, unless the checks that need no execution pass (see the contract's notice).
     function postBatch(uint64 number, Batch calldata b) external payable {
+        if (exodus) revert Exodus();
         uint64 expected = batchCount + 1;
         if (number < expected) revert Replayed(expected, number);
         if (number > expected) revert OutOfOrder(expected, number);
@@ -361,6 +402,7 @@ contract OptimisticRollup {
     /// the bond to its poster. `newRoot`, `publicData` and `disputeHash` (see `disputeDataHash`)
     /// are the batch's as posted.
     function finalizeBatch(uint64 number, uint256 newRoot, bytes calldata publicData, bytes32 disputeHash) external {
+        if (exodus) revert Exodus();
         if (number != finalCount + 1) revert NotNextToFinalize(finalCount + 1, number);
         if (number > batchCount) revert NoSuchBatch(number);
         Posted storage p = batches[number];
@@ -388,6 +430,7 @@ contract OptimisticRollup {
         }
         withdrawable[p.poster] += bond;
         delete batches[number];
+        finalQueueHead = k;
         finalCount = number;
         finalRoot = newRoot;
         emit BatchFinalized(number, newRoot);
@@ -401,6 +444,66 @@ contract OptimisticRollup {
         emit Claimed(msg.sender, amount);
         (bool ok,) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert ClaimFailed();
+    }
+
+    /// Switches the contract to exodus mode, as anyone may once the oldest request no final
+    /// batch consumed has waited more than `priorityDeadline` seconds.
+    function activateExodus() external {
+        if (exodus) revert Exodus();
+        uint64 head = finalQueueHead;
+        if (head == queueTail) revert NotOverdue(block.timestamp, type(uint256).max);
+        uint256 due = uint256(requests[head].queuedAt) + priorityDeadline;
+        if (block.timestamp <= due) revert NotOverdue(block.timestamp, due);
+        exodus = true;
+        emit ExodusActivated(head, finalRoot);
+    }
+
+    /// In exodus mode: takes the next `count` requests no final batch consumed (or all, if
+    /// fewer) off the queue, crediting each deposit back to its payer; full exits are dropped
+    /// (their owners use `exodusWithdraw`). Anyone may call it, in as many chunks as it takes.
+    function refundDeposits(uint64 count) external {
+        if (!exodus) revert ExodusNotActive();
+        uint64 head = finalQueueHead;
+        uint64 tail = queueTail;
+        uint64 end = tail - head > count ? head + count : tail;
+        for (uint64 id = head; id < end; id++) {
+            QueuedRequest storage q = requests[id];
+            if (q.pkY != 0) {
+                withdrawable[q.from] += uint256(q.value) * UNIT_WEI;
+                emit DepositRefunded(id, q.from, q.value);
+            }
+            delete requests[id];
+        }
+        finalQueueHead = end;
+    }
+
+    /// In exodus mode: credits account `account`'s balance to its owner, once, given its fields
+    /// and its path's siblings (leaf level first, in `StepExecutor`'s layout) under `finalRoot`.
+    function exodusWithdraw(
+        uint64 account,
+        uint256 pkX,
+        uint256 pkY,
+        uint64 balance,
+        uint32 nonce,
+        address owner,
+        uint256[] calldata siblings
+    ) external {
+        if (!exodus) revert ExodusNotActive();
+        if (exited[account]) revert AlreadyExited(account);
+        if (account >= accountCapacity) revert NoSuchAccount(account);
+        // The empty leaf hashes to 0: a made-up balance at an empty index must not verify.
+        if (pkX == 0 && pkY == 0) revert BadExitProof(account);
+        // A path of another shape, a sibling not below r: the executor refuses it; no proof.
+        try executor.leafRoot(account, [pkX, pkY, balance, nonce, uint256(uint160(owner))], siblings) returns (
+            uint256 root
+        ) {
+            if (root != finalRoot) revert BadExitProof(account);
+        } catch {
+            revert BadExitProof(account);
+        }
+        exited[account] = true;
+        withdrawable[owner] += uint256(balance) * UNIT_WEI;
+        emit ExodusWithdrawal(account, owner, balance);
     }
 
     /// Requests waiting for a batch.

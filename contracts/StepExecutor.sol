@@ -205,6 +205,24 @@ contract StepExecutor {
         return (VALID, rootOf(0, leafHash(op), w, 5));
     }
 
+    /// The root that `leaf` (pkX, pkY, balance, nonce, owner) at `index` and its path's
+    /// `siblings` (leaf level first) lead to: an exodus withdrawal's check. Reverts `WrongPath`
+    /// for a path of another shape, a sibling not below r or an index outside the tree, and
+    /// `BadLeaf` for a field out of range.
+    function leafRoot(uint256 index, uint256[5] calldata leaf, uint256[] calldata siblings)
+        external
+        view
+        returns (uint256)
+    {
+        if (index >= accountCapacity || siblings.length != siblingsPerPath) revert WrongPath(OPERATOR);
+        Leaf memory l = Leaf(leaf[0], leaf[1], leaf[2], leaf[3], leaf[4]);
+        if (!fieldsInRange(l)) revert BadLeaf(OPERATOR);
+        for (uint256 i = 0; i < siblings.length; i++) {
+            if (siblings[i] >= R) revert WrongPath(OPERATOR);
+        }
+        return rootOf(index, leafHash(l), siblings, 0);
+    }
+
     /// Reads the leaf at `w[at .. at + 5]`, checks its fields and that it and its path (the
     /// siblings after it) lead from `index` to `root`.
     function checkLeaf(uint256[] calldata w, uint256 at, uint256 index, uint256 root, uint8 which)
@@ -214,15 +232,19 @@ contract StepExecutor {
     {
         if (index >= accountCapacity) revert WrongPath(which);
         l = Leaf(w[at], w[at + 1], w[at + 2], w[at + 3], w[at + 4]);
-        bool empty = l.pkX == 0 && l.pkY == 0;
-        if (
-            l.pkX >= R || l.pkY >= R || l.balance > type(uint64).max || l.nonce > type(uint32).max
-                || l.owner >= (1 << 160) || (empty && (l.balance != 0 || l.nonce != 0 || l.owner != 0))
-        ) revert BadLeaf(which);
+        if (!fieldsInRange(l)) revert BadLeaf(which);
         for (uint256 i = at + 5; i < at + 5 + siblingsPerPath; i++) {
             if (w[i] >= R) revert WrongPath(which);
         }
         if (rootOf(index, leafHash(l), w, at + 5) != root) revert NotUnderRoot(which);
+    }
+
+    /// The fields of a leaf under a valid root: coordinates below r, a u64 balance, a u32 nonce,
+    /// a 160-bit owner, and nothing but zeros beside an empty key.
+    function fieldsInRange(Leaf memory l) internal pure returns (bool) {
+        bool empty = l.pkX == 0 && l.pkY == 0;
+        return l.pkX < R && l.pkY < R && l.balance <= type(uint64).max && l.nonce <= type(uint32).max
+            && l.owner < (1 << 160) && !(empty && (l.balance != 0 || l.nonce != 0 || l.owner != 0));
     }
 
     /// `0` for an empty key, else `Poseidon(pk.x, pk.y, balance, nonce, owner)`

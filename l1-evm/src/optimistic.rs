@@ -459,7 +459,9 @@ pub struct EvmOptimistic<C = Chain> {
 impl<C: EvmChain> EvmOptimistic<C> {
     /// Deploys PoseidonT5 and PoseidonT6, a `StepExecutor` for `params.depth` and the
     /// optimistic rollup for `params` at the genesis of `operator_key` (owner `operator`), with a
-    /// challenge window of `window_s` seconds and a bond of `bond` wei a batch.
+    /// challenge window of `window_s` seconds, a bond of `bond` wei a batch, and
+    /// `priority_deadline_s` seconds (longer than the window) that a queued request may wait for
+    /// a final batch before exodus mode can be switched on.
     pub fn deploy_on(
         mut chain: C,
         operator: Address,
@@ -467,11 +469,22 @@ impl<C: EvmChain> EvmOptimistic<C> {
         operator_key: &PublicKey,
         window_s: u64,
         bond: U256,
+        priority_deadline_s: u64,
     ) -> Result<Self, EvmOptimisticError> {
         if window_s == 0 || window_s > u32::MAX as u64 {
             return Err(EvmOptimisticError::Config(format!(
                 "challenge window of {window_s} s is not in 1..2^32"
             )));
+        }
+        if priority_deadline_s <= window_s || priority_deadline_s > u32::MAX as u64 {
+            return Err(EvmOptimisticError::Config(format!(
+                "priority deadline of {priority_deadline_s} s is not longer than the window of {window_s} s (and below 2^32)"
+            )));
+        }
+        if bond.is_zero() {
+            return Err(EvmOptimisticError::Config(
+                "a bond of 0 pays no challenger".into(),
+            ));
         }
         let library = |chain: &mut C, artifact: &str| -> Result<Address, EvmOptimisticError> {
             let code = Artifact::parse(artifact)?.linked_bytecode(&BTreeMap::new())?;
@@ -502,6 +515,7 @@ impl<C: EvmChain> EvmOptimistic<C> {
             Abi::Word(U256::from_be_slice(operator.as_slice())),
             Abi::Word(U256::from(window_s)),
             Abi::Word(bond),
+            Abi::Word(U256::from(priority_deadline_s)),
         ]));
         let rollup = chain.deploy(operator, code)?;
         let mut me = Self {
@@ -587,6 +601,55 @@ impl<C: EvmChain> EvmOptimistic<C> {
         self.send(who, abi_call("claim()", &[]), U256::ZERO)
     }
 
+    /// `requestFullExit(account)` from `from`.
+    pub fn request_full_exit(
+        &mut self,
+        from: Address,
+        account: u64,
+    ) -> Result<Outcome, EvmOptimisticError> {
+        let data = abi_call("requestFullExit(uint64)", &[Abi::Word(U256::from(account))]);
+        self.send(from, data, U256::ZERO)
+    }
+
+    /// `activateExodus()` from `from`.
+    pub fn activate_exodus(&mut self, from: Address) -> Result<Outcome, EvmOptimisticError> {
+        self.send(from, abi_call("activateExodus()", &[]), U256::ZERO)
+    }
+
+    /// `refundDeposits(count)` from `from`.
+    pub fn refund_deposits(
+        &mut self,
+        from: Address,
+        count: u64,
+    ) -> Result<Outcome, EvmOptimisticError> {
+        let data = abi_call("refundDeposits(uint64)", &[Abi::Word(U256::from(count))]);
+        self.send(from, data, U256::ZERO)
+    }
+
+    /// `exodusWithdraw(...)` from `from`: account `index` with `leaf`'s fields and its path's
+    /// `siblings` (per level, leaf level first) under the final root.
+    pub fn exodus_withdraw(
+        &mut self,
+        from: Address,
+        index: u64,
+        leaf: &zkr_circuits::account::AccountLeaf,
+        siblings: &[Vec<Fr>],
+    ) -> Result<Outcome, EvmOptimisticError> {
+        let mut args: Vec<Abi> = [leaf.pk_x, leaf.pk_y, leaf.balance, leaf.nonce, leaf.owner]
+            .iter()
+            .map(|x| Abi::Word(field_word(x)))
+            .collect();
+        args.insert(0, Abi::Word(U256::from(index)));
+        args.push(Abi::Words(
+            siblings.iter().flatten().map(field_word).collect(),
+        ));
+        let data = abi_call(
+            "exodusWithdraw(uint64,uint256,uint256,uint64,uint32,address,uint256[])",
+            &args,
+        );
+        self.send(from, data, U256::ZERO)
+    }
+
     /// A view of the rollup returning one word.
     pub fn view_word(&mut self, signature: &'static str) -> Result<U256, EvmOptimisticError> {
         self.view_with(signature, &[])
@@ -645,7 +708,16 @@ impl EvmOptimistic<Chain> {
         operator_key: &PublicKey,
         window_s: u64,
         bond: U256,
+        priority_deadline_s: u64,
     ) -> Result<Self, EvmOptimisticError> {
-        Self::deploy_on(Chain::new(), operator, params, operator_key, window_s, bond)
+        Self::deploy_on(
+            Chain::new(),
+            operator,
+            params,
+            operator_key,
+            window_s,
+            bond,
+            priority_deadline_s,
+        )
     }
 }

@@ -33,6 +33,8 @@ const CHAIN: u64 = 0x5eed_c0de;
 const DEPOSITOR: L1Address = L1Address([0xd0; 20]);
 const OPERATOR: Address = Address::new([0x0b; 20]);
 const WINDOW_S: u64 = 100;
+/// How long a request may wait for a final batch before exodus mode can be switched on.
+const DEADLINE_S: u64 = 250;
 
 /// Depth 6: two 8-ary levels, so the executor's paths use `PoseidonT9`.
 fn params() -> CircuitParams {
@@ -220,6 +222,7 @@ fn executor() -> (Chain, Address) {
         &key(0).public_key(),
         WINDOW_S,
         U256::from(1u8),
+        DEADLINE_S,
     )
     .unwrap();
     (r.chain, r.executor)
@@ -462,6 +465,7 @@ fn rollup() -> EvmOptimistic {
         &key(0).public_key(),
         WINDOW_S,
         U256::from(BOND),
+        DEADLINE_S,
     )
     .unwrap();
     r.chain.fund(POSTER, U256::from(BOND) * U256::from(100u8));
@@ -988,4 +992,90 @@ proptest::proptest! {
             state = out.state;
         }
     }
+}
+
+#[test]
+fn an_operator_that_stops_finalizing_leaves_its_users_an_exodus() {
+    let mut r = rollup();
+    let (state, mut posted) = onboard(&mut r);
+    let txs = batch_two(&r);
+    let out = state.apply_batch(&txs, &[]).unwrap();
+    posted.push(post(&mut r, 2, &out, &txs));
+    r.chain.advance_time(WINDOW_S + 1);
+    for b in &posted {
+        r.finalize(WATCHER, b).unwrap();
+    }
+    let fin = out.state;
+
+    // A deposit joins the queue; the operator posts the batch that takes it, then never
+    // finalizes it (or anything else).
+    r.deposit(USER_L1, &key(5).public_key(), wei(7)).unwrap();
+    let dep = Deposit {
+        pubkey: key(5).public_key(),
+        amount: 7,
+        from: L1Address(USER_L1.into_array()),
+    };
+    let queue = [PriorityOp::Deposit(dep)];
+    let txs3 = vec![PriorityOp::tx(&queue[0])];
+    let out3 = fin.apply_batch(&txs3, &queue).unwrap();
+    let b3 = post(&mut r, 3, &out3, &txs3);
+    assert_eq!(rejected(r.activate_exodus(USER_L1)), "NotOverdue");
+    r.chain.advance_time(DEADLINE_S);
+    assert_eq!(rejected(r.activate_exodus(USER_L1)), "NotOverdue");
+    r.chain.advance_time(1);
+    r.activate_exodus(USER_L1).unwrap();
+    assert_eq!(rejected(r.activate_exodus(USER_L1)), "Exodus");
+
+    // Nothing settles any more: the pending batch is void.
+    assert_eq!(rejected(r.finalize(WATCHER, &b3)), "Exodus");
+    assert_eq!(rejected(r.post_batch(POSTER, &b3)), "Exodus");
+    assert_eq!(
+        rejected(r.deposit(USER_L1, &key(6).public_key(), wei(1))),
+        "Exodus"
+    );
+    assert_eq!(rejected(r.request_full_exit(USER_L1, 1)), "Exodus");
+
+    // The queued deposit is refunded; each account is withdrawn once under the final root.
+    r.refund_deposits(WATCHER, 10).unwrap();
+    let mut b = fin.witness_builder();
+    let leaf_and_path = |b: &mut zkr_circuits::witness::WitnessBuilder, i: u64| {
+        (b.leaf(i), b.proof(i).unwrap().siblings)
+    };
+    for i in 0..3u64 {
+        let (leaf, siblings) = leaf_and_path(&mut b, i);
+        // Forgeries first: another balance, a short path, a sibling of r.
+        let mut rich = leaf;
+        rich.balance += Fr::from(1u8);
+        assert_eq!(
+            rejected(r.exodus_withdraw(WATCHER, i, &rich, &siblings)),
+            "BadExitProof"
+        );
+        let mut short = siblings.clone();
+        short.last_mut().unwrap().pop();
+        assert_eq!(
+            rejected(r.exodus_withdraw(WATCHER, i, &leaf, &short)),
+            "BadExitProof"
+        );
+        r.exodus_withdraw(WATCHER, i, &leaf, &siblings).unwrap();
+        assert_eq!(
+            rejected(r.exodus_withdraw(WATCHER, i, &leaf, &siblings)),
+            "AlreadyExited"
+        );
+    }
+    // An empty index with made-up fields does not verify.
+    let (mut empty, siblings) = leaf_and_path(&mut b, 9);
+    empty.balance = Fr::from(500u64);
+    assert_eq!(
+        rejected(r.exodus_withdraw(WATCHER, 9, &empty, &siblings)),
+        "BadExitProof"
+    );
+
+    // Every unit deposited is paid out: 50 withdrawn in batch 2, the accounts' balances (the
+    // operator's fees included) and the refunded deposit. Only the void batch's bond stays.
+    let to = Address::new([0xaa; 20]);
+    for who in [to, USER_L1, OPERATOR] {
+        r.claim(who).unwrap();
+    }
+    assert_eq!(r.chain.balance(to), wei(50));
+    assert_eq!(r.chain.balance(r.rollup), U256::from(BOND));
 }

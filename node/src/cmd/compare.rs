@@ -202,10 +202,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.transfers == 0 {
         bail!("--transfers must be at least 1");
     }
-    if a.window_s == 0 || a.window_s > u32::MAX as u64 {
+    // The contract keeps times in 32 bits, and its priority deadline (twice the window here)
+    // must be longer than the window.
+    if a.window_s == 0 || a.window_s > u32::MAX as u64 / 2 {
         bail!(
-            "--window-s must be 1 to {} seconds (the contract keeps it as a 32-bit time)",
-            u32::MAX
+            "--window-s must be 1 to {} seconds (the contract keeps twice it as a 32-bit time)",
+            u32::MAX / 2
         );
     }
     let params = CircuitParams::new(a.depth, a.batch_size)?;
@@ -253,6 +255,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         &operator.public_key(),
         a.window_s,
         bond,
+        2 * a.window_s,
     )
     .context("deploying the optimistic rollup on the embedded EVM")?;
     let poster = opt.operator;
