@@ -330,17 +330,13 @@ pub struct OptimisticRejection {
     pub data: Vec<u8>,
 }
 
-impl OptimisticRejection {
-    /// Decodes revert data against the errors of `OptimisticRollup` and `StepExecutor`.
-    pub fn decode(data: &[u8]) -> Self {
-        let unknown = || Self {
-            name: "Unknown".into(),
-            args: Vec::new(),
-            data: data.to_vec(),
-        };
-        let Some(sel) = data.get(..4) else {
-            return unknown();
-        };
+/// The custom errors of `OptimisticRollup` and `StepExecutor`: selector → (name, arguments),
+/// read from their ABIs once.
+fn known_errors() -> &'static BTreeMap<[u8; 4], (String, usize)> {
+    static ERRORS: std::sync::OnceLock<BTreeMap<[u8; 4], (String, usize)>> =
+        std::sync::OnceLock::new();
+    ERRORS.get_or_init(|| {
+        let mut out = BTreeMap::new();
         for artifact in [OPTIMISTIC_ROLLUP, STEP_EXECUTOR] {
             let Ok(a) = Artifact::parse(artifact) else {
                 continue;
@@ -356,23 +352,33 @@ impl OptimisticRejection {
                     .flatten()
                     .filter_map(|i| i["type"].as_str())
                     .collect();
-                if selector(&format!("{name}({})", types.join(","))) != sel {
-                    continue;
-                }
-                let args: Option<Vec<U256>> = (0..types.len())
-                    .map(|i| data.get(4 + 32 * i..36 + 32 * i).map(U256::from_be_slice))
-                    .collect();
-                return match args {
-                    Some(args) => Self {
-                        name: name.to_string(),
-                        args,
-                        data: data.to_vec(),
-                    },
-                    None => unknown(),
-                };
+                let sel = selector(&format!("{name}({})", types.join(",")));
+                out.insert(sel, (name.to_string(), types.len()));
             }
         }
-        unknown()
+        out
+    })
+}
+
+impl OptimisticRejection {
+    /// Decodes revert data against the errors of `OptimisticRollup` and `StepExecutor`.
+    pub fn decode(data: &[u8]) -> Self {
+        let known = data
+            .get(..4)
+            .and_then(|sel| <[u8; 4]>::try_from(sel).ok())
+            .and_then(|sel| known_errors().get(&sel))
+            .and_then(|(name, arity)| {
+                let args: Option<Vec<U256>> = (0..*arity)
+                    .map(|i| data.get(4 + 32 * i..36 + 32 * i).map(U256::from_be_slice))
+                    .collect();
+                Some((name.clone(), args?))
+            });
+        let (name, args) = known.unwrap_or_else(|| ("Unknown".into(), Vec::new()));
+        Self {
+            name,
+            args,
+            data: data.to_vec(),
+        }
     }
 }
 

@@ -284,89 +284,45 @@ fn the_executor_gives_the_native_steps_verdict_on_every_rule() {
     );
     assert!(both(&mut chain, ex, &w).iter().all(|(c, _)| *c == 0));
 
-    // One rule broken per batch: both twins name it.
+    // One rule broken per batch: both twins name it (the code of the last step walked).
+    let mut broken = |slots: Vec<SlotTx>| last(both(&mut chain, ex, &build(&s, slots)));
     let mut forged = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
     forged.signature.s += 1u32;
-    assert_eq!(last(both(&mut chain, ex, &build(&s, vec![forged]))), 1);
+    assert_eq!(broken(vec![forged]), 1);
     let other_key = Transfer::signed(&key(2), CHAIN, 1, 2, 10, 1, 0);
-    assert_eq!(
-        last(both(
-            &mut chain,
-            ex,
-            &build(&s, vec![SlotTx::transfer(&other_key)])
-        )),
-        1
-    );
+    assert_eq!(broken(vec![SlotTx::transfer(&other_key)]), 1);
     let other_chain = Transfer::signed(&key(1), CHAIN + 1, 1, 2, 10, 1, 0);
-    assert_eq!(
-        last(both(
-            &mut chain,
-            ex,
-            &build(&s, vec![SlotTx::transfer(&other_chain)])
-        )),
-        1
-    );
+    assert_eq!(broken(vec![SlotTx::transfer(&other_chain)]), 1);
     let future_nonce = Transfer::signed(&key(1), CHAIN, 1, 2, 10, 1, 1);
-    assert_eq!(
-        last(both(
-            &mut chain,
-            ex,
-            &build(&s, vec![SlotTx::transfer(&future_nonce)])
-        )),
-        1
-    );
+    assert_eq!(broken(vec![SlotTx::transfer(&future_nonce)]), 1);
     let once = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
-    assert_eq!(
-        last(both(&mut chain, ex, &build(&s, vec![once.clone(), once]))),
-        1
-    );
+    assert_eq!(broken(vec![once.clone(), once]), 1);
     let mut big_s = SlotTx::transfer(&transfer(&s, 1, 2, 10, 1));
     big_s.signature.s += num_bigint::BigUint::from(1u8) << 253;
-    assert_eq!(last(both(&mut chain, ex, &build(&s, vec![big_s]))), 1);
+    assert_eq!(broken(vec![big_s]), 1);
     let too_much = SlotTx::transfer(&transfer(&s, 1, 2, 100, 1));
-    assert_eq!(last(both(&mut chain, ex, &build(&s, vec![too_much]))), 4);
+    assert_eq!(broken(vec![too_much]), 4);
     let overflow = SlotTx::transfer(&transfer(&s, 1, 3, 10, 0));
-    assert_eq!(last(both(&mut chain, ex, &build(&s, vec![overflow]))), 7);
+    assert_eq!(broken(vec![overflow]), 7);
     let nobody = SlotTx::transfer(&transfer(&s, 1, 9, 10, 1));
-    assert_eq!(last(both(&mut chain, ex, &build(&s, vec![nobody]))), 5);
+    assert_eq!(broken(vec![nobody]), 5);
     let d = Deposit {
         pubkey: key(5).public_key(),
         amount: 50,
         from: DEPOSITOR,
     };
-    assert_eq!(
-        last(both(
-            &mut chain,
-            ex,
-            &build(&s, vec![SlotTx::deposit(&d, 2)])
-        )),
-        6
-    );
+    assert_eq!(broken(vec![SlotTx::deposit(&d, 2)]), 6);
     let thief = FullExit {
         account: 2,
         requester: L1Address([0x66; 20]),
     };
-    assert_eq!(
-        last(both(
-            &mut chain,
-            ex,
-            &build(&s, vec![SlotTx::full_exit(&thief, 100)])
-        )),
-        3
-    );
+    assert_eq!(broken(vec![SlotTx::full_exit(&thief, 100)]), 3);
     let owner = FullExit {
         account: 1,
         requester: DEPOSITOR,
     };
     for short in [60, 0] {
-        assert_eq!(
-            last(both(
-                &mut chain,
-                ex,
-                &build(&s, vec![SlotTx::full_exit(&owner, short)])
-            )),
-            3
-        );
+        assert_eq!(broken(vec![SlotTx::full_exit(&owner, short)]), 3);
     }
     // The fee step: the operator's credit overflows (account 0 holds almost 2^64 units).
     let rich = funded(&g, &[u64::MAX - 5, 100]);
