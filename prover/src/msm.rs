@@ -419,9 +419,9 @@ struct Queued<F> {
 /// conflicts near 6%; with fewer than 128 buckets (small scalars) there is no batch at all.
 ///
 /// The bucket is read when its addition is queued, not when the batch is computed: the read is
-/// the one random memory access of an addition, and in the streaming loop the processor overlaps
-/// it with the next points' work; the batch then runs over its own arrays in order. (A bucket in
-/// the batch cannot change before the batch is computed, so the copy stays exact.)
+/// the one random memory access of an addition, and the streaming loop prefetches it a few
+/// points earlier ([`Buckets::prefetch`]); the batch then runs over its own arrays in order. (A
+/// bucket in the batch cannot change before the batch is computed, so the copy stays exact.)
 struct Buckets<P: SWCurveConfig> {
     /// The affine halves; meaningful only where `filled`.
     points: Vec<Xy<P::BaseField>>,
