@@ -1,7 +1,7 @@
-//! Radix-2 FFTs over BN254's scalar field, and the QAP witness map built on them.
+//! FFTs over BN254's scalar field, and the QAP witness map built on them.
 //!
 //! Groth16's prover turns the constraint evaluations `a`, `b`, `c` (one value per constraint,
-//! on the domain `H = {ωⁱ}` of size `n = 2^k`) into the coefficients of
+//! on the domain `H = {ωⁱ}` of size `n`) into the coefficients of
 //! `h(x) = (A(x)·B(x) − C(x)) / Z(x)`. ark-groth16 does it with seven in-order FFTs of size `n`
 //! (three inverse, three on the coset `gH`, one inverse on the coset), each with a
 //! bit-reversal permutation. [`witness_map`] computes the same `h`, coefficient for
@@ -19,8 +19,13 @@
 //!    memory; each level's twiddle factors are stored contiguously for the same reason.
 //! 4. **Both threads busy.** The largest levels split their butterflies across rayon's
 //!    threads, and the two halves of a large transform run in parallel.
+//! 5. **Not only powers of two.** The domain is the one [`crate::qap::MixedRadixReduction`]
+//!    picks, of size `n = f·2^k` with `f` = 1, 3 or 9 (at depth 24 × 32 slots `3·2^18`, a
+//!    quarter below `2^20`). A transform of that size is `f` radix-2 transforms of size `2^k`
+//!    and one radix-`f` step across them (a radix-3 butterfly costs one multiplication), so
+//!    the work shrinks with `n`.
 //!
-//! The twiddle tables (`2n` field elements) are kept for the last domain size used, since a
+//! The twiddle tables (`2·2^k` field elements) are kept for the last size used, since a
 //! prover proves the same circuit again and again.
 
 use ark_bn254::Fr;
@@ -219,9 +224,208 @@ fn permute_bitrev(v: &mut [Fr], log_n: u32) {
     }
 }
 
+/// The QAP domain `H = {ωⁱ}` of size `n = f·m`: `m = 2^log_m` and `f ∈ {1, 3, 9}`, as
+/// [`crate::qap::domain_size`] picks it, with ark-poly's generator `ω = Fr::get_root_of_unity(n)`
+/// (so row `i` of the constraint system is the point `ωⁱ`, as in the setup).
+///
+/// A transform of size `f·m` is `f` radix-2 transforms of size `m` (on the subgroup generated
+/// by `ω^f`) and one radix-`f` step across them (Cooley–Tukey with the split `n = f·m`). A vector
+/// is laid out as `f` blocks of `m`: in natural order, value `k₁ + m·k₂` is block `k₂`, entry
+/// `k₁`; between the inverse and the forward transform, the coefficient `f·bitrev(p) + i₁` is
+/// block `i₁`, entry `p`.
+struct Domain {
+    /// `n = f·m`.
+    n: usize,
+    /// The small factor, 1, 3 or 9.
+    f: usize,
+    /// `log₂ m`.
+    log_m: u32,
+    /// The radix-2 tables for size `m` (root `ω^f`).
+    tw: Arc<Twiddles>,
+    /// `ω`, of order `n`.
+    omega: Fr,
+    /// `ω⁻¹`.
+    omega_inv: Fr,
+}
+
+impl Domain {
+    /// The domain for `rows` rows; `None` if the field has no subgroup large enough.
+    fn new(rows: usize) -> Option<Self> {
+        let n = crate::qap::domain_size::<Fr>(rows)?;
+        let log_m = n.trailing_zeros();
+        let f = n >> log_m;
+        if !matches!(f, 1 | 3 | 9) {
+            return None;
+        }
+        let omega = Fr::get_root_of_unity(n as u64)?;
+        let tw = Twiddles::cached(log_m)?;
+        // The radix-2 tables must be for the subgroup `ω^f` generates: both roots are powers of
+        // the same large-subgroup root in ark-ff, so this holds; checked, since a mismatch would
+        // silently give a wrong `h`.
+        assert_eq!(
+            Fr::get_root_of_unity(1 << log_m),
+            Some(omega.pow([f as u64])),
+            "radix-2 root is not ω^f"
+        );
+        Some(Self {
+            n,
+            f,
+            log_m,
+            tw,
+            omega,
+            omega_inv: omega.inverse()?,
+        })
+    }
+
+    /// Values (natural order) to coefficients times `n` (block `i₁`, entry `p` holds
+    /// coefficient `f·bitrev(p) + i₁`).
+    fn inverse_unscaled(&self, v: &mut [Fr]) {
+        if self.f > 1 {
+            self.radix_f_inverse(v);
+        }
+        for block in v.chunks_mut(1 << self.log_m) {
+            self.tw.inverse_unscaled_to_bitrev(block);
+        }
+    }
+
+    /// Coefficients (in [`Domain::inverse_unscaled`]'s layout) to values in natural order.
+    fn forward(&self, v: &mut [Fr]) {
+        for block in v.chunks_mut(1 << self.log_m) {
+            self.tw.forward_from_bitrev(block);
+        }
+        if self.f > 1 {
+            self.radix_f_forward(v);
+        }
+    }
+
+    /// Multiplies coefficient `i` (in [`Domain::inverse_unscaled`]'s layout) by
+    /// `scale · shiftⁱ`: in block `i₁`, `i = f·bitrev(p) + i₁`.
+    fn scale(&self, v: &mut [Fr], shift: Fr, scale: Fr) {
+        let stride = shift.pow([self.f as u64]);
+        let mut s = scale;
+        for block in v.chunks_mut(1 << self.log_m) {
+            scale_bitrev(block, self.log_m, stride, s);
+            s *= shift;
+        }
+    }
+
+    /// Coefficients in [`Domain::inverse_unscaled`]'s layout, put in natural order.
+    fn natural_order(&self, mut v: Vec<Fr>) -> Vec<Fr> {
+        if self.f == 1 {
+            permute_bitrev(&mut v, self.log_m);
+            return v;
+        }
+        let (f, m, log_m) = (self.f, 1usize << self.log_m, self.log_m);
+        let mut out = vec![Fr::zero(); self.n];
+        out.par_chunks_mut(f).enumerate().for_each(|(q, c)| {
+            let p = bitrev(q, log_m);
+            for (i1, x) in c.iter_mut().enumerate() {
+                *x = v[i1 * m + p];
+            }
+        });
+        out
+    }
+
+    /// The radix-`f` step of the inverse transform: for each `k₁ < m`, the values
+    /// `x_{k₂} = v[k₁ + m·k₂]` become `u_{i₁} = ω^{−i₁·k₁} · Σ_{k₂} ω_f^{−i₁·k₂} x_{k₂}` in block `i₁`
+    /// (`ω_f = ω^m`), whose radix-2 inverse transforms are then the coefficients `f·i₂ + i₁`.
+    fn radix_f_inverse(&self, v: &mut [Fr]) {
+        let root_f = self.omega_inv.pow([1u64 << self.log_m]);
+        let omega_inv = self.omega_inv;
+        across_blocks(v, 1 << self.log_m, |k0, blocks| {
+            let f = blocks.len();
+            let mut w = omega_inv.pow([k0 as u64]);
+            let mut x = [Fr::zero(); 9];
+            for j in 0..blocks[0].len() {
+                for (x, b) in x.iter_mut().zip(blocks.iter()) {
+                    *x = b[j];
+                }
+                small_dft(&mut x[..f], root_f);
+                let mut t = Fr::one();
+                for (x, b) in x[..f].iter().zip(blocks.iter_mut()) {
+                    b[j] = *x * t;
+                    t *= w;
+                }
+                w *= omega_inv;
+            }
+        });
+    }
+
+    /// The radix-`f` step of the forward transform, the transpose of
+    /// [`Domain::radix_f_inverse`]: block `i₁`'s values `y_{i₁}` at `k₁` become
+    /// `v[k₁ + m·k₂] = Σ_{i₁} ω_f^{i₁·k₂} · ω^{i₁·k₁} · y_{i₁}`.
+    fn radix_f_forward(&self, v: &mut [Fr]) {
+        let root_f = self.omega.pow([1u64 << self.log_m]);
+        let omega = self.omega;
+        across_blocks(v, 1 << self.log_m, |k0, blocks| {
+            let f = blocks.len();
+            let mut w = omega.pow([k0 as u64]);
+            let mut x = [Fr::zero(); 9];
+            for j in 0..blocks[0].len() {
+                let mut t = Fr::one();
+                for (x, b) in x.iter_mut().zip(blocks.iter()) {
+                    *x = b[j] * t;
+                    t *= w;
+                }
+                small_dft(&mut x[..f], root_f);
+                for (x, b) in x[..f].iter().zip(blocks.iter_mut()) {
+                    b[j] = *x;
+                }
+                w *= omega;
+            }
+        });
+    }
+}
+
+/// Runs `op(k₀, blocks)` over the `f = v.len() / m` blocks of `v` cut into aligned pieces
+/// (entries `k₀ ..` of every block), in parallel.
+fn across_blocks(v: &mut [Fr], m: usize, op: impl Fn(usize, &mut [&mut [Fr]]) + Sync) {
+    const PIECE: usize = 1 << 10;
+    let mut pieces: Vec<Vec<&mut [Fr]>> = (0..m.div_ceil(PIECE)).map(|_| Vec::new()).collect();
+    for block in v.chunks_mut(m) {
+        for (p, c) in pieces.iter_mut().zip(block.chunks_mut(PIECE)) {
+            p.push(c);
+        }
+    }
+    pieces
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(i, mut p)| op(i * PIECE, &mut p));
+}
+
+/// `x ← DFT(x)` of length 3 or 9 with the primitive root `root` of that order:
+/// `y_k = Σ_i root^{i·k} x_i`. Length 3 with one multiplication (`root² = −1 − root`); length 9
+/// (domains just above a power of two, rare) directly.
+fn small_dft(x: &mut [Fr], root: Fr) {
+    match x.len() {
+        3 => {
+            let (a, b, c) = (x[0], x[1], x[2]);
+            let t = root * (b - c);
+            x[0] = a + b + c;
+            x[1] = a - c + t;
+            x[2] = a - b - t;
+        }
+        f => {
+            let mut powers = [Fr::one(); 9];
+            for i in 1..f {
+                powers[i] = powers[i - 1] * root;
+            }
+            let input: Vec<Fr> = x.to_vec();
+            for (k, y) in x.iter_mut().enumerate() {
+                *y = input
+                    .iter()
+                    .enumerate()
+                    .map(|(i, xi)| powers[(i * k) % f] * xi)
+                    .sum();
+            }
+        }
+    }
+}
+
 /// The coefficients of `h(x) = (A(x)·B(x) − C(x)) / Z(x)` for the full assignment
 /// `full = [1, public inputs…, witnesses…]`: exactly ark-groth16 0.6's
-/// `LibsnarkReduction::witness_map_from_matrices` (the same domain, the same coset generator,
+/// `LibsnarkReduction::witness_map_from_matrices` on the domain of
+/// [`crate::qap::MixedRadixReduction`] (the same domain and generator, the same coset generator,
 /// the input rows appended to A), computed as the module docs describe.
 pub fn witness_map(
     matrices: &[Matrix<Fr>],
@@ -230,9 +434,8 @@ pub fn witness_map(
     full: &[Fr],
 ) -> Result<Vec<Fr>, SynthesisError> {
     let rows = num_constraints + num_inputs;
-    let log_n = rows.next_power_of_two().trailing_zeros();
-    let tw = Twiddles::cached(log_n).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-    let n = tw.size();
+    let d = Domain::new(rows).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let n = d.n;
     let [ma, mb, mc] = matrices else {
         return Err(SynthesisError::Unsatisfiable);
     };
@@ -247,15 +450,13 @@ pub fn witness_map(
     };
 
     let g = Fr::GENERATOR;
-    let n_inv = Fr::from(n as u64)
-        .inverse()
-        .expect("n is a power of two below r");
-    // Values on H → coefficients (bit-reversed, times n) → divided by n and shifted by g →
-    // values on the coset gH (natural order).
+    let n_inv = Fr::from(n as u64).inverse().expect("n is below r");
+    // Values on H → coefficients (times n) → divided by n and shifted by g → values on the
+    // coset gH (natural order).
     let to_coset = |v: &mut Vec<Fr>| {
-        tw.inverse_unscaled_to_bitrev(v);
-        scale_bitrev(v, log_n, g, n_inv);
-        tw.forward_from_bitrev(v);
+        d.inverse_unscaled(v);
+        d.scale(v, g, n_inv);
+        d.forward(v);
     };
 
     let mut a = evaluate(ma);
@@ -278,8 +479,7 @@ pub fn witness_map(
     drop(c);
 
     // Values on gH → coefficients of h: inverse transform, divide by n, unshift by g⁻¹.
-    tw.inverse_unscaled_to_bitrev(&mut a);
-    scale_bitrev(&mut a, log_n, g.inverse().expect("g is not zero"), n_inv);
-    permute_bitrev(&mut a, log_n);
-    Ok(a)
+    d.inverse_unscaled(&mut a);
+    d.scale(&mut a, g.inverse().expect("g is not zero"), n_inv);
+    Ok(d.natural_order(a))
 }

@@ -2,10 +2,11 @@
 //!
 //! [`create_proof`] computes exactly the proof that ark-groth16 0.6's
 //! `create_proof_with_reduction_and_matrices` computes for the same proving key, matrices,
-//! assignment and randomness `(r, s)`: the same libsnark QAP reduction (computed by
-//! [`crate::fft::witness_map`], equal to arkworks' `LibsnarkReduction::witness_map_from_matrices`
-//! and faster), the same five multi-scalar multiplications and the same combination. The MSM
-//! algorithm is selectable ([`MsmEngine`]); the test `zkr_prover_equals_ark_groth16` compares the two proofs point by
+//! assignment and randomness `(r, s)` with the keys' QAP reduction
+//! ([`crate::qap::MixedRadixReduction`]: libsnark's, on the smallest `3^b·2^k` domain): the same
+//! `h` (computed by [`crate::fft::witness_map`], equal to arkworks' and faster), the same five
+//! multi-scalar multiplications and the same combination. The MSM algorithm is selectable
+//! ([`MsmEngine`]); the test `zkr_prover_equals_ark_groth16` compares the two proofs point by
 //! point. Each phase is timed separately ([`PhaseTimings`]) so a benchmark shows where a proof's
 //! time goes.
 //!

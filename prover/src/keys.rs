@@ -13,7 +13,7 @@
 //! so a changed circuit never proves with stale keys.
 
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
 };
@@ -23,7 +23,7 @@ use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkr_circuits::circuit::BatchCircuit;
@@ -141,6 +141,13 @@ impl ConstraintMatrices {
     }
 }
 
+/// The QAP domain size for `m`'s rows (constraints plus instance variables).
+fn qap_domain_size(m: &ConstraintMatrices) -> Result<usize, KeyError> {
+    crate::qap::domain_size::<Fr>(m.num_constraints + m.num_instance_variables).ok_or(
+        KeyError::Synthesis(SynthesisError::PolynomialDegreeTooLarge),
+    )
+}
+
 /// An all-noop batch circuit for `params` (on a placeholder deployment: the circuit's shape does
 /// not depend on the chain id or the operator's key).
 pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
@@ -168,6 +175,11 @@ pub struct KeyMeta {
     pub num_witness_variables: usize,
     /// Public inputs.
     pub num_public_inputs: usize,
+    /// Size of the QAP domain the keys were made for ([`crate::qap::domain_size`]); 0 in key
+    /// directories written before the mixed-radix reduction (their domain was the next power of
+    /// two), which are refused as stale.
+    #[serde(default)]
+    pub qap_domain_size: usize,
     /// How the setup was made.
     pub setup: String,
     /// SHA-256 of `proving_key.bin` as setup wrote it, hex.
@@ -219,7 +231,7 @@ impl KeySet {
             None => {
                 let mut rng = OsRng;
                 (
-                    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+                    crate::qap::Groth16::generate_random_parameters_with_reduction(
                         blank_circuit(params),
                         &mut rng,
                     )?,
@@ -230,7 +242,7 @@ impl KeySet {
             Some(s) => {
                 let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(s);
                 (
-                    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+                    crate::qap::Groth16::generate_random_parameters_with_reduction(
                         blank_circuit(params),
                         &mut rng,
                     )?,
@@ -248,6 +260,7 @@ impl KeySet {
             num_constraints: matrices.num_constraints,
             num_witness_variables: matrices.num_witness_variables,
             num_public_inputs: matrices.num_instance_variables - 1,
+            qap_domain_size: qap_domain_size(&matrices)?,
             setup,
             proving_key_sha256: hex::encode(Sha256::digest(&pk_bytes)),
         };
@@ -313,9 +326,21 @@ impl KeySet {
                 wanted: format!("the current circuit (digest {})", short(&matrices.digest)),
             });
         }
+        let domain = qap_domain_size(&matrices)?;
+        if meta.qap_domain_size != domain {
+            return Err(KeyError::Stale {
+                path: dir.into(),
+                found: match meta.qap_domain_size {
+                    0 => "an earlier QAP reduction (a power-of-two domain)".to_string(),
+                    d => format!("a QAP domain of size {d}"),
+                },
+                wanted: format!("the current reduction's domain of size {domain}"),
+            });
+        }
         let pk = read_proving_key(&dir.join(PK), &meta.proving_key_sha256)?;
         if pk.vk.gamma_abc_g1.len() != matrices.num_instance_variables
             || pk.a_query.len() != matrices.num_instance_variables + matrices.num_witness_variables
+            || pk.h_query.len() + 1 != domain
         {
             return Err(KeyError::Corrupt {
                 path: dir.join(PK),
@@ -418,30 +443,35 @@ fn read_proving_key(path: &Path, expected_sha256: &str) -> Result<ProvingKey<Bn2
 
 /// Reads a canonical uncompressed encoding with full validation (on curve, in subgroup) and no
 /// trailing bytes.
-pub fn read_validated<T: CanonicalDeserialize>(path: &Path) -> Result<T, KeyError> {
-    let f = fs::File::open(path).map_err(|e| {
+pub fn read_validated<T: CanonicalDeserialize + CanonicalSerialize>(
+    path: &Path,
+) -> Result<T, KeyError> {
+    let bytes = fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             KeyError::Missing(path.into())
         } else {
             io(path)(e)
         }
     })?;
-    let mut r = BufReader::new(f);
-    let v = T::deserialize_with_mode(&mut r, Compress::No, Validate::Yes).map_err(|e| {
-        KeyError::Corrupt {
-            path: path.into(),
-            reason: e.to_string(),
-        }
-    })?;
-    let mut extra = [0u8; 1];
-    match r.read(&mut extra) {
-        Ok(0) => Ok(v),
-        Ok(_) => Err(KeyError::Corrupt {
-            path: path.into(),
-            reason: "trailing bytes after the key".into(),
-        }),
-        Err(e) => Err(io(path)(e)),
+    let corrupt = |reason: String| KeyError::Corrupt {
+        path: path.into(),
+        reason,
+    };
+    let mut r = bytes.as_slice();
+    let v = T::deserialize_with_mode(&mut r, Compress::No, Validate::Yes)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes after the key".into()));
     }
+    // A point at infinity is decoded from its flag alone, whatever coordinates the file holds
+    // beside it: such a file is not what setup wrote, so only the canonical encoding is taken.
+    let mut canonical = Vec::with_capacity(bytes.len());
+    v.serialize_uncompressed(&mut canonical)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if canonical != bytes {
+        return Err(corrupt("not the canonical encoding of the key".into()));
+    }
+    Ok(v)
 }
 
 /// The operating system's randomness, as an arkworks RNG.

@@ -12,10 +12,14 @@
 //!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before the
 //!   Groth16 prover.
 //! * [`groth16`]: the Groth16 prover phase by phase: exactly ark-groth16's proof (same QAP
-//!   reduction, same randomisation; a test compares the two), with zkr's MSM and a timing per
+//!   reduction, [`qap::MixedRadixReduction`], same randomisation; a test compares the two), with zkr's MSM and a timing per
 //!   phase (witness map, each of the five MSMs).
-//! * [`fft`]: the QAP witness map (`h` from the constraint evaluations) with radix-2 FFTs
-//!   that skip bit reversals and recurse depth first; equal to ark-groth16's.
+//! * [`qap`]: the R1CS-to-QAP reduction the keys are made for: libsnark's, on the smallest
+//!   subgroup of size `3^b·2^k` that holds the rows (a quarter smaller than the power of two at
+//!   depth 24 × 32 slots), usable as ark-groth16's `QAP` parameter.
+//! * [`fft`]: the QAP witness map (`h` from the constraint evaluations) with FFTs of size
+//!   `2^k`, `3·2^k` or `9·2^k` that skip bit reversals and recurse depth first; equal to
+//!   ark-groth16's with the same reduction.
 //! * [`msm`]: multi-scalar multiplication for BN254's G1 and G2 (signed digits, batch-affine
 //!   bucket accumulation, scalars classified by size), equal to `ark-ec`'s on random and
 //!   adversarial inputs.
@@ -35,6 +39,7 @@ pub mod keys;
 pub mod msm;
 pub mod pool;
 pub mod prove;
+pub mod qap;
 
 pub use keys::{KeyError, KeySet};
 pub use prove::{prove, ProveError, ProveTimings};

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkr_prover::fft::{witness_map, Twiddles};
+use zkr_prover::qap::{domain_size, MixedRadixReduction};
 
 fn bitrev(i: usize, bits: u32) -> usize {
     if bits == 0 {
@@ -47,8 +48,9 @@ fn random_matrices(rows: usize, vars: usize, seed: u64) -> Vec<Matrix<Fr>> {
         .collect()
 }
 
+/// ark-groth16's witness map with zkr's reduction: libsnark's on ark-poly's mixed-radix domain.
 fn ark_witness_map(m: &[Matrix<Fr>], inputs: usize, constraints: usize, full: &[Fr]) -> Vec<Fr> {
-    LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+    MixedRadixReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
         m,
         inputs,
         constraints,
@@ -96,9 +98,9 @@ proptest! {
         prop_assert_eq!(ours, d.fft(&coeffs));
     }
 
-    /// `h` equals ark-groth16's on random sparse systems (satisfied or not: both compute the
-    /// same polynomial from the same evaluations), whatever the number of rows, including
-    /// rows + inputs exactly a power of two.
+    /// `h` equals ark-groth16's (with the same reduction) on random sparse systems (satisfied
+    /// or not: both compute the same polynomial from the same evaluations), whatever the number
+    /// of rows: domains of size 2^k, 3·2^k and 9·2^k, rows exactly the domain size or not.
     #[test]
     fn witness_map_equals_ark_groth16(
         constraints in 1usize..300,
@@ -123,6 +125,51 @@ fn witness_map_equals_ark_groth16_at_edges() {
             .unwrap();
         pool.install(|| check_witness_map(5000, 3, 2000, 3 + threads as u64));
     }
+}
+
+#[test]
+fn witness_map_equals_ark_groth16_on_each_domain_shape() {
+    // rows = constraints + inputs: 256 → 2^8, 288 → 9·2^5, 384 → 3·2^7, 385 → 2^9; then
+    // 3·2^12 and 9·2^13 (the radix-2 blocks and the radix-f step in parallel), on one thread
+    // and on three.
+    for (rows, size) in [(256, 256), (288, 288), (384, 384), (385, 512), (257, 288)] {
+        assert_eq!(domain_size::<Fr>(rows), Some(size), "{rows} rows");
+        check_witness_map(rows - 3, 3, 50, rows as u64);
+    }
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            assert_eq!(domain_size::<Fr>(12_000), Some(3 << 12));
+            check_witness_map(11_997, 3, 3000, 7 + threads as u64);
+            assert_eq!(domain_size::<Fr>(70_000), Some(9 << 13));
+            check_witness_map(69_996, 4, 9000, 9 + threads as u64);
+        });
+    }
+}
+
+/// On a power-of-two domain the reduction is exactly ark-groth16's default one.
+#[test]
+fn power_of_two_domain_is_libsnark_reduction() {
+    let m = random_matrices(250, 40, 11);
+    let mut full = random_vec(40, 12);
+    full[0] = Fr::one();
+    assert_eq!(domain_size::<Fr>(256), Some(256));
+    let ours = witness_map(&m, 6, 250, &full).unwrap();
+    let libsnark = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+        &m, 6, 250, &full,
+    )
+    .unwrap();
+    assert_eq!(ours, libsnark);
+}
+
+/// The depth-24 circuit with 32 slots (634,837 rows) gets a domain of 3·2^18, a quarter below
+/// 2^20.
+#[test]
+fn depth_24_domain_is_three_quarters_of_the_power_of_two() {
+    assert_eq!(domain_size::<Fr>(634_837), Some(3 << 18));
 }
 
 #[test]

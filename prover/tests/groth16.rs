@@ -266,7 +266,7 @@ fn zkr_prover_equals_ark_groth16() {
         let full = assignment(circuit, &k.matrices).unwrap();
         for _ in 0..2 {
             let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-            let ark = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            let ark = zkr_prover::qap::Groth16::create_proof_with_reduction_and_matrices(
                 &k.pk,
                 r,
                 s,
@@ -292,7 +292,7 @@ fn zkr_prover_equals_ark_groth16() {
     )
     .unwrap();
     let s = Fr::rand(&mut rng);
-    let ark = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+    let ark = zkr_prover::qap::Groth16::create_proof_with_reduction_and_matrices(
         &k.pk,
         Fr::from(0u64),
         s,

@@ -123,3 +123,50 @@ fn a_short_matrix_digest_is_a_stale_key_not_a_panic() {
         );
     }
 }
+
+/// Regression: flipping a flag bit of a point's uncompressed encoding (the top bits of `y`'s
+/// last byte; found by the random mutations above, 1 run in a few) gave a file that decodes
+/// and validates but is not the encoding of the key it decodes to. Only the canonical encoding
+/// is accepted now.
+#[test]
+fn a_point_at_infinity_with_coordinates_is_refused() {
+    let (dir, _) = key_dir();
+    let vk = std::fs::read(dir.path().join("verifying_key.bin")).unwrap();
+    // alpha_g1 comes first: x (32 bytes), then y (32 bytes) whose last byte holds the flags;
+    // beta_g2 follows (128 bytes).
+    for (byte, bit) in [(63, 7), (191, 6), (191, 7)] {
+        let mut flagged = vk.clone();
+        flagged[byte] ^= 1 << bit;
+        std::fs::write(dir.path().join("verifying_key.bin"), &flagged).unwrap();
+        match KeySet::load_vk(dir.path()) {
+            Err(KeyError::Corrupt { .. }) => {}
+            Err(e) => panic!("unexpected {e}"),
+            Ok(_) => panic!("byte {byte} bit {bit} flipped: accepted"),
+        }
+    }
+}
+
+/// Keys made for another QAP domain (here: written before the mixed-radix reduction, with no
+/// domain size in `circuit.json`) are stale, not used.
+#[test]
+fn keys_for_another_qap_domain_are_stale() {
+    let (dir, keys) = key_dir();
+    for size in [0, 1 << 20] {
+        let mut meta = serde_json::to_value(&keys.meta).unwrap();
+        if size == 0 {
+            meta.as_object_mut().unwrap().remove("qap_domain_size");
+        } else {
+            meta["qap_domain_size"] = size.into();
+        }
+        std::fs::write(
+            dir.path().join("circuit.json"),
+            serde_json::to_vec(&meta).unwrap(),
+        )
+        .unwrap();
+        match KeySet::load(dir.path()) {
+            Err(KeyError::Stale { found, .. }) => assert!(found.contains("QAP"), "{found}"),
+            Err(e) => panic!("unexpected {e}"),
+            Ok(_) => panic!("keys for another domain were loaded ({size})"),
+        }
+    }
+}
