@@ -7,9 +7,8 @@
 //! full-size scalars. Whatever the batch circuit's prover spends beyond that is the cost of its
 //! structure (denser rows), not of Groth16.
 
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Fr;
 use ark_ff::UniformRand;
-use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
 };
@@ -103,7 +102,7 @@ pub fn floor(
     };
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
     let m = ConstraintMatrices::from_circuit(c)?;
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(c, &mut rng)?;
+    let pk = zkr_prover::qap::Groth16::generate_random_parameters_with_reduction(c, &mut rng)?;
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();

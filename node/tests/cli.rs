@@ -376,3 +376,68 @@ fn compare_watch_and_the_optimistic_l1_refuse_bad_arguments_clearly() {
         assert!(err.contains(says), "zkr {args:?}: {err}");
     }
 }
+
+/// `zkr bench` and `zkr bench-pool` on a small circuit: every proof verifies (they assert it),
+/// the floor, the standard prove and the same prover with `ark-ec`'s MSM all run, and every
+/// phase of the prove time is reported.
+#[test]
+fn bench_and_bench_pool_run_and_report_every_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (c, out, err) = zkr(
+        &[
+            "bench",
+            "--depth",
+            "4",
+            "--batch-sizes",
+            "1",
+            "--threads",
+            "1",
+            "--runs",
+            "1",
+            "--json",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = &report["rows"][0];
+    let positive = |v: &serde_json::Value, what: &str| {
+        assert!(v.as_f64().is_some_and(|x| x > 0.0), "{what}: {v}");
+    };
+    for key in ["setup_s", "standard_prove_s", "arkworks_msm_prove_s"] {
+        positive(&row[key], key);
+    }
+    positive(&row["prove_s"]["median"], "prove_s");
+    positive(&row["floor_prove_s"]["median"], "floor_prove_s");
+    for phase in [
+        "witness_map",
+        "msm_a",
+        "msm_b_g1",
+        "msm_b_g2",
+        "msm_c",
+        "msm_h",
+    ] {
+        positive(&row["phases_ms"][phase], phase);
+        positive(&row["arkworks_msm_phases_ms"][phase], phase);
+    }
+
+    let (c, out, err) = zkr(
+        &[
+            "bench-pool",
+            "--depth",
+            "4",
+            "--batch-size",
+            "1",
+            "--batches",
+            "2",
+            "--workers",
+            "1",
+            "--json",
+        ],
+        d,
+    );
+    assert_eq!(c, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    positive(&report["rows"][0]["tx_per_s"], "tx_per_s");
+}

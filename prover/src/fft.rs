@@ -28,9 +28,9 @@
 //! The twiddle tables (`2·2^k` field elements) are kept for the last size used, since a
 //! prover proves the same circuit again and again.
 
+use crate::rows::DistinctRows;
 use ark_bn254::Fr;
 use ark_ff::{FftField, Field, One, Zero};
-use ark_groth16::r1cs_to_qap::evaluate_constraint;
 use ark_relations::gr1cs::{Matrix, SynthesisError};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -426,8 +426,23 @@ fn small_dft(x: &mut [Fr], root: Fr) {
 /// `full = [1, public inputs…, witnesses…]`: exactly ark-groth16 0.6's
 /// `LibsnarkReduction::witness_map_from_matrices` on the domain of
 /// [`crate::qap::MixedRadixReduction`] (the same domain and generator, the same coset generator,
-/// the input rows appended to A), computed as the module docs describe.
+/// the input rows appended to A), computed as the module docs describe. Finds the matrices'
+/// repeated rows first; a prover that proves the same circuit again keeps them
+/// ([`witness_map_with_rows`]).
 pub fn witness_map(
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    full: &[Fr],
+) -> Result<Vec<Fr>, SynthesisError> {
+    let rows = DistinctRows::new(matrices);
+    witness_map_with_rows(&rows, matrices, num_inputs, num_constraints, full)
+}
+
+/// [`witness_map`] with the matrices' repeated rows found beforehand (`rows` must have been
+/// built from `matrices`).
+pub fn witness_map_with_rows(
+    distinct: &DistinctRows,
     matrices: &[Matrix<Fr>],
     num_inputs: usize,
     num_constraints: usize,
@@ -436,16 +451,15 @@ pub fn witness_map(
     let rows = num_constraints + num_inputs;
     let d = Domain::new(rows).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
     let n = d.n;
-    let [ma, mb, mc] = matrices else {
+    if matrices.len() != 3 {
         return Err(SynthesisError::Unsatisfiable);
-    };
+    }
 
-    let evaluate = |m: &Matrix<Fr>| -> Vec<Fr> {
+    // Every distinct row's value once, then each matrix's rows from them.
+    let values = distinct.evaluate(matrices, full);
+    let evaluate = |k: usize| -> Vec<Fr> {
         let mut v = vec![Fr::zero(); n];
-        v[..num_constraints]
-            .par_iter_mut()
-            .zip(m)
-            .for_each(|(v, row)| *v = evaluate_constraint(row, full));
+        distinct.fill(k, &values, &mut v[..num_constraints]);
         v
     };
 
@@ -459,14 +473,15 @@ pub fn witness_map(
         d.forward(v);
     };
 
-    let mut a = evaluate(ma);
+    let mut a = evaluate(0);
     a[num_constraints..rows].copy_from_slice(&full[..num_inputs]);
     to_coset(&mut a);
-    let mut b = evaluate(mb);
+    let mut b = evaluate(1);
     to_coset(&mut b);
     a.par_iter_mut().zip(&b).for_each(|(a, b)| *a *= b);
     drop(b);
-    let mut c = evaluate(mc);
+    let mut c = evaluate(2);
+    drop(values);
     to_coset(&mut c);
 
     // Z(x) = xⁿ − 1 is the constant gⁿ − 1 on the coset.

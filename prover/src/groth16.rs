@@ -167,7 +167,13 @@ pub fn create_proof(
     let mut t = PhaseTimings::default();
 
     let h = timed(&mut t.witness_map, || {
-        fft::witness_map(&m.matrices, num_inputs, m.num_constraints, full)
+        fft::witness_map_with_rows(
+            &m.distinct_rows,
+            &m.matrices,
+            num_inputs,
+            m.num_constraints,
+            full,
+        )
     })?;
 
     // The query lengths are fixed by the setup: `a`, `b` have one entry per variable, `l` one

@@ -80,6 +80,8 @@ pub struct ConstraintMatrices {
     pub num_witness_variables: usize,
     /// Number of constraints.
     pub num_constraints: usize,
+    /// Which rows are the same linear combination (the witness map evaluates each once).
+    pub distinct_rows: crate::rows::DistinctRows,
     /// SHA-256 over the shape and every entry, hex.
     pub digest: String,
     /// Time it took to synthesize and extract them.
@@ -130,7 +132,9 @@ impl ConstraintMatrices {
                 }
             }
         }
+        let distinct_rows = crate::rows::DistinctRows::new(&matrices);
         Ok(Self {
+            distinct_rows,
             matrices,
             num_instance_variables,
             num_witness_variables,

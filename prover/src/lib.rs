@@ -20,6 +20,8 @@
 //! * [`fft`]: the QAP witness map (`h` from the constraint evaluations) with FFTs of size
 //!   `2^k`, `3·2^k` or `9·2^k` that skip bit reversals and recurse depth first; equal to
 //!   ark-groth16's with the same reduction.
+//! * [`rows`]: the constraint rows' values on an assignment (the witness map's first and
+//!   largest step), each distinct linear combination evaluated once.
 //! * [`msm`]: multi-scalar multiplication for BN254's G1 and G2 (signed digits, batch-affine
 //!   bucket accumulation, scalars classified by size), equal to `ark-ec`'s on random and
 //!   adversarial inputs.
@@ -40,6 +42,7 @@ pub mod msm;
 pub mod pool;
 pub mod prove;
 pub mod qap;
+pub mod rows;
 
 pub use keys::{KeyError, KeySet};
 pub use prove::{prove, ProveError, ProveTimings};
