@@ -330,48 +330,48 @@ impl Domain {
     /// `x_{k₂} = v[k₁ + m·k₂]` become `u_{i₁} = ω^{−i₁·k₁} · Σ_{k₂} ω_f^{−i₁·k₂} x_{k₂}` in block `i₁`
     /// (`ω_f = ω^m`), whose radix-2 inverse transforms are then the coefficients `f·i₂ + i₁`.
     fn radix_f_inverse(&self, v: &mut [Fr]) {
-        let root_f = self.omega_inv.pow([1u64 << self.log_m]);
-        let omega_inv = self.omega_inv;
-        across_blocks(v, 1 << self.log_m, |k0, blocks| {
-            let f = blocks.len();
-            let mut w = omega_inv.pow([k0 as u64]);
-            let mut x = [Fr::zero(); 9];
-            for j in 0..blocks[0].len() {
-                for (x, b) in x.iter_mut().zip(blocks.iter()) {
-                    *x = b[j];
-                }
-                small_dft(&mut x[..f], root_f);
-                let mut t = Fr::one();
-                for (x, b) in x[..f].iter().zip(blocks.iter_mut()) {
-                    b[j] = *x * t;
-                    t *= w;
-                }
-                w *= omega_inv;
-            }
-        });
+        self.radix_f(v, self.omega_inv, false);
     }
 
     /// The radix-`f` step of the forward transform, the transpose of
     /// [`Domain::radix_f_inverse`]: block `i₁`'s values `y_{i₁}` at `k₁` become
     /// `v[k₁ + m·k₂] = Σ_{i₁} ω_f^{i₁·k₂} · ω^{i₁·k₁} · y_{i₁}`.
     fn radix_f_forward(&self, v: &mut [Fr]) {
-        let root_f = self.omega.pow([1u64 << self.log_m]);
-        let omega = self.omega;
+        self.radix_f(v, self.omega, true);
+    }
+
+    /// The radix-`f` step with root `root` (`ω` or `ω⁻¹`): at each `k₁`, the `f` values across
+    /// the blocks go through an `f`-point DFT (root `root^m`) and are multiplied by
+    /// `root^{i·k₁}` (value `i`), the multiplication before the DFT (`twiddle_first`, forward)
+    /// or after it (inverse).
+    fn radix_f(&self, v: &mut [Fr], root: Fr, twiddle_first: bool) {
+        let root_f = root.pow([1u64 << self.log_m]);
         across_blocks(v, 1 << self.log_m, |k0, blocks| {
             let f = blocks.len();
-            let mut w = omega.pow([k0 as u64]);
+            let mut w = root.pow([k0 as u64]);
             let mut x = [Fr::zero(); 9];
-            for j in 0..blocks[0].len() {
+            let twiddle = |x: &mut [Fr], w: Fr| {
                 let mut t = Fr::one();
-                for (x, b) in x.iter_mut().zip(blocks.iter()) {
-                    *x = b[j] * t;
+                for x in x.iter_mut() {
+                    *x *= t;
                     t *= w;
                 }
+            };
+            for j in 0..blocks[0].len() {
+                for (x, b) in x.iter_mut().zip(blocks.iter()) {
+                    *x = b[j];
+                }
+                if twiddle_first {
+                    twiddle(&mut x[..f], w);
+                }
                 small_dft(&mut x[..f], root_f);
+                if !twiddle_first {
+                    twiddle(&mut x[..f], w);
+                }
                 for (x, b) in x[..f].iter().zip(blocks.iter_mut()) {
                     b[j] = *x;
                 }
-                w *= omega;
+                w *= root;
             }
         });
     }
