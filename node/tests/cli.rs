@@ -383,28 +383,19 @@ fn compare_watch_and_the_optimistic_l1_refuse_bad_arguments_clearly() {
 #[test]
 fn bench_and_bench_pool_run_and_report_every_phase() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (c, out, err) = zkr(
-        &[
-            "bench",
-            "--depth",
-            "4",
-            "--batch-sizes",
-            "1",
-            "--threads",
-            "1",
-            "--runs",
-            "1",
-            "--json",
-        ],
-        d,
-    );
-    assert_eq!(c, 0, "{err}");
-    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let row = &report["rows"][0];
+    // Runs `zkr` with `args` (space-separated), which must succeed with a JSON report.
+    let report = |args: &str| -> serde_json::Value {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (c, out, err) = zkr(&args, dir.path());
+        assert_eq!(c, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
     let positive = |v: &serde_json::Value, what: &str| {
         assert!(v.as_f64().is_some_and(|x| x > 0.0), "{what}: {v}");
     };
+
+    let bench = report("bench --depth 4 --batch-sizes 1 --threads 1 --runs 1 --json");
+    let row = &bench["rows"][0];
     for key in ["setup_s", "standard_prove_s", "arkworks_msm_prove_s"] {
         positive(&row[key], key);
     }
@@ -422,22 +413,6 @@ fn bench_and_bench_pool_run_and_report_every_phase() {
         positive(&row["arkworks_msm_phases_ms"][phase], phase);
     }
 
-    let (c, out, err) = zkr(
-        &[
-            "bench-pool",
-            "--depth",
-            "4",
-            "--batch-size",
-            "1",
-            "--batches",
-            "2",
-            "--workers",
-            "1",
-            "--json",
-        ],
-        d,
-    );
-    assert_eq!(c, 0, "{err}");
-    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    positive(&report["rows"][0]["tx_per_s"], "tx_per_s");
+    let pool = report("bench-pool --depth 4 --batch-size 1 --batches 2 --workers 1 --json");
+    positive(&pool["rows"][0]["tx_per_s"], "tx_per_s");
 }

@@ -234,8 +234,6 @@ fn permute_bitrev(v: &mut [Fr], log_n: u32) {
 /// `k₁`; between the inverse and the forward transform, the coefficient `f·bitrev(p) + i₁` is
 /// block `i₁`, entry `p`.
 struct Domain {
-    /// `n = f·m`.
-    n: usize,
     /// The small factor, 1, 3 or 9.
     f: usize,
     /// `log₂ m`.
@@ -268,13 +266,17 @@ impl Domain {
             "radix-2 root is not ω^f"
         );
         Some(Self {
-            n,
             f,
             log_m,
             tw,
             omega,
             omega_inv: omega.inverse()?,
         })
+    }
+
+    /// The domain's size `n = f·m`.
+    fn size(&self) -> usize {
+        self.f << self.log_m
     }
 
     /// Values (natural order) to coefficients times `n` (block `i₁`, entry `p` holds
@@ -316,7 +318,7 @@ impl Domain {
             return v;
         }
         let (f, m, log_m) = (self.f, 1usize << self.log_m, self.log_m);
-        let mut out = vec![Fr::zero(); self.n];
+        let mut out = vec![Fr::zero(); self.size()];
         out.par_chunks_mut(f).enumerate().for_each(|(q, c)| {
             let p = bitrev(q, log_m);
             for (i1, x) in c.iter_mut().enumerate() {
@@ -410,9 +412,10 @@ fn small_dft(x: &mut [Fr], root: Fr) {
             for i in 1..f {
                 powers[i] = powers[i - 1] * root;
             }
-            let input: Vec<Fr> = x.to_vec();
+            let mut input = [Fr::zero(); 9];
+            input[..f].copy_from_slice(x);
             for (k, y) in x.iter_mut().enumerate() {
-                *y = input
+                *y = input[..f]
                     .iter()
                     .enumerate()
                     .map(|(i, xi)| powers[(i * k) % f] * xi)
@@ -450,7 +453,7 @@ pub fn witness_map_with_rows(
 ) -> Result<Vec<Fr>, SynthesisError> {
     let rows = num_constraints + num_inputs;
     let d = Domain::new(rows).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-    let n = d.n;
+    let n = d.size();
     if matrices.len() != 3 {
         return Err(SynthesisError::Unsatisfiable);
     }
