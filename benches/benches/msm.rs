@@ -15,8 +15,11 @@ use std::hint::black_box;
 use zkr_benches::msm_inputs::{bases, random_scalars, witness_scalars};
 use zkr_prover::msm::msm;
 
-fn group<P: SWCurveConfig<ScalarField = Fr>>(c: &mut Criterion, name: &str, max_log: u32)
-where
+fn group<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::inverse::FastInverse>>(
+    c: &mut Criterion,
+    name: &str,
+    max_log: u32,
+) where
     Projective<P>: ark_ec::PrimeGroup<ScalarField = Fr>,
 {
     let n_max = 1usize << max_log;

@@ -25,6 +25,8 @@
 //! * [`msm`]: multi-scalar multiplication for BN254's G1 and G2 (signed digits, batch-affine
 //!   bucket accumulation, scalars classified by size), equal to `ark-ec`'s on random and
 //!   adversarial inputs.
+//! * [`inverse`]: inversion in `Fq` and `Fq2` by Pornin's optimized binary GCD (the MSM's
+//!   batched additions share one inversion per batch), equal to `ark-ff`'s.
 //! * [`pool`]: a pool that proves several batches at once, with a configurable number of
 //!   workers and threads per worker.
 //!
@@ -37,6 +39,7 @@
 
 pub mod fft;
 pub mod groth16;
+pub mod inverse;
 pub mod keys;
 pub mod msm;
 pub mod pool;

@@ -22,10 +22,12 @@
 //!    a core's cache, and the bucket read was a fifth of the time). The additions are queued and
 //!    computed a batch at a time (an eighth of the buckets, at most 1,024), sharing one field
 //!    inversion (Montgomery's trick): an affine addition then costs about 5 multiplications
-//!    and 1 squaring, against 8 and 2 for `ark-ec`'s mixed XYZZ addition. A point whose bucket
-//!    is already in the batch is added to a second, XYZZ half of that bucket instead of
-//!    waiting (for evenly spread digits, 1 point in 16 on average). Doublings, opposite points and points at infinity are
-//!    handled exactly. The buckets' weighted sum `Σ b·B_b` is a running sum in XYZZ
+//!    and 1 squaring, against 8 and 2 for `ark-ec`'s mixed XYZZ addition. The inversion itself
+//!    is Pornin's binary GCD ([`crate::inverse`]), a third of `ark-ff`'s time. A point whose
+//!    bucket is already in the batch (for evenly spread digits, 1 point in 16 on average)
+//!    waits for the next batch; only when many wait (digits concentrated on a few buckets) is
+//!    it added to a second, XYZZ half of that bucket instead. Doublings, opposite points and
+//!    points at infinity are handled exactly. The buckets' weighted sum `Σ b·B_b` is a running sum in XYZZ
 //!    coordinates.
 //! 5. **Threads by chunks of points, or by windows for small MSMs.** With at least 2^17 points
 //!    a thread, each rayon thread runs the whole method on its share of the points, so the load
@@ -51,6 +53,8 @@ use ark_ec::short_weierstrass::{Affine, Bucket, Projective, SWCurveConfig};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
 use rayon::prelude::*;
+
+use crate::inverse::FastInverse;
 
 /// The top bit of a packed base index: the base is used negated.
 const NEG: u32 = 1 << 31;
@@ -165,7 +169,7 @@ impl PreparedScalars {
 }
 
 /// `Σ scalars[i]·bases[i]`.
-pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(
+pub fn msm<P: SWCurveConfig<ScalarField = Fr, BaseField: FastInverse>>(
     bases: &[Affine<P>],
     scalars: &[Fr],
 ) -> Result<Projective<P>, MsmError> {
@@ -179,7 +183,7 @@ pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(
 }
 
 /// `Σ scalars[i]·bases[i]` for scalars classified beforehand.
-pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr>>(
+pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr, BaseField: FastInverse>>(
     bases: &[Affine<P>],
     scalars: &PreparedScalars,
 ) -> Result<Projective<P>, MsmError> {
@@ -234,7 +238,7 @@ impl Magnitude for [u64; 4] {
 
 /// Drops the entries whose base is the point at infinity, then splits the rest among rayon's
 /// threads; each runs [`pippenger`] on its share.
-fn in_parallel<P: SWCurveConfig, M: Magnitude>(
+fn in_parallel<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
 ) -> Projective<P> {
@@ -273,7 +277,7 @@ fn window_size(m: usize, bits: usize) -> usize {
 
 /// The bucket method with signed digits and batch-affine accumulation: on the calling thread,
 /// or (`by_windows`) with rayon's threads taking whole windows.
-fn pippenger<P: SWCurveConfig, M: Magnitude>(
+fn pippenger<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
     by_windows: bool,
@@ -345,7 +349,7 @@ fn recode<M: Magnitude>(
 /// weighted sum `Σ b·B_b` is a running sum from the top bucket down, in extended Jacobian
 /// (XYZZ) coordinates (8 multiplications per mixed addition, 12 per full one; Jacobian: 11
 /// and 16).
-fn window_sum<P: SWCurveConfig, M: Magnitude>(
+fn window_sum<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
     digits: &[i32],
@@ -414,9 +418,10 @@ struct Queued<F> {
 /// The additions are queued and computed a batch at a time with one shared inversion
 /// (Montgomery's trick): about 6 multiplications each, against 8 to 11 for a projective one.
 /// A bucket takes part in one addition per batch; a point for a bucket already in the batch
-/// goes to that bucket's second half, kept in extended Jacobian (XYZZ) coordinates and added
-/// projectively, so no point ever waits. A batch is an eighth of the buckets, which keeps such
-/// conflicts near 6%; with fewer than 128 buckets (small scalars) there is no batch at all.
+/// waits for the next batch (at most a quarter of a batch waits), and beyond that, or when two
+/// waiting points want one bucket, goes to that bucket's second half, kept in extended Jacobian
+/// (XYZZ) coordinates and added projectively. A batch is an eighth of the buckets, which keeps
+/// such conflicts near 6%; with fewer than 128 buckets (small scalars) there is no batch at all.
 ///
 /// The bucket is read when its addition is queued, not when the batch is computed: the read is
 /// the one random memory access of an addition, and the streaming loop prefetches it a few
@@ -435,12 +440,14 @@ struct Buckets<P: SWCurveConfig> {
     batch_size: usize,
     /// The current batch.
     batch: Vec<Queued<P::BaseField>>,
+    /// Points whose bucket was busy, waiting for the next batch (at most a quarter of one).
+    waiting: Vec<(usize, Xy<P::BaseField>)>,
     /// Per addition of the batch: its denominator, then its inverse.
     denominators: Vec<P::BaseField>,
     prefix: Vec<P::BaseField>,
 }
 
-impl<P: SWCurveConfig> Buckets<P> {
+impl<P: SWCurveConfig<BaseField: FastInverse>> Buckets<P> {
     /// Buckets `1..=half` (bucket 0 is never used).
     fn new(half: usize) -> Self {
         let batch_size = if half < 128 { 0 } else { (half / 8).min(BATCH) };
@@ -455,6 +462,7 @@ impl<P: SWCurveConfig> Buckets<P> {
             busy: vec![false; half + 1],
             batch_size,
             batch: Vec::with_capacity(batch_size),
+            waiting: Vec::with_capacity(batch_size / 4),
             denominators: Vec::with_capacity(batch_size),
             prefix: Vec::with_capacity(batch_size),
         }
@@ -471,29 +479,57 @@ impl<P: SWCurveConfig> Buckets<P> {
         if !self.filled[b] {
             self.points[b] = p.into();
             self.filled[b] = true;
-        } else if self.busy[b] || self.batch_size == 0 {
+        } else if self.batch_size == 0 {
             self.overflow[b] += &p;
-        } else {
-            self.busy[b] = true;
-            let q = self.points[b];
-            // The denominator of the slope: x₂ − x₁, or 2y for a doubling; an opposite point
-            // (or a doubling of a point with y = 0) empties the bucket and needs no inverse.
-            self.denominators.push(if q.x != p.x {
-                p.x - q.x
-            } else if q.y == p.y && !q.y.is_zero() {
-                q.y.double()
+        } else if self.busy[b] {
+            // The bucket is in the batch already: the point waits for the next batch, or, when
+            // too many wait (digits concentrated on few buckets), goes to the XYZZ half.
+            if self.waiting.len() < self.batch_size / 4 {
+                self.waiting.push((b, p.into()));
             } else {
-                P::BaseField::ONE
-            });
-            self.batch.push(Queued {
-                bucket: b,
-                q,
-                p: p.into(),
-            });
+                self.overflow[b] += &p;
+            }
+        } else {
+            self.queue(b, p.into());
             if self.batch.len() >= self.batch_size {
-                self.compute_batch();
+                self.flush();
             }
         }
+    }
+
+    /// Queues the addition of `p` to bucket `b`, which is filled and not busy.
+    fn queue(&mut self, b: usize, p: Xy<P::BaseField>) {
+        self.busy[b] = true;
+        let q = self.points[b];
+        // The denominator of the slope: x₂ − x₁, or 2y for a doubling; an opposite point (or a
+        // doubling of a point with y = 0) empties the bucket and needs no inverse.
+        self.denominators.push(if q.x != p.x {
+            p.x - q.x
+        } else if q.y == p.y && !q.y.is_zero() {
+            q.y.double()
+        } else {
+            P::BaseField::ONE
+        });
+        self.batch.push(Queued { bucket: b, q, p });
+    }
+
+    /// Computes the batch, then gives the waiting points their turn: each is queued for the
+    /// next batch (fewer than a batch wait, so they never fill it), or goes to the XYZZ half
+    /// if another waiting point took its bucket.
+    fn flush(&mut self) {
+        self.compute_batch();
+        let mut waiting = std::mem::take(&mut self.waiting);
+        for (b, p) in waiting.drain(..) {
+            if !self.filled[b] {
+                self.points[b] = p;
+                self.filled[b] = true;
+            } else if self.busy[b] {
+                self.overflow[b] += &Affine::<P>::new_unchecked(p.x, p.y);
+            } else {
+                self.queue(b, p);
+            }
+        }
+        self.waiting = waiting;
     }
 
     /// Asks the processor to bring bucket `b`'s affine half into its cache. A hint only: it
@@ -523,8 +559,8 @@ impl<P: SWCurveConfig> Buckets<P> {
 
     /// Completes every pending addition.
     fn finish(&mut self) {
-        if !self.batch.is_empty() {
-            self.compute_batch();
+        while !self.batch.is_empty() || !self.waiting.is_empty() {
+            self.flush();
         }
     }
 
@@ -554,7 +590,7 @@ impl<P: SWCurveConfig> Buckets<P> {
             product *= d;
         }
         let mut inverse = product
-            .inverse()
+            .fast_inverse()
             .expect("every denominator is non-zero by construction");
         for k in (0..self.denominators.len()).rev() {
             let inv_k = inverse * self.prefix[k];

@@ -44,7 +44,10 @@ fn scalars(n: usize, shape: u8, rng: &mut ChaCha20Rng) -> Vec<Fr> {
         .collect()
 }
 
-fn check<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], s: &[Fr]) {
+fn check<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::inverse::FastInverse>>(
+    bases: &[Affine<P>],
+    s: &[Fr],
+) {
     let want = Projective::<P>::msm(bases, s).unwrap();
     let got = msm(bases, s).unwrap();
     assert_eq!(got.into_affine(), want.into_affine(), "n = {}", s.len());
