@@ -15,7 +15,7 @@
 //! too). Property tests compare it with `ark-ff`'s on random and edge-case inputs.
 
 use ark_bn254::{Fq, Fq2};
-use ark_ff::{BigInt, Field, PrimeField};
+use ark_ff::{BigInt, BigInteger, Field, PrimeField};
 
 /// The modulus `p`, as four little-endian limbs.
 const P: [u64; 4] = <Fq as PrimeField>::MODULUS.0;
@@ -92,7 +92,7 @@ fn gcd_inverse(x: &[u64; 4]) -> Option<([u64; 4], usize)> {
             debug_assert_eq!(b, [1, 0, 0, 0]);
             return Some((v, round));
         }
-        let n = bit_length(&a).max(bit_length(&b)).max(64);
+        let n = BigInt(a).num_bits().max(BigInt(b).num_bits()).max(64);
         let [f0, g0, f1, g1] = steps(approximate(&a, n), approximate(&b, n));
         let (a_next, a_negative) = combine(&a, f0, &b, g0);
         let (b_next, b_negative) = combine(&a, f1, &b, g1);
@@ -106,16 +106,6 @@ fn gcd_inverse(x: &[u64; 4]) -> Option<([u64; 4], usize)> {
         b = b_next;
     }
     None
-}
-
-/// Index of the highest set bit plus one.
-fn bit_length(x: &[u64; 4]) -> u32 {
-    for i in (0..4).rev() {
-        if x[i] != 0 {
-            return 64 * i as u32 + 64 - x[i].leading_zeros();
-        }
-    }
-    0
 }
 
 /// The low 31 bits of `x` and, above them, its 33 bits below bit `n`: exact when `n ≤ 64`.
@@ -189,13 +179,7 @@ fn combine(a: &[u64; 4], f: i64, b: &[u64; 4], g: i64) -> ([u64; 4], bool) {
             }
         }
     }
-    debug_assert_eq!(t[0] & ((1 << STEPS) - 1), 0, "the low bits are cleared");
-    debug_assert_eq!(t[4] >> STEPS, 0, "the result fits 256 bits");
-    let mut out = [0u64; 4];
-    for i in 0..4 {
-        out[i] = (t[i] >> STEPS) | (t[i + 1] << (64 - STEPS));
-    }
-    (out, negative)
+    (shift_out(&t), negative)
 }
 
 /// `(f·u + g·v) / 2^30 mod p` for `u`, `v` in `[0, p)` and `|f|, |g| ≤ 2^30`.
@@ -229,12 +213,9 @@ fn combine_mod_p(u: &[u64; 4], f: i64, v: &[u64; 4], g: i64) -> [u64; 4] {
         carry = s >> 64;
     }
     t[4] = (t[4] as u128 + carry) as u64;
-    let mut out = [0u64; 4];
-    for i in 0..4 {
-        out[i] = (t[i] >> STEPS) | (t[i + 1] << (64 - STEPS));
-    }
+    let mut out = shift_out(&t);
     // out < (2·p·2^30 + 2^30·p) / 2^30 = 3p.
-    while !less_than(&out, &P) {
+    while BigInt(out) >= BigInt(P) {
         out = sub(&out, &P);
     }
     out
@@ -242,26 +223,18 @@ fn combine_mod_p(u: &[u64; 4], f: i64, v: &[u64; 4], g: i64) -> [u64; 4] {
 
 /// `x − y` for `x ≥ y`.
 fn sub(x: &[u64; 4], y: &[u64; 4]) -> [u64; 4] {
-    let mut out = [0u64; 4];
-    let mut borrow = false;
-    for i in 0..4 {
-        let (d, b1) = x[i].overflowing_sub(y[i]);
-        let (d, b2) = d.overflowing_sub(borrow as u64);
-        out[i] = d;
-        borrow = b1 || b2;
-    }
+    let mut d = BigInt(*x);
+    let borrow = d.sub_with_borrow(&BigInt(*y));
     debug_assert!(!borrow);
-    out
+    d.0
 }
 
-/// `x < y`.
-fn less_than(x: &[u64; 4], y: &[u64; 4]) -> bool {
-    for i in (0..4).rev() {
-        if x[i] != y[i] {
-            return x[i] < y[i];
-        }
-    }
-    false
+/// Drops the low `STEPS` bits (zero by construction) of a 5-limb number that fits 256 bits
+/// after the shift.
+fn shift_out(t: &[u64; 5]) -> [u64; 4] {
+    debug_assert_eq!(t[0] & ((1 << STEPS) - 1), 0, "the low bits are cleared");
+    debug_assert_eq!(t[4] >> STEPS, 0, "the result fits 256 bits");
+    std::array::from_fn(|i| (t[i] >> STEPS) | (t[i + 1] << (64 - STEPS)))
 }
 
 #[cfg(test)]
