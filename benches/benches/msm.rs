@@ -15,7 +15,7 @@ use std::hint::black_box;
 use zkr_benches::msm_inputs::{bases, random_scalars, witness_scalars};
 use zkr_prover::msm::msm;
 
-fn group<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::inverse::FastInverse>>(
+fn group<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::msm::MsmBaseField>>(
     c: &mut Criterion,
     name: &str,
     max_log: u32,

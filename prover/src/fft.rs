@@ -28,6 +28,7 @@
 //! The twiddle tables (`2·2^k` field elements) are kept for the last size used, since a
 //! prover proves the same circuit again and again.
 
+use crate::field::FastMul;
 use crate::rows::DistinctRows;
 use ark_bn254::Fr;
 use ark_ff::{FftField, Field, One, Zero};
@@ -157,7 +158,7 @@ fn dif(v: &mut [Fr], tw: &[Fr]) {
     level(lo, hi, &tw[n / 2..n], |x, y, w| {
         let d = *x - *y;
         *x += *y;
-        *y = d * w;
+        *y = d.fast_mul(w);
     });
     if n >= PARALLEL_LEN {
         rayon::join(|| dif(lo, tw), || dif(hi, tw));
@@ -181,7 +182,7 @@ fn dit(v: &mut [Fr], tw: &[Fr]) {
         dit(hi, tw);
     }
     level(lo, hi, &tw[n / 2..n], |x, y, w| {
-        let t = *y * w;
+        let t = y.fast_mul(w);
         *y = *x - t;
         *x += t;
     });
@@ -209,7 +210,7 @@ fn scale_bitrev(v: &mut [Fr], log_n: u32, shift: Fr, scale: Fr) {
     v.par_chunks_mut(l).enumerate().for_each(|(q, block)| {
         let base = shift.pow([bitrev(q, log_n - log_l) as u64]);
         for (x, s) in block.iter_mut().zip(&table) {
-            *x *= base * s;
+            *x = x.fast_mul(&base.fast_mul(s));
         }
     });
 }
@@ -355,8 +356,8 @@ impl Domain {
             let twiddle = |x: &mut [Fr], w: Fr| {
                 let mut t = Fr::one();
                 for x in x.iter_mut() {
-                    *x *= t;
-                    t *= w;
+                    *x = x.fast_mul(&t);
+                    t = t.fast_mul(&w);
                 }
             };
             for j in 0..blocks[0].len() {
@@ -402,7 +403,7 @@ fn small_dft(x: &mut [Fr], root: Fr) {
     match x.len() {
         3 => {
             let (a, b, c) = (x[0], x[1], x[2]);
-            let t = root * (b - c);
+            let t = root.fast_mul(&(b - c));
             x[0] = a + b + c;
             x[1] = a - c + t;
             x[2] = a - b - t;
@@ -481,7 +482,9 @@ pub fn witness_map_with_rows(
     to_coset(&mut a);
     let mut b = evaluate(1);
     to_coset(&mut b);
-    a.par_iter_mut().zip(&b).for_each(|(a, b)| *a *= b);
+    a.par_iter_mut()
+        .zip(&b)
+        .for_each(|(a, b)| *a = a.fast_mul(b));
     drop(b);
     let mut c = evaluate(2);
     drop(values);
@@ -493,7 +496,7 @@ pub fn witness_map_with_rows(
         .expect("g is not in H");
     a.par_iter_mut()
         .zip(&c)
-        .for_each(|(ab, c)| *ab = (*ab - c) * z_inv);
+        .for_each(|(ab, c)| *ab = (*ab - c).fast_mul(&z_inv));
     drop(c);
 
     // Values on gH → coefficients of h: inverse transform, divide by n, unshift by g⁻¹.

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod fft;
+pub mod field;
 pub mod groth16;
 pub mod inverse;
 pub mod keys;

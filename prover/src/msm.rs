@@ -54,7 +54,15 @@ use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
+use crate::field::FastMul;
 use crate::inverse::FastInverse;
+
+/// What the MSM needs of a curve's base field beyond `ark-ff`'s `Field`: a fast inversion
+/// (one per batch of additions, [`crate::inverse`]) and a fast multiplication (`ark-ff`'s for
+/// `Fq`, [`crate::field`]'s for `Fq2`).
+pub trait MsmBaseField: FastInverse + FastMul {}
+
+impl<F: FastInverse + FastMul> MsmBaseField for F {}
 
 /// The top bit of a packed base index: the base is used negated.
 const NEG: u32 = 1 << 31;
@@ -169,7 +177,7 @@ impl PreparedScalars {
 }
 
 /// `Σ scalars[i]·bases[i]`.
-pub fn msm<P: SWCurveConfig<ScalarField = Fr, BaseField: FastInverse>>(
+pub fn msm<P: SWCurveConfig<ScalarField = Fr, BaseField: MsmBaseField>>(
     bases: &[Affine<P>],
     scalars: &[Fr],
 ) -> Result<Projective<P>, MsmError> {
@@ -183,7 +191,7 @@ pub fn msm<P: SWCurveConfig<ScalarField = Fr, BaseField: FastInverse>>(
 }
 
 /// `Σ scalars[i]·bases[i]` for scalars classified beforehand.
-pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr, BaseField: FastInverse>>(
+pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr, BaseField: MsmBaseField>>(
     bases: &[Affine<P>],
     scalars: &PreparedScalars,
 ) -> Result<Projective<P>, MsmError> {
@@ -238,7 +246,7 @@ impl Magnitude for [u64; 4] {
 
 /// Drops the entries whose base is the point at infinity, then splits the rest among rayon's
 /// threads; each runs [`pippenger`] on its share.
-fn in_parallel<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
+fn in_parallel<P: SWCurveConfig<BaseField: MsmBaseField>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
 ) -> Projective<P> {
@@ -277,7 +285,7 @@ fn window_size(m: usize, bits: usize) -> usize {
 
 /// The bucket method with signed digits and batch-affine accumulation: on the calling thread,
 /// or (`by_windows`) with rayon's threads taking whole windows.
-fn pippenger<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
+fn pippenger<P: SWCurveConfig<BaseField: MsmBaseField>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
     by_windows: bool,
@@ -349,7 +357,7 @@ fn recode<M: Magnitude>(
 /// weighted sum `Σ b·B_b` is a running sum from the top bucket down, in extended Jacobian
 /// (XYZZ) coordinates (8 multiplications per mixed addition, 12 per full one; Jacobian: 11
 /// and 16).
-fn window_sum<P: SWCurveConfig<BaseField: FastInverse>, M: Magnitude>(
+fn window_sum<P: SWCurveConfig<BaseField: MsmBaseField>, M: Magnitude>(
     bases: &[Affine<P>],
     entries: &[(u32, M)],
     digits: &[i32],
@@ -447,7 +455,7 @@ struct Buckets<P: SWCurveConfig> {
     prefix: Vec<P::BaseField>,
 }
 
-impl<P: SWCurveConfig<BaseField: FastInverse>> Buckets<P> {
+impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     /// Buckets `1..=half` (bucket 0 is never used).
     fn new(half: usize) -> Self {
         let batch_size = if half < 128 { 0 } else { (half / 8).min(BATCH) };
@@ -587,30 +595,30 @@ impl<P: SWCurveConfig<BaseField: FastInverse>> Buckets<P> {
         let mut product = one;
         for d in &self.denominators {
             self.prefix.push(product);
-            product *= d;
+            product = product.fast_mul(d);
         }
         let mut inverse = product
             .fast_inverse()
             .expect("every denominator is non-zero by construction");
         for k in (0..self.denominators.len()).rev() {
-            let inv_k = inverse * self.prefix[k];
-            inverse *= self.denominators[k];
+            let inv_k = inverse.fast_mul(&self.prefix[k]);
+            inverse = inverse.fast_mul(&self.denominators[k]);
             self.denominators[k] = inv_k;
         }
 
         for (Queued { bucket: b, q, p }, inv) in self.batch.iter().zip(&self.denominators) {
             let lambda = if q.x != p.x {
-                (p.y - q.y) * inv
+                (p.y - q.y).fast_mul(inv)
             } else if q.y == p.y && !q.y.is_zero() {
                 let x2 = q.x.square();
-                (x2.double() + x2 + P::COEFF_A) * inv
+                (x2.double() + x2 + P::COEFF_A).fast_mul(inv)
             } else {
                 self.filled[*b] = false;
                 self.busy[*b] = false;
                 continue;
             };
-            let x3 = lambda.square() - q.x - p.x;
-            let y3 = lambda * (q.x - x3) - q.y;
+            let x3 = lambda.fast_square() - q.x - p.x;
+            let y3 = lambda.fast_mul(&(q.x - x3)) - q.y;
             self.points[*b] = Xy { x: x3, y: y3 };
             self.busy[*b] = false;
         }

@@ -18,6 +18,7 @@
 //! splits every row longer than 100 entries across threads, which costs more than it gains
 //! when the rows already run in parallel).
 
+use crate::field::FastMul;
 use ark_bn254::Fr;
 use ark_ff::{One, Zero};
 use ark_relations::gr1cs::Matrix;
@@ -129,7 +130,7 @@ fn lc_value(terms: &[(Fr, usize)], full: &[Fr]) -> Fr {
         if coeff.is_one() {
             sum += v;
         } else {
-            sum += v * coeff;
+            sum += v.fast_mul(coeff);
         }
     }
     sum

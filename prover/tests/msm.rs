@@ -44,7 +44,7 @@ fn scalars(n: usize, shape: u8, rng: &mut ChaCha20Rng) -> Vec<Fr> {
         .collect()
 }
 
-fn check<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::inverse::FastInverse>>(
+fn check<P: SWCurveConfig<ScalarField = Fr, BaseField: zkr_prover::msm::MsmBaseField>>(
     bases: &[Affine<P>],
     s: &[Fr],
 ) {
