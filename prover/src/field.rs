@@ -191,54 +191,21 @@ mod asm {
     /// ADCX for the low halves' carry chain and ADOX for the high halves', so the two chains
     /// run side by side. The bound in the module docs keeps the sum within five limbs, so
     /// neither chain carries out of `r4`.
+    #[rustfmt::skip]
     macro_rules! mul_add_row {
         ($a:literal, $i:literal, $b:literal, $r0:literal, $r1:literal, $r2:literal, $r3:literal, $r4:literal) => {
             concat!(
-                "mov rdx, qword ptr [{",
-                $a,
-                "} + ",
-                $i,
-                "]\n",
+                "mov rdx, qword ptr [{", $a, "} + ", $i, "]\n",
                 "xor eax, eax\n",
-                "mulx rcx, rax, qword ptr [{",
-                $b,
-                "}]\n",
-                "adcx ",
-                $r0,
-                ", rax\n",
-                "adox ",
-                $r1,
-                ", rcx\n",
-                "mulx rcx, rax, qword ptr [{",
-                $b,
-                "} + 8]\n",
-                "adcx ",
-                $r1,
-                ", rax\n",
-                "adox ",
-                $r2,
-                ", rcx\n",
-                "mulx rcx, rax, qword ptr [{",
-                $b,
-                "} + 16]\n",
-                "adcx ",
-                $r2,
-                ", rax\n",
-                "adox ",
-                $r3,
-                ", rcx\n",
-                "mulx rcx, rax, qword ptr [{",
-                $b,
-                "} + 24]\n",
-                "adcx ",
-                $r3,
-                ", rax\n",
-                "adox ",
-                $r4,
-                ", rcx\n",
-                "adc ",
-                $r4,
-                ", 0\n",
+                "mulx rcx, rax, qword ptr [{", $b, "}]\n",
+                "adcx ", $r0, ", rax\n", "adox ", $r1, ", rcx\n",
+                "mulx rcx, rax, qword ptr [{", $b, "} + 8]\n",
+                "adcx ", $r1, ", rax\n", "adox ", $r2, ", rcx\n",
+                "mulx rcx, rax, qword ptr [{", $b, "} + 16]\n",
+                "adcx ", $r2, ", rax\n", "adox ", $r3, ", rcx\n",
+                "mulx rcx, rax, qword ptr [{", $b, "} + 24]\n",
+                "adcx ", $r3, ", rax\n", "adox ", $r4, ", rcx\n",
+                "adc ", $r4, ", 0\n",
             )
         };
     }
@@ -246,85 +213,84 @@ mod asm {
     /// One Montgomery round: `m = r0 · (−p⁻¹) mod 2^64`, `acc += m·p`, which makes `r0` zero;
     /// the next round reads the accumulator from `r1` (the division by `2^64`), and the zero
     /// `r0` becomes its top limb.
+    #[rustfmt::skip]
     macro_rules! reduce_row {
         ($r0:literal, $r1:literal, $r2:literal, $r3:literal, $r4:literal) => {
             concat!(
-                "mov rdx, ",
-                $r0,
-                "\n",
+                "mov rdx, ", $r0, "\n",
                 "imul rdx, qword ptr [{p} + 32]\n",
                 "xor eax, eax\n",
                 "mulx rcx, rax, qword ptr [{p}]\n",
-                "adcx ",
-                $r0,
-                ", rax\n",
-                "adox ",
-                $r1,
-                ", rcx\n",
+                "adcx ", $r0, ", rax\n", "adox ", $r1, ", rcx\n",
                 "mulx rcx, rax, qword ptr [{p} + 8]\n",
-                "adcx ",
-                $r1,
-                ", rax\n",
-                "adox ",
-                $r2,
-                ", rcx\n",
+                "adcx ", $r1, ", rax\n", "adox ", $r2, ", rcx\n",
                 "mulx rcx, rax, qword ptr [{p} + 16]\n",
-                "adcx ",
-                $r2,
-                ", rax\n",
-                "adox ",
-                $r3,
-                ", rcx\n",
+                "adcx ", $r2, ", rax\n", "adox ", $r3, ", rcx\n",
                 "mulx rcx, rax, qword ptr [{p} + 24]\n",
-                "adcx ",
-                $r3,
-                ", rax\n",
-                "adox ",
-                $r4,
-                ", rcx\n",
-                "adc ",
-                $r4,
-                ", 0\n",
+                "adcx ", $r3, ", rax\n", "adox ", $r4, ", rcx\n",
+                "adc ", $r4, ", 0\n",
             )
         };
     }
 
-    /// After the four rounds the result is `r12, r8, r9, r10` (low to high; `r11` is zero):
-    /// subtract `p` into scratch registers and keep the difference unless it borrowed.
-    macro_rules! final_subtraction {
-        () => {
-            concat!(
-                "mov rax, r12\n",
-                "sub rax, qword ptr [{p}]\n",
-                "mov rcx, r8\n",
-                "sbb rcx, qword ptr [{p} + 8]\n",
-                "mov rdx, r9\n",
-                "sbb rdx, qword ptr [{p} + 16]\n",
-                "mov r11, r10\n",
-                "sbb r11, qword ptr [{p} + 24]\n",
-                "cmovnc r12, rax\n",
-                "cmovnc r8, rcx\n",
-                "cmovnc r9, rdx\n",
-                "cmovnc r10, r11\n",
-            )
-        };
+    /// The Montgomery multiplication around `$rounds` (the rows and reductions, as assembly
+    /// templates): the five accumulator limbs `r8..r12` start at zero and rotate one register
+    /// per round, so after four rounds the result is `r12, r8, r9, r10` (low to high; `r11` is
+    /// zero); `p` is subtracted into scratch registers and the difference kept unless it
+    /// borrowed. The inputs are pointers to four limbs, named as the templates use them.
+    ///
+    /// SAFETY (of the expansion): the assembly reads 32 bytes behind each input pointer (each a
+    /// `[u64; 4]`) and 40 behind `p` (a `[u64; 5]`), writes only the registers declared, does
+    /// not touch the stack, and needs BMI2 and ADX, which this module's `cfg` requires of the
+    /// build.
+    macro_rules! montgomery {
+        ($p:expr, [$($round:expr),* $(,)?], $($name:ident = $ptr:expr),* $(,)?) => {{
+            let (r0, r1, r2, r3): (u64, u64, u64, u64);
+            // SAFETY: see the macro's docs.
+            unsafe {
+                core::arch::asm!(
+                    "xor r8d, r8d",
+                    "xor r9d, r9d",
+                    "xor r10d, r10d",
+                    "xor r11d, r11d",
+                    "xor r12d, r12d",
+                    $($round,)*
+                    "mov rax, r12",
+                    "sub rax, qword ptr [{p}]",
+                    "mov rcx, r8",
+                    "sbb rcx, qword ptr [{p} + 8]",
+                    "mov rdx, r9",
+                    "sbb rdx, qword ptr [{p} + 16]",
+                    "mov r11, r10",
+                    "sbb r11, qword ptr [{p} + 24]",
+                    "cmovnc r12, rax",
+                    "cmovnc r8, rcx",
+                    "cmovnc r9, rdx",
+                    "cmovnc r10, r11",
+                    $($name = in(reg) $ptr.as_ptr(),)*
+                    p = in(reg) $p.as_ptr(),
+                    out("rax") _,
+                    out("rcx") _,
+                    out("rdx") _,
+                    out("r8") r1,
+                    out("r9") r2,
+                    out("r10") r3,
+                    out("r11") _,
+                    out("r12") r0,
+                    options(pure, readonly, nostack),
+                );
+            }
+            debug_assert!(BigInt([r0, r1, r2, r3]) < BigInt([$p[0], $p[1], $p[2], $p[3]]));
+            [r0, r1, r2, r3]
+        }};
     }
 
     /// The Montgomery product `x·y·R⁻¹ mod p` of canonical inputs, canonical.
     #[inline(always)]
     pub(super) fn product(x: &[u64; 4], y: &[u64; 4], p: &'static Modulus) -> [u64; 4] {
-        let (r0, r1, r2, r3): (u64, u64, u64, u64);
-        // SAFETY: the assembly reads 32 bytes behind `x` and `y` (each a `[u64; 4]`) and 40
-        // behind `p` (a `[u64; 5]`), writes only the registers declared below, does not touch
-        // the stack, and needs BMI2 and ADX, which this module's `cfg` requires of the build.
-        unsafe {
-            core::arch::asm!(
-                "xor r8d, r8d",
-                "xor r9d, r9d",
-                "xor r10d, r10d",
-                "xor r11d, r11d",
-                "xor r12d, r12d",
-                // The accumulator's limbs rotate one register per round.
+        montgomery!(
+            p,
+            [
                 mul_add_row!("x", "0", "y", "r8", "r9", "r10", "r11", "r12"),
                 reduce_row!("r8", "r9", "r10", "r11", "r12"),
                 mul_add_row!("x", "8", "y", "r9", "r10", "r11", "r12", "r8"),
@@ -333,26 +299,14 @@ mod asm {
                 reduce_row!("r10", "r11", "r12", "r8", "r9"),
                 mul_add_row!("x", "24", "y", "r11", "r12", "r8", "r9", "r10"),
                 reduce_row!("r11", "r12", "r8", "r9", "r10"),
-                final_subtraction!(),
-                x = in(reg) x.as_ptr(),
-                y = in(reg) y.as_ptr(),
-                p = in(reg) p.as_ptr(),
-                out("rax") _,
-                out("rcx") _,
-                out("rdx") _,
-                out("r8") r1,
-                out("r9") r2,
-                out("r10") r3,
-                out("r11") _,
-                out("r12") r0,
-                options(pure, readonly, nostack),
-            );
-        }
-        debug_assert!(BigInt([r0, r1, r2, r3]) < BigInt([p[0], p[1], p[2], p[3]]));
-        [r0, r1, r2, r3]
+            ],
+            x = x,
+            y = y,
+        )
     }
 
-    /// `(x·y + z·w)·R⁻¹ mod p` of canonical inputs, canonical.
+    /// `(x·y + z·w)·R⁻¹ mod p` of canonical inputs, canonical: both products' rows, then one
+    /// reduction, per round.
     #[inline(always)]
     pub(super) fn sum_of_products(
         x: &[u64; 4],
@@ -361,15 +315,9 @@ mod asm {
         w: &[u64; 4],
         p: &'static Modulus,
     ) -> [u64; 4] {
-        let (r0, r1, r2, r3): (u64, u64, u64, u64);
-        // SAFETY: as in `product`, with four inputs.
-        unsafe {
-            core::arch::asm!(
-                "xor r8d, r8d",
-                "xor r9d, r9d",
-                "xor r10d, r10d",
-                "xor r11d, r11d",
-                "xor r12d, r12d",
+        montgomery!(
+            p,
+            [
                 mul_add_row!("x", "0", "y", "r8", "r9", "r10", "r11", "r12"),
                 mul_add_row!("z", "0", "w", "r8", "r9", "r10", "r11", "r12"),
                 reduce_row!("r8", "r9", "r10", "r11", "r12"),
@@ -382,25 +330,12 @@ mod asm {
                 mul_add_row!("x", "24", "y", "r11", "r12", "r8", "r9", "r10"),
                 mul_add_row!("z", "24", "w", "r11", "r12", "r8", "r9", "r10"),
                 reduce_row!("r11", "r12", "r8", "r9", "r10"),
-                final_subtraction!(),
-                x = in(reg) x.as_ptr(),
-                y = in(reg) y.as_ptr(),
-                z = in(reg) z.as_ptr(),
-                w = in(reg) w.as_ptr(),
-                p = in(reg) p.as_ptr(),
-                out("rax") _,
-                out("rcx") _,
-                out("rdx") _,
-                out("r8") r1,
-                out("r9") r2,
-                out("r10") r3,
-                out("r11") _,
-                out("r12") r0,
-                options(pure, readonly, nostack),
-            );
-        }
-        debug_assert!(BigInt([r0, r1, r2, r3]) < BigInt([p[0], p[1], p[2], p[3]]));
-        [r0, r1, r2, r3]
+            ],
+            x = x,
+            y = y,
+            z = z,
+            w = w,
+        )
     }
 }
 

@@ -23,7 +23,9 @@
 //!    computed a batch at a time (an eighth of the buckets, at most 1,024), sharing one field
 //!    inversion (Montgomery's trick): an affine addition then costs about 5 multiplications
 //!    and 1 squaring, against 8 and 2 for `ark-ec`'s mixed XYZZ addition. The inversion itself
-//!    is Pornin's binary GCD ([`crate::inverse`]), a third of `ark-ff`'s time. A point whose
+//!    is Pornin's binary GCD ([`crate::inverse`]), a third of `ark-ff`'s time, and the
+//!    multiplications are [`crate::field`]'s (in assembly; in G2 an `Fq2` multiplication with
+//!    one reduction per coefficient, a third faster than `ark-ff`'s). A point whose
 //!    bucket is already in the batch (for evenly spread digits, 1 point in 16 on average)
 //!    waits for the next batch; only when many wait (digits concentrated on a few buckets) is
 //!    it added to a second, XYZZ half of that bucket instead. Doublings, opposite points and
@@ -546,9 +548,8 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     fn prefetch(&self, b: usize) {
         #[cfg(target_arch = "x86_64")]
         if let Some(q) = self.points.get(b) {
-            // The crate's one `unsafe`: `_mm_prefetch` is an intrinsic of SSE (part of every
-            // x86-64 CPU), and Rust marks such calls unsafe outside a `#[target_feature]`
-            // function.
+            // `_mm_prefetch` is an intrinsic of SSE (part of every x86-64 CPU), and Rust marks
+            // such calls unsafe outside a `#[target_feature]` function.
             #[allow(unsafe_code)]
             // SAFETY: the addresses are inside a live element of `self.points` (`add` stays
             // within its size), and a prefetch neither reads into the program nor writes: it
