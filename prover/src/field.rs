@@ -46,6 +46,12 @@ pub trait FastMul: Field {
     fn fast_square(&self) -> Self {
         self.square()
     }
+
+    /// `a·b + c·d`.
+    #[inline(always)]
+    fn fast_sum_of_products(a: &Self, b: &Self, c: &Self, d: &Self) -> Self {
+        a.fast_mul(b) + c.fast_mul(d)
+    }
 }
 
 impl FastMul for Fq {
@@ -57,6 +63,12 @@ impl FastMul for Fq {
     #[inline(always)]
     fn fast_square(&self) -> Self {
         product(self, self)
+    }
+
+    /// One reduction for both products.
+    #[inline(always)]
+    fn fast_sum_of_products(a: &Self, b: &Self, c: &Self, d: &Self) -> Self {
+        sum_of_products(a, b, c, d)
     }
 }
 

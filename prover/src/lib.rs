@@ -30,6 +30,8 @@
 //! * [`field`]: Montgomery multiplication in x86-64 assembly for `Fq` and `Fr` (branch-free
 //!   final subtraction) and `Fq2` multiplication as two sums of products with one reduction
 //!   each, for the MSM and the FFTs; equal to `ark-ff`'s.
+//! * [`xyzz`]: points in extended Jacobian coordinates with those multiplications (the MSM's
+//!   overflow buckets and running sums); equal to `ark-ec`'s `Bucket`.
 //! * [`pool`]: a pool that proves several batches at once, with a configurable number of
 //!   workers and threads per worker.
 //!
@@ -51,6 +53,7 @@ pub mod pool;
 pub mod prove;
 pub mod qap;
 pub mod rows;
+pub mod xyzz;
 
 pub use keys::{KeyError, KeySet};
 pub use prove::{prove, ProveError, ProveTimings};

@@ -51,13 +51,14 @@
 //! zero knowledge is about the proof, and arkworks' MSM is variable-time too.
 
 use ark_bn254::Fr;
-use ark_ec::short_weierstrass::{Affine, Bucket, Projective, SWCurveConfig};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
 use crate::field::FastMul;
 use crate::inverse::FastInverse;
+use crate::xyzz::Xyzz;
 
 /// What the MSM needs of a curve's base field beyond `ark-ff`'s `Field`: a fast inversion
 /// (one per batch of additions, [`crate::inverse`]) and a fast multiplication (`ark-ff`'s for
@@ -383,8 +384,8 @@ fn window_sum<P: SWCurveConfig<BaseField: MsmBaseField>, M: Magnitude>(
     }
     buckets.finish();
 
-    let mut running = Bucket::<P>::ZERO;
-    let mut sum = Bucket::<P>::ZERO;
+    let mut running = Xyzz::<P>::ZERO;
+    let mut sum = Xyzz::<P>::ZERO;
     for b in (1..buckets.points.len()).rev() {
         if buckets.overflow[b].is_zero() {
             if buckets.filled[b] {
@@ -443,7 +444,7 @@ struct Buckets<P: SWCurveConfig> {
     /// Whether a bucket's affine half holds a point (else it is the point at infinity).
     filled: Vec<bool>,
     /// The XYZZ halves.
-    overflow: Vec<Bucket<P>>,
+    overflow: Vec<Xyzz<P>>,
     /// Whether a bucket has an addition in the current batch.
     busy: Vec<bool>,
     /// Additions per batch (0: none, every addition is projective).
@@ -468,7 +469,7 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
         Self {
             points: vec![origin; half + 1],
             filled: vec![false; half + 1],
-            overflow: vec![Bucket::ZERO; half + 1],
+            overflow: vec![Xyzz::ZERO; half + 1],
             busy: vec![false; half + 1],
             batch_size,
             batch: Vec::with_capacity(batch_size),
@@ -481,7 +482,7 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     /// Empties every bucket.
     fn clear(&mut self) {
         self.filled.iter_mut().for_each(|f| *f = false);
-        self.overflow.iter_mut().for_each(|o| *o = Bucket::ZERO);
+        self.overflow.iter_mut().for_each(|o| *o = Xyzz::ZERO);
     }
 
     /// Adds `p` (not the point at infinity) to bucket `b`.
@@ -574,7 +575,7 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     }
 
     /// Bucket `b`'s sum.
-    fn sum(&self, b: usize) -> Bucket<P> {
+    fn sum(&self, b: usize) -> Xyzz<P> {
         let mut s = self.overflow[b];
         if self.filled[b] {
             s += &self.affine(b);
