@@ -109,70 +109,69 @@ pub fn mul(a: &Fq2, b: &Fq2) -> Fq2 {
     )
 }
 
-#[cfg(all(
-    target_arch = "x86_64",
-    target_feature = "bmi2",
-    target_feature = "adx"
-))]
-mod with_asm {
-    use super::asm;
-    use ark_bn254::{Fq, Fr};
-    use ark_ff::BigInt;
-
-    /// `x·y` in `Fq`.
-    #[inline(always)]
-    pub fn product(x: &Fq, y: &Fq) -> Fq {
-        Fq::new_unchecked(BigInt(asm::product(&x.0 .0, &y.0 .0, &asm::FQ)))
+/// `x·y` in `Fq` (`ark-ff`'s on builds without the assembly).
+#[inline(always)]
+pub fn product(x: &Fq, y: &Fq) -> Fq {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    ))]
+    {
+        Fq::new_unchecked(ark_ff::BigInt(asm::product(&x.0 .0, &y.0 .0, &asm::FQ)))
     }
-
-    /// `x·y` in `Fr`.
-    #[inline(always)]
-    pub fn product_fr(x: &Fr, y: &Fr) -> Fr {
-        Fr::new_unchecked(BigInt(asm::product(&x.0 .0, &y.0 .0, &asm::FR)))
-    }
-
-    /// `x·y + z·w` in `Fq`.
-    #[inline(always)]
-    pub fn sum_of_products(x: &Fq, y: &Fq, z: &Fq, w: &Fq) -> Fq {
-        Fq::new_unchecked(BigInt(asm::sum_of_products(
-            &x.0 .0,
-            &y.0 .0,
-            &z.0 .0,
-            &w.0 .0,
-            &asm::FQ,
-        )))
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    )))]
+    {
+        *x * y
     }
 }
 
-#[cfg(not(all(
-    target_arch = "x86_64",
-    target_feature = "bmi2",
-    target_feature = "adx"
-)))]
-mod with_asm {
-    use ark_bn254::{Fq, Fr};
-    use ark_ff::Field;
-
-    /// `x·y` in `Fq` (`ark-ff`'s, on builds without the assembly).
-    #[inline(always)]
-    pub fn product(x: &Fq, y: &Fq) -> Fq {
+/// `x·y` in `Fr` (`ark-ff`'s on builds without the assembly).
+#[inline(always)]
+pub fn product_fr(x: &Fr, y: &Fr) -> Fr {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    ))]
+    {
+        Fr::new_unchecked(ark_ff::BigInt(asm::product(&x.0 .0, &y.0 .0, &asm::FR)))
+    }
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    )))]
+    {
         *x * y
     }
+}
 
-    /// `x·y` in `Fr` (`ark-ff`'s, on builds without the assembly).
-    #[inline(always)]
-    pub fn product_fr(x: &Fr, y: &Fr) -> Fr {
-        *x * y
+/// `x·y + z·w` in `Fq` (`ark-ff`'s on builds without the assembly).
+#[inline(always)]
+pub fn sum_of_products(x: &Fq, y: &Fq, z: &Fq, w: &Fq) -> Fq {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    ))]
+    {
+        let (x, y, z, w) = (&x.0 .0, &y.0 .0, &z.0 .0, &w.0 .0);
+        Fq::new_unchecked(ark_ff::BigInt(asm::sum_of_products(x, y, z, w, &asm::FQ)))
     }
-
-    /// `x·y + z·w` in `Fq` (`ark-ff`'s, on builds without the assembly).
-    #[inline(always)]
-    pub fn sum_of_products(x: &Fq, y: &Fq, z: &Fq, w: &Fq) -> Fq {
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_feature = "bmi2",
+        target_feature = "adx"
+    )))]
+    {
         Fq::sum_of_products(&[*x, *z], &[*y, *w])
     }
 }
-
-pub use with_asm::{product, product_fr, sum_of_products};
 
 #[cfg(all(
     target_arch = "x86_64",

@@ -73,6 +73,28 @@ impl<P: SWCurveConfig<BaseField: FastMul>> Xyzz<P> {
         }
     }
 
+    /// The part both additions share, for points with different `x`: with the operands'
+    /// coordinates brought to a common denominator (`U₁, S₁` and `U₂, S₂`), sets `X₃` and `Y₃`
+    /// and returns `PP` and `PPP`, by which the caller multiplies `ZZ` and `ZZZ`.
+    #[inline(always)]
+    fn add_distinct(
+        &mut self,
+        u1: P::BaseField,
+        s1: P::BaseField,
+        u2: P::BaseField,
+        s2: P::BaseField,
+    ) -> (P::BaseField, P::BaseField) {
+        let p = u2 - u1;
+        let r = s2 - s1;
+        let pp = p.fast_square();
+        let ppp = p.fast_mul(&pp);
+        let q = u1.fast_mul(&pp);
+        let x3 = r.fast_square() - ppp - q.double();
+        self.y = P::BaseField::fast_sum_of_products(&r, &(q - x3), &-s1, &ppp);
+        self.x = x3;
+        (pp, ppp)
+    }
+
     /// `self ← 2·self` (`dbl-2008-s-1`).
     fn double_in_place(&mut self) {
         if self.is_zero() {
@@ -115,14 +137,7 @@ impl<P: SWCurveConfig<BaseField: FastMul>> AddAssign<&Affine<P>> for Xyzz<P> {
             };
             return;
         }
-        let p = u2 - self.x;
-        let r = s2 - self.y;
-        let pp = p.fast_square();
-        let ppp = p.fast_mul(&pp);
-        let q = self.x.fast_mul(&pp);
-        let x3 = r.fast_square() - ppp - q.double();
-        self.y = P::BaseField::fast_sum_of_products(&r, &(q - x3), &-self.y, &ppp);
-        self.x = x3;
+        let (pp, ppp) = self.add_distinct(self.x, self.y, u2, s2);
         self.zz = self.zz.fast_mul(&pp);
         self.zzz = self.zzz.fast_mul(&ppp);
     }
@@ -150,14 +165,7 @@ impl<P: SWCurveConfig<BaseField: FastMul>> AddAssign<&Xyzz<P>> for Xyzz<P> {
             }
             return;
         }
-        let p = u2 - u1;
-        let r = s2 - s1;
-        let pp = p.fast_square();
-        let ppp = p.fast_mul(&pp);
-        let q = u1.fast_mul(&pp);
-        let x3 = r.fast_square() - ppp - q.double();
-        self.y = P::BaseField::fast_sum_of_products(&r, &(q - x3), &-s1, &ppp);
-        self.x = x3;
+        let (pp, ppp) = self.add_distinct(u1, s1, u2, s2);
         self.zz = self.zz.fast_mul(&pp).fast_mul(&other.zz);
         self.zzz = self.zzz.fast_mul(&ppp).fast_mul(&other.zzz);
     }
