@@ -8,7 +8,8 @@
 //!   ADCX and ADOX). The difference is the end: `ark-ff` leaves the final conditional
 //!   subtraction of `p` to Rust, a comparison with branches that mispredict on random data;
 //!   here it is four subtractions and four conditional moves. Measured on the development
-//!   machine: 22 ns a multiplication against `ark-ff`'s 24–25 ns in a tight loop, and 15–25%
+//!   machine (`cargo bench -p zkr-benches --bench field`): 21 ns a multiplication against
+//!   `ark-ff`'s 27 ns, and 15–25%
 //!   less time for a G1 MSM.
 //! * [`mul`] (`Fq2`): with `u² = −1`, `(a₀ + a₁u)(b₀ + b₁u) = (a₀b₀ − a₁b₁) + (a₀b₁ + a₁b₀)u`,
 //!   each coefficient a sum of two products `x·y + z·w` (the first with `z = −a₁`).
@@ -16,7 +17,7 @@
 //!   products and the reduction interleaved limb by limb, one Montgomery reduction for both,
 //!   which BN254's two spare bits allow), but with MULX/ADCX/ADOX, which `ark-ff` uses only for
 //!   a single product: its sum of products is portable Rust, so its `Fq2` multiplication costs
-//!   more than four of its assembly `Fq` multiplications (95–105 ns here; this one 60–70 ns).
+//!   more than four of its assembly `Fq` multiplications (122 ns there; this one 68 ns).
 //!
 //! The assembly is used when the build may assume BMI2 and ADX (`.cargo/config.toml` sets
 //! them for x86-64); otherwise every function here is `ark-ff`'s arithmetic. Tests compare
