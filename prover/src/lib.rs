@@ -7,6 +7,9 @@
 //!   only when it is byte for byte the file setup wrote (SHA-256 recorded in `circuit.json`),
 //!   and otherwise decoded with full validation and refused. A truncated or corrupt file is a
 //!   typed error, never a panic.
+//! * [`matrix_file`]: the constraint matrices kept beside the keys (`matrices.bin`), read back
+//!   only by the executable that wrote them and only if they hash to the keys' digest, so a
+//!   key load does not synthesize the circuit again (4 s instead of 30 s at depth 24 × 32).
 //! * [`prove`]: proving that does not redo per-proof what is the same for every proof: the
 //!   constraint matrices are built once, at setup or load, and each proof only computes the
 //!   witness assignment (`SynthesisMode::Prove { construct_matrices: false }`) before the
@@ -48,6 +51,7 @@ pub mod field;
 pub mod groth16;
 pub mod inverse;
 pub mod keys;
+pub mod matrix_file;
 pub mod msm;
 pub mod pool;
 pub mod prove;

@@ -2,31 +2,16 @@
 //! `proving_key.bin`, `verifying_key.bin` and `circuit.json` are typed errors when the keys are
 //! loaded, never a panic and never a key that differs from the file.
 
+mod key_dir;
 #[path = "../../circuits/tests/mutate/mod.rs"]
 mod mutate;
 
 use ark_serialize::CanonicalSerialize;
+use key_dir::*;
 use mutate::*;
 use proptest::test_runner::{Config, TestRunner};
-use std::path::Path;
-use zkr_circuits::CircuitParams;
 use zkr_prover::keys::KeySet;
 use zkr_prover::KeyError;
-
-/// The smallest circuit's keys (seeded: tests only), saved in a fresh directory.
-fn key_dir() -> (tempfile::TempDir, KeySet) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = KeySet::generate(CircuitParams::new(2, 1).unwrap(), Some(7)).unwrap();
-    keys.save(dir.path()).unwrap();
-    (dir, keys)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
 
 /// Damaged proving keys: refused as corrupt (a different key could decode, but its SHA-256 is
 /// not the one setup recorded).

@@ -79,12 +79,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         },
     )?;
     println!(
-        "proved {} slots ({} constraints): witness {}, key load {} (of which R1CS matrices {}), synthesis {}, prove {}, self-check {}; proof 256 B (compressed) -> {}",
+        "proved {} slots ({} constraints): witness {}, key load {} (of which R1CS matrices {}, {}), synthesis {}, prove {}, self-check {}; proof 256 B (compressed) -> {}",
         keys.meta.params.batch_size,
         fmt(keys.meta.num_constraints),
         millis(witness_time),
         secs(load_time),
         secs(keys.matrices.synthesis_time),
+        keys.matrices.source,
         millis(timings.synthesis),
         secs(timings.proving),
         millis(timings.self_check),
