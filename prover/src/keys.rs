@@ -16,6 +16,7 @@
 //! entries hash to the digest; otherwise it builds them from the circuit, compares digests, and
 //! writes `matrices.bin` again (30 s against 4 s at depth 24 × 32 slots).
 
+use crate::matrix_circuit::MatrixCircuit;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{ProvingKey, VerifyingKey};
@@ -298,6 +299,9 @@ impl KeySet {
 
     /// Runs the circuit-specific setup. `seed = None` draws the toxic waste from the operating
     /// system; a seed makes the setup reproducible and **insecure** (tests and benchmarks only).
+    ///
+    /// The circuit is synthesized once: ark-groth16's generator gets the circuit of its matrices
+    /// ([`MatrixCircuit`]), which gives the same keys without synthesizing the gadgets again.
     pub fn generate(params: CircuitParams, seed: Option<u64>) -> Result<Self, KeyError> {
         let matrices = ConstraintMatrices::build(params)?;
         let (pk, setup) = match seed {
@@ -305,7 +309,7 @@ impl KeySet {
                 let mut rng = OsRng;
                 (
                     crate::qap::Groth16::generate_random_parameters_with_reduction(
-                        blank_circuit(params),
+                        MatrixCircuit(&matrices),
                         &mut rng,
                     )?,
                     "local setup from OS randomness: for prototypes and teaching, not for value"
@@ -316,7 +320,7 @@ impl KeySet {
                 let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(s);
                 (
                     crate::qap::Groth16::generate_random_parameters_with_reduction(
-                        blank_circuit(params),
+                        MatrixCircuit(&matrices),
                         &mut rng,
                     )?,
                     format!(
