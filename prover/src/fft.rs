@@ -156,8 +156,8 @@ fn dif(v: &mut [Fr], tw: &[Fr]) {
     }
     let (lo, hi) = v.split_at_mut(n / 2);
     level(lo, hi, &tw[n / 2..n], |x, y, w| {
-        let d = *x - *y;
-        *x += *y;
+        let d = x.fast_sub(y);
+        *x = x.fast_add(y);
         *y = d.fast_mul(w);
     });
     if n >= PARALLEL_LEN {
@@ -183,8 +183,8 @@ fn dit(v: &mut [Fr], tw: &[Fr]) {
     }
     level(lo, hi, &tw[n / 2..n], |x, y, w| {
         let t = y.fast_mul(w);
-        *y = *x - t;
-        *x += t;
+        *y = x.fast_sub(&t);
+        *x = x.fast_add(&t);
     });
 }
 
@@ -403,10 +403,10 @@ fn small_dft(x: &mut [Fr], root: Fr) {
     match x.len() {
         3 => {
             let (a, b, c) = (x[0], x[1], x[2]);
-            let t = root.fast_mul(&(b - c));
-            x[0] = a + b + c;
-            x[1] = a - c + t;
-            x[2] = a - b - t;
+            let t = root.fast_mul(&b.fast_sub(&c));
+            x[0] = a.fast_add(&b).fast_add(&c);
+            x[1] = a.fast_sub(&c).fast_add(&t);
+            x[2] = a.fast_sub(&b).fast_sub(&t);
         }
         f => {
             let mut powers = [Fr::one(); 9];
@@ -496,7 +496,7 @@ pub fn witness_map_with_rows(
         .expect("g is not in H");
     a.par_iter_mut()
         .zip(&c)
-        .for_each(|(ab, c)| *ab = (*ab - c).fast_mul(&z_inv));
+        .for_each(|(ab, c)| *ab = ab.fast_sub(c).fast_mul(&z_inv));
     drop(c);
 
     // Values on gH → coefficients of h: inverse transform, divide by n, unshift by g⁻¹.

@@ -127,11 +127,11 @@ fn lc_value(terms: &[(Fr, usize)], full: &[Fr]) -> Fr {
     let mut sum = Fr::zero();
     for (coeff, index) in terms {
         let v = full[*index];
-        if coeff.is_one() {
-            sum += v;
+        sum = if coeff.is_one() {
+            sum.fast_add(&v)
         } else {
-            sum += v.fast_mul(coeff);
-        }
+            sum.fast_add(&v.fast_mul(coeff))
+        };
     }
     sum
 }
