@@ -12,9 +12,10 @@
 //!
 //! A directory is reused only if its parameters and matrix digest equal the current circuit's,
 //! so a changed circuit never proves with stale keys. Loading takes the matrices from
-//! `matrices.bin` when the running executable wrote it (the circuit is compiled in) and its
-//! entries hash to the digest; otherwise it builds them from the circuit, compares digests, and
-//! writes `matrices.bin` again (30 s against 4 s at depth 24 × 32 slots).
+//! `matrices.bin` when the running executable wrote it (the circuit is compiled in) for these
+//! parameters and its entries hash to the digest; otherwise it builds them from the circuit,
+//! compares digests, and writes `matrices.bin` again (30 s against 4 s at depth 24 × 32
+//! slots).
 
 use crate::matrix_circuit::MatrixCircuit;
 use ark_bn254::{Bn254, Fr};
@@ -373,7 +374,7 @@ impl KeySet {
     fn save_matrices(&self, dir: &Path) -> Result<(), KeyError> {
         match crate::matrix_file::executable_sha256() {
             Some(exe) => write_atomic(&dir.join(crate::matrix_file::FILE), |w| {
-                crate::matrix_file::write(w, &self.matrices, &exe)
+                crate::matrix_file::write(w, &self.matrices, &self.meta.params, &exe)
             }),
             None => Ok(()),
         }
@@ -386,14 +387,16 @@ impl KeySet {
         let t = Instant::now();
         let path = dir.join(crate::matrix_file::FILE);
         let why = match fs::read(&path) {
-            Ok(bytes) => match crate::matrix_file::read(&bytes, &meta.matrix_digest) {
-                Ok(mut m) => {
-                    m.synthesis_time = t.elapsed();
-                    m.source = MatrixSource::File;
-                    return Ok(m);
+            Ok(bytes) => {
+                match crate::matrix_file::read(&bytes, &meta.params, &meta.matrix_digest) {
+                    Ok(mut m) => {
+                        m.synthesis_time = t.elapsed();
+                        m.source = MatrixSource::File;
+                        return Ok(m);
+                    }
+                    Err(e) => e.to_string(),
                 }
-                Err(e) => e.to_string(),
-            },
+            }
             Err(e) => e.to_string(),
         };
         tracing::info!(

@@ -12,14 +12,15 @@
 //! code is compiled into the executable. So the file records the SHA-256 of the executable that
 //! wrote it (the one that ran the setup, or that built the matrices from the circuit and found
 //! them equal to the keys' digest), and [`read`] returns the matrices only to that same
-//! executable, and only if their entries hash to the digest in the file and in `circuit.json`.
+//! executable, only for the circuit parameters in `circuit.json`, and only if their entries
+//! hash to the digest in the file and in `circuit.json`.
 //! Anything else — another build of zkr, a missing, truncated or altered file, a file for other
 //! keys — reads as "not usable" and the caller builds the matrices from the circuit as before
 //! (and writes the file again for the running executable). The file can therefore only save
 //! time: it never decides which circuit is proven.
 //!
 //! Format (little-endian): the magic `zkr-matrices-v1\0`; the executable's SHA-256 (32 bytes);
-//! the matrix digest (32 bytes); the numbers of instance variables, witness variables,
+//! the matrix digest (32 bytes); the circuit's depth and slots (u64 each); the numbers of instance variables, witness variables,
 //! constraints and matrices (u64 each); the distinct coefficients (u32 count, then 32 bytes
 //! each, canonical); then per matrix, per row, the row's length (u32) and its entries (column
 //! u32, coefficient index u32). Eight bytes an entry: 240 MB at depth 24 × 32 slots, 27 MB at
@@ -32,6 +33,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::OnceLock;
+use zkr_circuits::CircuitParams;
 
 /// The file's name in a key directory.
 pub const FILE: &str = "matrices.bin";
@@ -47,6 +49,9 @@ pub enum Unusable {
     /// Written by another executable (another build of zkr may have another circuit).
     #[error("written by another build of zkr")]
     OtherExecutable,
+    /// For other circuit parameters than the keys' (`circuit.json`).
+    #[error("made for other circuit parameters")]
+    OtherParams,
     /// Not a matrices file, truncated, or with entries out of range.
     #[error("not a valid matrices file: {0}")]
     Malformed(String),
@@ -80,12 +85,21 @@ pub fn executable_sha256() -> Option<[u8; 32]> {
     })
 }
 
-/// Writes `m` in the file's format, stamped with the running executable (`exe`).
-pub fn write(w: &mut impl Write, m: &ConstraintMatrices, exe: &[u8; 32]) -> std::io::Result<()> {
+/// Writes `m`, the matrices of the circuit for `params`, in the file's format, stamped with
+/// the running executable (`exe`).
+pub fn write(
+    w: &mut impl Write,
+    m: &ConstraintMatrices,
+    params: &CircuitParams,
+    exe: &[u8; 32],
+) -> std::io::Result<()> {
     let digest = hex::decode(&m.digest).map_err(std::io::Error::other)?;
     w.write_all(MAGIC)?;
     w.write_all(exe)?;
     w.write_all(&digest)?;
+    for n in [params.depth as u64, params.batch_size as u64] {
+        w.write_all(&n.to_le_bytes())?;
+    }
     for n in [
         m.num_instance_variables,
         m.num_witness_variables,
@@ -126,9 +140,13 @@ pub fn write(w: &mut impl Write, m: &ConstraintMatrices, exe: &[u8; 32]) -> std:
     Ok(())
 }
 
-/// The matrices in `bytes`, if they were written by the running executable and hash to
-/// `expected_digest` (hex, from `circuit.json`).
-pub fn read(bytes: &[u8], expected_digest: &str) -> Result<ConstraintMatrices, Unusable> {
+/// The matrices in `bytes`, if they were written by the running executable for the circuit
+/// `params` and hash to `expected_digest` (both from `circuit.json`).
+pub fn read(
+    bytes: &[u8],
+    params: &CircuitParams,
+    expected_digest: &str,
+) -> Result<ConstraintMatrices, Unusable> {
     let exe = executable_sha256().ok_or(Unusable::NoExecutable)?;
     let mut r = Reader(bytes);
     if r.take(MAGIC.len())? != MAGIC {
@@ -140,6 +158,11 @@ pub fn read(bytes: &[u8], expected_digest: &str) -> Result<ConstraintMatrices, U
     let digest = hex::encode(r.take(32)?);
     if digest != expected_digest {
         return Err(Unusable::DigestMismatch);
+    }
+    let depth = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+    let batch_size = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+    if (depth, batch_size) != (params.depth as u64, params.batch_size as u64) {
+        return Err(Unusable::OtherParams);
     }
     let num_instance_variables = r.count()?;
     let num_witness_variables = r.count()?;

@@ -67,7 +67,7 @@ fn a_file_from_another_executable_is_not_used() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[16..48].fill(0);
     assert_eq!(
-        matrix_file::read(&bytes, &keys.meta.matrix_digest).err(),
+        matrix_file::read(&bytes, &keys.meta.params, &keys.meta.matrix_digest).err(),
         Some(Unusable::OtherExecutable)
     );
     std::fs::write(&path, &bytes).unwrap();
@@ -91,7 +91,7 @@ fn a_file_for_other_keys_is_not_used() {
         .unwrap();
     let bytes = std::fs::read(other.path().join(matrix_file::FILE)).unwrap();
     assert_eq!(
-        matrix_file::read(&bytes, &keys.meta.matrix_digest).err(),
+        matrix_file::read(&bytes, &keys.meta.params, &keys.meta.matrix_digest).err(),
         Some(Unusable::DigestMismatch)
     );
     std::fs::write(dir.path().join(matrix_file::FILE), &bytes).unwrap();
@@ -127,27 +127,35 @@ fn damaged_or_truncated_files_are_rebuilt_from_the_circuit() {
         16,
         47,
         48,
+        79,
         80,
-        111,
-        112,
-        116,
+        95,
+        96,
+        127,
+        128,
+        131,
+        132,
         good.len() / 2,
         good.len() - 1,
     ] {
-        assert!(matrix_file::read(&good[..len], &keys.meta.matrix_digest).is_err());
+        assert!(
+            matrix_file::read(&good[..len], &keys.meta.params, &keys.meta.matrix_digest).is_err()
+        );
         check(&good[..len]);
     }
     let mut longer = good.clone();
     longer.push(0);
     assert!(matches!(
-        matrix_file::read(&longer, &keys.meta.matrix_digest),
+        matrix_file::read(&longer, &keys.meta.params, &keys.meta.matrix_digest),
         Err(Unusable::Malformed(_))
     ));
     let mut runner = TestRunner::new(Config::with_cases(24));
     runner
         .run(&mutated_bytes(good.clone()), |bytes| {
             if bytes != good {
-                assert!(matrix_file::read(&bytes, &keys.meta.matrix_digest).is_err());
+                assert!(
+                    matrix_file::read(&bytes, &keys.meta.params, &keys.meta.matrix_digest).is_err()
+                );
             }
             check(&bytes);
             Ok(())
@@ -161,16 +169,42 @@ fn damaged_or_truncated_files_are_rebuilt_from_the_circuit() {
 fn forged_counts_are_refused_before_allocating() {
     let (dir, keys) = key_dir();
     let good = std::fs::read(dir.path().join(matrix_file::FILE)).unwrap();
-    // Offsets: magic 16 bytes, executable 32, digest 32, then four u64 counts (instance and
-    // witness variables, constraints at 96, matrices), then the coefficient count (u32) at 112.
+    // Offsets: magic 16 bytes, executable 32, digest 32, depth and slots (u64 each), then four
+    // u64 counts (instance and witness variables, constraints at 112, matrices), then the
+    // coefficient count (u32) at 128.
     let mut forged = good.clone();
-    forged[96..104].copy_from_slice(&u64::from(u32::MAX).to_le_bytes());
+    forged[112..120].copy_from_slice(&u64::from(u32::MAX).to_le_bytes());
     let mut forged_coefficients = good.clone();
-    forged_coefficients[112..116].copy_from_slice(&u32::MAX.to_le_bytes());
+    forged_coefficients[128..132].copy_from_slice(&u32::MAX.to_le_bytes());
     for bytes in [forged, forged_coefficients] {
         assert_eq!(
-            matrix_file::read(&bytes, &keys.meta.matrix_digest).err(),
+            matrix_file::read(&bytes, &keys.meta.params, &keys.meta.matrix_digest).err(),
             Some(Unusable::Malformed("truncated".into()))
         );
     }
+}
+
+/// A `circuit.json` edited to other circuit parameters (with the same digest) beside this
+/// circuit's `matrices.bin`: the file is not taken for the other circuit; the other circuit's
+/// matrices are built, and the keys are stale.
+#[test]
+fn a_file_for_other_parameters_is_not_used() {
+    let (dir, keys) = key_dir();
+    let other = CircuitParams::new(4, 1).unwrap();
+    let bytes = std::fs::read(dir.path().join(matrix_file::FILE)).unwrap();
+    assert_eq!(
+        matrix_file::read(&bytes, &other, &keys.meta.matrix_digest).err(),
+        Some(Unusable::OtherParams)
+    );
+    let mut meta = keys.meta.clone();
+    meta.params = other;
+    std::fs::write(
+        dir.path().join("circuit.json"),
+        serde_json::to_vec(&meta).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        KeySet::load(dir.path()),
+        Err(zkr_prover::KeyError::Stale { .. })
+    ));
 }
