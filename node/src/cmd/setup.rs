@@ -53,7 +53,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     pb.finish_and_clear();
     println!(
-        "setup {}: {} constraints, {} in {}; proving key {}, verifying key {} ({})",
+        "setup {}: {} constraints, {} in {}; proving key {}, verifying key {}, constraint matrices {} ({})",
         if source == KeySource::Cached {
             "reused cached keys"
         } else {
@@ -68,6 +68,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         secs(t.elapsed()),
         bytes(file_size(&a.keys, "proving_key.bin")),
         bytes(file_size(&a.keys, "verifying_key.bin")),
+        bytes(file_size(&a.keys, zkr_prover::matrix_file::FILE)),
         a.keys.display()
     );
     Ok(ExitCode::SUCCESS)
