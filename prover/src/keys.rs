@@ -305,30 +305,26 @@ impl KeySet {
     /// ([`MatrixCircuit`]), which gives the same keys without synthesizing the gadgets again.
     pub fn generate(params: CircuitParams, seed: Option<u64>) -> Result<Self, KeyError> {
         let matrices = ConstraintMatrices::build(params)?;
+        // ark-groth16's generator on the circuit of the matrices just built.
+        fn keygen<R: RngCore + CryptoRng>(
+            matrices: &ConstraintMatrices,
+            rng: &mut R,
+        ) -> Result<ProvingKey<Bn254>, SynthesisError> {
+            crate::qap::Groth16::generate_random_parameters_with_reduction(
+                MatrixCircuit(matrices),
+                rng,
+            )
+        }
         let (pk, setup) = match seed {
-            None => {
-                let mut rng = OsRng;
-                (
-                    crate::qap::Groth16::generate_random_parameters_with_reduction(
-                        MatrixCircuit(&matrices),
-                        &mut rng,
-                    )?,
-                    "local setup from OS randomness: for prototypes and teaching, not for value"
-                        .to_string(),
-                )
-            }
-            Some(s) => {
-                let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(s);
-                (
-                    crate::qap::Groth16::generate_random_parameters_with_reduction(
-                        MatrixCircuit(&matrices),
-                        &mut rng,
-                    )?,
-                    format!(
-                        "INSECURE deterministic setup from seed {s}: tests and benchmarks only"
-                    ),
-                )
-            }
+            None => (
+                keygen(&matrices, &mut OsRng)?,
+                "local setup from OS randomness: for prototypes and teaching, not for value"
+                    .to_string(),
+            ),
+            Some(s) => (
+                keygen(&matrices, &mut rand_chacha::ChaCha20Rng::seed_from_u64(s))?,
+                format!("INSECURE deterministic setup from seed {s}: tests and benchmarks only"),
+            ),
         };
         let mut pk_bytes = Vec::new();
         pk.serialize_uncompressed(&mut pk_bytes).expect("in-memory");

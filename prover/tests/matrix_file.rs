@@ -10,6 +10,7 @@ mod mutate;
 use key_dir::*;
 use mutate::*;
 use proptest::test_runner::{Config, TestRunner};
+use std::path::Path;
 use zkr_circuits::CircuitParams;
 use zkr_prover::keys::{ConstraintMatrices, KeySet, MatrixSource};
 use zkr_prover::matrix_file::{self, Unusable};
@@ -32,6 +33,17 @@ fn assert_circuits(m: &ConstraintMatrices, built: &ConstraintMatrices) {
     );
 }
 
+/// The keys in `dir` load with matrices built from the circuit (the file there is not usable),
+/// equal to `keys`'; the load writes the file again, and the next load reads it.
+fn assert_rebuilt_then_read(dir: &Path, keys: &KeySet) {
+    let loaded = KeySet::load(dir).unwrap();
+    assert_eq!(loaded.matrices.source, MatrixSource::Circuit);
+    assert_circuits(&loaded.matrices, &keys.matrices);
+    let again = KeySet::load(dir).unwrap();
+    assert_eq!(again.matrices.source, MatrixSource::File);
+    assert_circuits(&again.matrices, &keys.matrices);
+}
+
 #[test]
 fn setup_writes_the_matrices_and_loading_reads_them() {
     let (dir, keys) = key_dir();
@@ -51,11 +63,7 @@ fn setup_writes_the_matrices_and_loading_reads_them() {
 fn a_directory_without_the_file_gets_one() {
     let (dir, keys) = key_dir();
     std::fs::remove_file(dir.path().join(matrix_file::FILE)).unwrap();
-    let first = KeySet::load(dir.path()).unwrap();
-    assert_eq!(first.matrices.source, MatrixSource::Circuit);
-    let second = KeySet::load(dir.path()).unwrap();
-    assert_eq!(second.matrices.source, MatrixSource::File);
-    assert_circuits(&second.matrices, &keys.matrices);
+    assert_rebuilt_then_read(dir.path(), &keys);
 }
 
 /// Another build of zkr may have another circuit: its file is not used (here: the executable's
@@ -71,13 +79,7 @@ fn a_file_from_another_executable_is_not_used() {
         Some(Unusable::OtherExecutable)
     );
     std::fs::write(&path, &bytes).unwrap();
-    let loaded = KeySet::load(dir.path()).unwrap();
-    assert_eq!(loaded.matrices.source, MatrixSource::Circuit);
-    assert_circuits(&loaded.matrices, &keys.matrices);
-    assert_eq!(
-        KeySet::load(dir.path()).unwrap().matrices.source,
-        MatrixSource::File
-    );
+    assert_rebuilt_then_read(dir.path(), &keys);
 }
 
 /// The file of another circuit's keys, put beside these keys: its digest is not theirs.
@@ -95,9 +97,7 @@ fn a_file_for_other_keys_is_not_used() {
         Some(Unusable::DigestMismatch)
     );
     std::fs::write(dir.path().join(matrix_file::FILE), &bytes).unwrap();
-    let loaded = KeySet::load(dir.path()).unwrap();
-    assert_eq!(loaded.matrices.source, MatrixSource::Circuit);
-    assert_circuits(&loaded.matrices, &keys.matrices);
+    assert_rebuilt_then_read(dir.path(), &keys);
 }
 
 /// Truncated files (at every section boundary and in between) and randomly damaged ones are
