@@ -17,7 +17,6 @@
 //! compares digests, and writes `matrices.bin` again (30 s against 4 s at depth 24 × 32
 //! slots).
 
-use crate::matrix_circuit::MatrixCircuit;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{ProvingKey, VerifyingKey};
@@ -301,19 +300,15 @@ impl KeySet {
     /// Runs the circuit-specific setup. `seed = None` draws the toxic waste from the operating
     /// system; a seed makes the setup reproducible and **insecure** (tests and benchmarks only).
     ///
-    /// The circuit is synthesized once: ark-groth16's generator gets the circuit of its matrices
-    /// ([`MatrixCircuit`]), which gives the same keys without synthesizing the gadgets again.
+    /// The circuit is synthesized once, and the keys are generated from its matrices
+    /// ([`crate::generator`]: ark-groth16's keys, computed faster).
     pub fn generate(params: CircuitParams, seed: Option<u64>) -> Result<Self, KeyError> {
         let matrices = ConstraintMatrices::build(params)?;
-        // ark-groth16's generator on the circuit of the matrices just built.
         fn keygen<R: RngCore + CryptoRng>(
             matrices: &ConstraintMatrices,
             rng: &mut R,
         ) -> Result<ProvingKey<Bn254>, SynthesisError> {
-            crate::qap::Groth16::generate_random_parameters_with_reduction(
-                MatrixCircuit(matrices),
-                rng,
-            )
+            crate::generator::generate_proving_key(matrices, rng)
         }
         let (pk, setup) = match seed {
             None => (

@@ -7,8 +7,10 @@
 //!   only when it is byte for byte the file setup wrote (SHA-256 recorded in `circuit.json`),
 //!   and otherwise decoded with full validation and refused. A truncated or corrupt file is a
 //!   typed error, never a panic.
-//! * [`matrix_circuit`]: the circuit given by R1CS matrices, which setup hands to ark-groth16's
-//!   generator so that the batch circuit is synthesized once, not twice (same keys).
+//! * [`generator`]: the setup's key generation, ark-groth16's generator step for step from the
+//!   constraint matrices (the batch circuit is synthesized once), with the key's points computed
+//!   by [`fixed_base`]: the same keys byte for byte (a test compares them), in less time.
+//! * [`fixed_base`]: `sᵢ·G` for one base and many scalars, batch-affine (the setup's work).
 //! * [`matrix_file`]: the constraint matrices kept beside the keys (`matrices.bin`), read back
 //!   only by the executable that wrote them and only if they hash to the keys' digest, so a
 //!   key load does not synthesize the circuit again (4 s instead of 30 s at depth 24 × 32).
@@ -50,10 +52,11 @@
 
 pub mod fft;
 pub mod field;
+pub mod fixed_base;
+pub mod generator;
 pub mod groth16;
 pub mod inverse;
 pub mod keys;
-pub mod matrix_circuit;
 pub mod matrix_file;
 pub mod msm;
 pub mod pool;

@@ -210,7 +210,7 @@ pub fn msm_prepared<P: SWCurveConfig<ScalarField = Fr, BaseField: MsmBaseField>>
 }
 
 /// A scalar's magnitude, read `c` bits at a time.
-trait Magnitude: Copy + Send + Sync {
+pub(crate) trait Magnitude: Copy + Send + Sync {
     /// Bits `start .. start + c` (c ≤ 32), zero beyond the top.
     fn window(&self, start: usize, c: usize) -> u64;
     /// Index of the highest set bit plus one.
@@ -337,7 +337,7 @@ fn pippenger<P: SWCurveConfig<BaseField: MsmBaseField>, M: Magnitude>(
 
 /// Window `w`'s signed digits (in `[−2^(c−1), 2^(c−1)]`): a window value above 2^(c−1)
 /// becomes value − 2^c and carries one into the next window.
-fn recode<M: Magnitude>(
+pub(crate) fn recode<M: Magnitude>(
     entries: &[(u32, M)],
     w: usize,
     c: usize,
@@ -438,7 +438,7 @@ struct Queued<F> {
 /// the one random memory access of an addition, and the streaming loop prefetches it a few
 /// points earlier ([`Buckets::prefetch`]); the batch then runs over its own arrays in order. (A
 /// bucket in the batch cannot change before the batch is computed, so the copy stays exact.)
-struct Buckets<P: SWCurveConfig> {
+pub(crate) struct Buckets<P: SWCurveConfig> {
     /// The affine halves; meaningful only where `filled`.
     points: Vec<Xy<P::BaseField>>,
     /// Whether a bucket's affine half holds a point (else it is the point at infinity).
@@ -460,7 +460,7 @@ struct Buckets<P: SWCurveConfig> {
 
 impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     /// Buckets `1..=half` (bucket 0 is never used).
-    fn new(half: usize) -> Self {
+    pub(crate) fn new(half: usize) -> Self {
         let batch_size = if half < 128 { 0 } else { (half / 8).min(BATCH) };
         let origin = Xy {
             x: P::BaseField::ZERO,
@@ -486,7 +486,7 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     }
 
     /// Adds `p` (not the point at infinity) to bucket `b`.
-    fn add(&mut self, b: usize, p: Affine<P>) {
+    pub(crate) fn add(&mut self, b: usize, p: Affine<P>) {
         if !self.filled[b] {
             self.points[b] = p.into();
             self.filled[b] = true;
@@ -568,19 +568,32 @@ impl<P: SWCurveConfig<BaseField: MsmBaseField>> Buckets<P> {
     }
 
     /// Completes every pending addition.
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         while !self.batch.is_empty() || !self.waiting.is_empty() {
             self.flush();
         }
     }
 
     /// Bucket `b`'s sum.
-    fn sum(&self, b: usize) -> Xyzz<P> {
+    pub(crate) fn sum(&self, b: usize) -> Xyzz<P> {
         let mut s = self.overflow[b];
         if self.filled[b] {
             s += &self.affine(b);
         }
         s
+    }
+
+    /// Bucket `b`'s sum as an affine point without arithmetic, when its XYZZ half is empty
+    /// (the point at infinity if the affine half is empty too); `None` when the XYZZ half holds
+    /// a point, and [`Buckets::sum`] is needed.
+    pub(crate) fn affine_sum(&self, b: usize) -> Option<Affine<P>> {
+        if !self.overflow[b].is_zero() {
+            None
+        } else if self.filled[b] {
+            Some(self.affine(b))
+        } else {
+            Some(Affine::identity())
+        }
     }
 
     /// Bucket `b`'s affine half (which must be `filled`).

@@ -309,41 +309,30 @@ fn zkr_prover_equals_ark_groth16() {
     assert!(create_proof(&k.pk, &k.matrices, &full[1..], s, s, MsmEngine::Zkr).is_err());
 }
 
-/// Setup synthesizes the batch circuit once and gives ark-groth16's generator the circuit of
-/// its matrices (`MatrixCircuit`): the keys are byte for byte those of the batch circuit
-/// itself for the same randomness, and the replayed circuit's matrices are the same.
+/// zkr's setup (`zkr_prover::generator`: from the matrices, the key's points batch-affine) gives
+/// ark-groth16's proving key byte for byte: ark-groth16's generator on the batch circuit itself,
+/// with the same seeded randomness, for two seeds and two circuit sizes.
 #[test]
-fn setup_from_the_matrices_gives_the_batch_circuits_keys() {
+fn setup_gives_ark_groth16s_keys() {
     use ark_serialize::CanonicalSerialize;
     use rand_chacha::rand_core::SeedableRng;
-    use zkr_prover::keys::{blank_circuit, ConstraintMatrices};
-    use zkr_prover::matrix_circuit::MatrixCircuit;
+    use zkr_prover::keys::blank_circuit;
     use zkr_prover::qap::Groth16;
 
-    let matrices = ConstraintMatrices::build(params()).unwrap();
-    let replayed = ConstraintMatrices::from_circuit(MatrixCircuit(&matrices)).unwrap();
-    assert_eq!(replayed.matrices, matrices.matrices);
-    assert_eq!(replayed.digest, matrices.digest);
-
-    let setup = |from_matrices: bool| {
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
-        let pk = if from_matrices {
-            Groth16::generate_random_parameters_with_reduction(MatrixCircuit(&matrices), &mut rng)
-        } else {
-            Groth16::generate_random_parameters_with_reduction(blank_circuit(params()), &mut rng)
-        }
-        .unwrap();
+    let bytes = |pk: &ark_groth16::ProvingKey<ark_bn254::Bn254>| {
         let mut bytes = Vec::new();
         pk.serialize_uncompressed(&mut bytes).unwrap();
         bytes
     };
-    assert!(
-        setup(true) == setup(false),
-        "the two setups' proving keys differ"
-    );
-
-    // A circuit whose matrices do not fit together is refused, not replayed.
-    let mut broken = matrices.clone();
-    broken.matrices[1].pop();
-    assert!(ConstraintMatrices::from_circuit(MatrixCircuit(&broken)).is_err());
+    for (params, seed) in [(params(), 11), (CircuitParams::new(2, 1).unwrap(), 12)] {
+        let zkr = KeySet::generate(params, Some(seed)).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let ark =
+            Groth16::generate_random_parameters_with_reduction(blank_circuit(params), &mut rng)
+                .unwrap();
+        assert!(
+            bytes(&zkr.pk) == bytes(&ark),
+            "zkr's and ark-groth16's proving keys differ ({params:?}, seed {seed})"
+        );
+    }
 }
