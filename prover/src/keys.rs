@@ -128,14 +128,23 @@ impl ConstraintMatrices {
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
         circuit.generate_constraints(cs.clone())?;
-        cs.finalize();
         let num_instance_variables = cs.num_instance_variables();
         let num_witness_variables = cs.num_witness_variables();
         let num_constraints = cs.num_constraints();
-        let mut all = cs.to_matrices()?;
-        let matrices = all
-            .remove(ark_relations::gr1cs::R1CS_PREDICATE_LABEL)
-            .ok_or(SynthesisError::Unsatisfiable)?;
+        // zkr's extraction (`r1cs_matrices`), or ark-relations' where it does not apply.
+        let extracted = {
+            let system = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            crate::r1cs_matrices::extract(&system)
+        };
+        let matrices = match extracted {
+            Some(matrices) => matrices,
+            None => {
+                cs.finalize();
+                cs.to_matrices()?
+                    .remove(ark_relations::gr1cs::R1CS_PREDICATE_LABEL)
+                    .ok_or(SynthesisError::Unsatisfiable)?
+            }
+        };
         let mut m = Self::from_parts(
             matrices,
             num_instance_variables,
