@@ -8,7 +8,6 @@
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
-    R1CS_PREDICATE_LABEL,
 };
 use std::time::Instant;
 use zkr_circuits::CircuitParams;
@@ -54,12 +53,7 @@ fn main() {
         drop(cs);
         let cs = synthesize(params);
         let t = Instant::now();
-        cs.finalize();
-        let ark = cs
-            .to_matrices()
-            .unwrap()
-            .remove(R1CS_PREDICATE_LABEL)
-            .unwrap();
+        let ark = zkr_prover::r1cs_matrices::by_ark_relations(&cs).unwrap();
         println!("ark-relations' finalize + to_matrices: {:.2?}", t.elapsed());
         assert!(zkr == ark, "the two ways disagree");
         println!("equal: yes");

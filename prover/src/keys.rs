@@ -138,12 +138,7 @@ impl ConstraintMatrices {
         };
         let matrices = match extracted {
             Some(matrices) => matrices,
-            None => {
-                cs.finalize();
-                cs.to_matrices()?
-                    .remove(ark_relations::gr1cs::R1CS_PREDICATE_LABEL)
-                    .ok_or(SynthesisError::Unsatisfiable)?
-            }
+            None => crate::r1cs_matrices::by_ark_relations(&cs)?,
         };
         let mut m = Self::from_parts(
             matrices,

@@ -21,7 +21,9 @@
 
 use ark_bn254::Fr;
 use ark_ff::{One, Zero};
-use ark_relations::gr1cs::{ConstraintSystem, Variable, R1CS_PREDICATE_LABEL};
+use ark_relations::gr1cs::{
+    ConstraintSystem, ConstraintSystemRef, SynthesisError, Variable, R1CS_PREDICATE_LABEL,
+};
 use ark_relations::utils::matrix::Matrix;
 
 use crate::field::FastMul;
@@ -123,6 +125,15 @@ pub fn extract(cs: &ConstraintSystem<Fr>) -> Option<Vec<Matrix<Fr>>> {
     // Every constraint is ready after the last LC (LC 0, the zero LC, always exists).
     debug_assert_eq!(next_constraint, num_constraints);
     Some(matrices)
+}
+
+/// The A, B and C matrices the ark-relations way: `finalize` (every LC stored expanded), then
+/// `to_matrices`. What [`extract`] is compared with, and what is used where it declines.
+pub fn by_ark_relations(cs: &ConstraintSystemRef<Fr>) -> Result<Vec<Matrix<Fr>>, SynthesisError> {
+    cs.finalize();
+    cs.to_matrices()?
+        .remove(R1CS_PREDICATE_LABEL)
+        .ok_or(SynthesisError::PredicateNotFound)
 }
 
 /// A sparse sum of terms over a dense array of columns.

@@ -6,12 +6,12 @@
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, LinearCombination,
-    OptimizationGoal, SynthesisError, SynthesisMode, Variable, R1CS_PREDICATE_LABEL,
+    OptimizationGoal, SynthesisError, SynthesisMode, Variable,
 };
 use ark_relations::utils::matrix::Matrix;
 use zkr_circuits::CircuitParams;
 use zkr_prover::keys::blank_circuit;
-use zkr_prover::r1cs_matrices::extract;
+use zkr_prover::r1cs_matrices::{by_ark_relations, extract};
 
 /// The circuit synthesized for its matrices: zkr's extraction and ark-relations'.
 fn both<C: ConstraintSynthesizer<Fr>>(circuit: C) -> (Option<Vec<Matrix<Fr>>>, Vec<Matrix<Fr>>) {
@@ -20,13 +20,7 @@ fn both<C: ConstraintSynthesizer<Fr>>(circuit: C) -> (Option<Vec<Matrix<Fr>>>, V
     cs.set_mode(SynthesisMode::Setup);
     circuit.generate_constraints(cs.clone()).unwrap();
     let zkr = extract(&cs.borrow().unwrap());
-    cs.finalize();
-    let ark = cs
-        .to_matrices()
-        .unwrap()
-        .remove(R1CS_PREDICATE_LABEL)
-        .unwrap();
-    (zkr, ark)
+    (zkr, by_ark_relations(&cs).unwrap())
 }
 
 #[test]
