@@ -15,8 +15,9 @@
 //!    the matrices back; here they are given, and the three sums run side by side.
 //! 3. The scalars of the key: `(β·a_i + α·b_i + c_i)/γ` for the public inputs,
 //!    `(β·a_i + α·b_i + c_i)/δ` for the others, and `τ^k·Z(τ)/δ` for the `h` query.
-//!    ark-groth16 computes each power `τ^k` on its own (a square-and-multiply each, about 500
-//!    multiplications); here each thread takes a run of `k` and multiplies by `τ` once a step.
+//!    ark-groth16 computes each power `τ^k` on its own (a square-and-multiply each: about 30
+//!    multiplications for `k < 2^20`); here each thread takes a run of `k` and multiplies by `τ`
+//!    once a step.
 //! 4. The key's points: each scalar times the G1 or G2 generator, with
 //!    [`crate::fixed_base`]'s batch-affine method where ark-groth16 uses
 //!    `ark-ec`'s `BatchMulPreprocessing`.
