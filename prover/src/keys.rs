@@ -308,20 +308,15 @@ impl KeySet {
     /// ([`crate::generator`]: ark-groth16's keys, computed faster).
     pub fn generate(params: CircuitParams, seed: Option<u64>) -> Result<Self, KeyError> {
         let matrices = ConstraintMatrices::build(params)?;
-        fn keygen<R: RngCore + CryptoRng>(
-            matrices: &ConstraintMatrices,
-            rng: &mut R,
-        ) -> Result<ProvingKey<Bn254>, SynthesisError> {
-            crate::generator::generate_proving_key(matrices, rng)
-        }
+        use crate::generator::generate_proving_key;
         let (pk, setup) = match seed {
             None => (
-                keygen(&matrices, &mut OsRng)?,
+                generate_proving_key(&matrices, &mut OsRng)?,
                 "local setup from OS randomness: for prototypes and teaching, not for value"
                     .to_string(),
             ),
             Some(s) => (
-                keygen(&matrices, &mut rand_chacha::ChaCha20Rng::seed_from_u64(s))?,
+                generate_proving_key(&matrices, &mut rand_chacha::ChaCha20Rng::seed_from_u64(s))?,
                 format!("INSECURE deterministic setup from seed {s}: tests and benchmarks only"),
             ),
         };

@@ -86,12 +86,8 @@ pub fn extract(cs: &ConstraintSystem<Fr>) -> Option<Vec<Matrix<Fr>>> {
         let direct = cs.get_lc(Variable::symbolic_lc(i));
         for (coefficient, v) in direct.iter() {
             if let Some(j) = v.get_lc_index() {
-                let terms = expanded[j].as_ref()?;
-                accumulator.add_scaled(coefficient, terms);
-                uses[j] -= 1;
-                if uses[j] == 0 {
-                    expanded[j] = None;
-                }
+                accumulator.add_scaled(coefficient, expanded[j].as_ref()?);
+                release(&mut uses, &mut expanded, j);
             } else if let Some(column) = v.get_variable_index(num_inputs) {
                 accumulator.add(column, *coefficient);
             }
@@ -107,10 +103,7 @@ pub fn extract(cs: &ConstraintSystem<Fr>) -> Option<Vec<Matrix<Fr>>> {
                 let row = match v.get_lc_index() {
                     Some(j) => {
                         let row = expanded[j].as_ref()?.iter().map(|&(c, f)| (f, c)).collect();
-                        uses[j] -= 1;
-                        if uses[j] == 0 {
-                            expanded[j] = None;
-                        }
+                        release(&mut uses, &mut expanded, j);
                         row
                     }
                     None => match v.get_variable_index(num_inputs) {
@@ -126,6 +119,14 @@ pub fn extract(cs: &ConstraintSystem<Fr>) -> Option<Vec<Matrix<Fr>>> {
     // Every constraint is ready after the last LC (LC 0, the zero LC, always exists).
     debug_assert_eq!(next_constraint, num_constraints);
     Some(matrices)
+}
+
+/// One use of LC `j` is done; after its last, its expansion is dropped.
+fn release(uses: &mut [u32], expanded: &mut [Option<Expanded>], j: usize) {
+    uses[j] -= 1;
+    if uses[j] == 0 {
+        expanded[j] = None;
+    }
 }
 
 /// The A, B and C matrices the ark-relations way: `finalize` (every LC stored expanded), then
